@@ -1,0 +1,159 @@
+/**
+ * Every custom message between the extension (LSP client) and the DCP language server (LSP server).
+ * Each message is declared exactly once here as a typed handle; both sides import the handle, so a method
+ * name never appears as a string literal at a call site. Documented with examples in docs/protocol.md.
+ *
+ * URIs are strings (`file:///…`), never `vscode.Uri`: everything here must survive JSON.stringify.
+ */
+import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
+import type { ModelSummary, RunConfig, RunEvent, RunReport } from './model';
+
+// ---- data types --------------------------------------------------------------------------------------------------
+
+/** Options the client passes in `initialize`'s `initializationOptions`. */
+export interface DcpInitializationOptions {
+  /**
+   * Absolute folder that holds every run's folder (`<runsDir>/<runId>/`).
+   * Unset: each run lives next to its model, in `<model dir>/.dcp-runs/<runId>/`.
+   */
+  runsDir?: string;
+}
+
+/** Identifies a model file. */
+export interface ModelParams {
+  /** `file:` URI of a TF.js Layers `model.json`. */
+  uri: string;
+}
+
+export interface StartRunParams extends ModelParams {
+  /** Options to override; the rest take the server's defaults (server/dcp/config.ts). Validated before the run starts. */
+  config?: Partial<RunConfig>;
+  /** Absolute folder for the pruned model and report.json; default `<run folder>/output`. Written only when the run finishes. */
+  outDir?: string;
+}
+
+export interface StartRunResult {
+  runId: string;
+  /** Absolute path of the run's history folder (config.json, events.jsonl, report.json, checkpoints/). */
+  runDir: string;
+  /** Absolute folder the pruned model is written to when the run finishes. */
+  outDir: string;
+}
+
+/** Names one run. `uri` (the run's model) lets the server find runs of earlier sessions on disk. */
+export interface RunParams {
+  runId: string;
+  uri?: string;
+}
+
+/** Lifecycle of a run. `interrupted` = the server stopped while it ran; it can be resumed like a cancelled run. */
+export type RunStatus = 'running' | 'finished' | 'failed' | 'cancelled' | 'interrupted';
+
+/** Size and quality before and after, for list views; the full numbers are in the report. */
+export interface RunOutcome {
+  paramsBefore: number;
+  paramsAfter: number;
+  flopsBefore: number;
+  flopsAfter: number;
+  /** Validation accuracy in [0, 1]; null when not measured. */
+  accuracyBefore: number | null;
+  accuracyAfter: number | null;
+  seconds: number;
+}
+
+/** One run of the history, as `dcp/listRuns` returns it. */
+export interface RunHistoryEntry {
+  runId: string;
+  /** `file:` URI of the model the run pruned. */
+  modelUri: string;
+  runDir: string;
+  outDir: string;
+  status: RunStatus;
+  config: RunConfig;
+  /** Epoch milliseconds. */
+  startedAt: number;
+  endedAt: number | null;
+  /** Whether `dcp/resumeRun` can continue it (cancelled/failed/interrupted with at least a started checkpoint folder). */
+  resumable: boolean;
+  /** Layers finished so far (from the checkpoint or the report). */
+  layersDone: number;
+  outcome: RunOutcome | null;
+  /** Why it failed, in words a person can act on. */
+  message: string | null;
+}
+
+export interface ListRunsParams {
+  /** Only the runs of this model; omitted = every run the server knows of (this session's plus the configured runsDir). */
+  uri?: string;
+}
+
+/** One engine event, tagged with its run. */
+export interface RunEventParams {
+  runId: string;
+  /** 0-based position in the run's event log; resumed runs continue the numbering. */
+  seq: number;
+  event: RunEvent;
+}
+
+/** Sent once when a run stops for any reason, after its last `dcp/runEvent`. */
+export interface RunEndedParams {
+  runId: string;
+  status: Exclude<RunStatus, 'running'>;
+  /** Present when status is `finished`. */
+  report: RunReport | null;
+  /** Present when status is `failed`. */
+  message: string | null;
+  runDir: string;
+  outDir: string;
+}
+
+export interface CancelRunResult {
+  /** false when the run had already ended (cancelling is idempotent). */
+  cancelled: boolean;
+}
+
+/** Error codes of failed `dcp/…` requests (JSON-RPC `error.code`), besides the standard InvalidParams (-32602). */
+export const DcpErrorCodes = {
+  /** The model file does not exist or cannot be read. */
+  ModelNotFound: 1001,
+  /** The model file is not a valid TF.js Layers model (message says where). */
+  ModelInvalid: 1002,
+  /** No run with that id. */
+  RunNotFound: 1003,
+  /** The run cannot do that now (e.g. resuming a finished or running run). */
+  RunState: 1004,
+  /** An option of the run config is out of range (message names it). */
+  ConfigInvalid: 1005,
+} as const;
+
+/** Commands the server's CodeLenses invoke; the extension registers them. Argument: the model's URI string. */
+export const DcpCommands = {
+  pruneModel: 'dcp.pruneModel',
+  inspectModel: 'dcp.inspectModel',
+} as const;
+
+// ---- messages ----------------------------------------------------------------------------------------------------
+
+/** Sent from the client to the server to load a model and describe its layers, sizes and prunable convolutions. */
+export const InspectModelRequest = new RequestType<ModelParams, ModelSummary, void>('dcp/inspectModel');
+
+/** Sent from the client to the server to start pruning a model in a worker; answers at once with the run id. */
+export const StartRunRequest = new RequestType<StartRunParams, StartRunResult, void>('dcp/startRun');
+
+/** Sent from the client to the server to cancel a run; the run ends with `runCancelled` and writes no output. */
+export const CancelRunRequest = new RequestType<RunParams, CancelRunResult, void>('dcp/cancelRun');
+
+/** Sent from the client to the server to continue a cancelled/failed/interrupted run from its last finished layer. */
+export const ResumeRunRequest = new RequestType<RunParams, StartRunResult, void>('dcp/resumeRun');
+
+/** Sent from the client to the server to list past and current runs, newest first. */
+export const ListRunsRequest = new RequestType<ListRunsParams, RunHistoryEntry[], void>('dcp/listRuns');
+
+/** Sent from the client to the server to get a run's events so far, in order (to replay them into a new panel). */
+export const GetRunEventsRequest = new RequestType<RunParams, RunEventParams[], void>('dcp/getRunEvents');
+
+/** Sent from the server to the client for every event the engine yields during a run, in order. */
+export const RunEventNotification = new NotificationType<RunEventParams>('dcp/runEvent');
+
+/** Sent from the server to the client when a run has ended (finished, failed or cancelled), with the report if any. */
+export const RunEndedNotification = new NotificationType<RunEndedParams>('dcp/runEnded');
