@@ -1,0 +1,147 @@
+/**
+ * Image decoding (PNG via pngjs, JPEG via jpeg-js) and the pixel transforms every source shares:
+ * channel conversion and bilinear resizing into the model's H×W×C.
+ */
+import { PNG } from 'pngjs';
+import * as jpeg from 'jpeg-js';
+import { DatasetError, shapeText } from './types';
+
+/** Decoded 8-bit RGBA pixels. */
+export interface RgbaImage {
+  data: Uint8Array;
+  width: number;
+  height: number;
+}
+
+/** Refuse images whose header claims more pixels than this before the decoder allocates for them. */
+const MAX_MEGAPIXELS = 100;
+
+/** Rec. 601 luma, as PIL's `convert('L')`; the weights sum to 1 so a gray RGB image maps back to the same gray. */
+const LUMA = [0.299, 0.587, 0.114] as const;
+
+/** True for the file names the folder reader treats as images. */
+export function isImageName(name: string): boolean {
+  return /\.(png|jpe?g)$/i.test(name);
+}
+
+/** Decodes a PNG or JPEG (chosen by its magic bytes, not its extension). Throws DatasetError naming `file`. */
+export function decodeImage(buf: Uint8Array, file: string): RgbaImage {
+  const isPng = buf.length >= 8 && buf[0] === 0x89 && buf[1] === 0x50 && buf[2] === 0x4e && buf[3] === 0x47;
+  const isJpeg = buf.length >= 3 && buf[0] === 0xff && buf[1] === 0xd8 && buf[2] === 0xff;
+  if (!isPng && !isJpeg) throw new DatasetError(file, `${file}: not a PNG or JPEG image (unrecognised file signature)`);
+  try {
+    if (isPng) {
+      // pngjs allocates width·height·4 up front; read IHDR ourselves so a lying header cannot exhaust memory.
+      if (buf.length >= 24) {
+        const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+        const mp = (view.getUint32(16) * view.getUint32(20)) / 1e6;
+        if (mp > MAX_MEGAPIXELS) throw new Error(`image claims ${mp.toFixed(0)} megapixels (limit ${MAX_MEGAPIXELS})`);
+      }
+      const png = PNG.sync.read(Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength));
+      return { data: png.data, width: png.width, height: png.height };
+    }
+    // Strict decoding: a truncated JPEG is an error here, as in PIL, rather than a silently gray image.
+    const img = jpeg.decode(buf, {
+      useTArray: true, formatAsRGBA: true, tolerantDecoding: false, maxResolutionInMP: MAX_MEGAPIXELS, maxMemoryUsageInMB: 1024,
+    });
+    return { data: img.data, width: img.width, height: img.height };
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    throw new DatasetError(file, `${file}: cannot decode ${isPng ? 'PNG' : 'JPEG'} image: ${why}`);
+  }
+}
+
+/**
+ * Converts HWC float pixels from `cIn` to `cOut` channels: RGB(A)→gray by luminance, gray→RGB by repetition,
+ * alpha dropped (2 = gray+alpha, 4 = RGBA). Returns null when no sensible conversion exists.
+ */
+export function convertChannels(src: Float32Array, pixels: number, cIn: number, cOut: number): Float32Array | null {
+  if (cIn === cOut) return src;
+  const out = new Float32Array(pixels * cOut);
+  const gray = cIn === 1 || cIn === 2;
+  const rgb = cIn === 3 || cIn === 4;
+  if (cOut === 1 && rgb) {
+    for (let p = 0, s = 0; p < pixels; p++, s += cIn) out[p] = LUMA[0] * src[s] + LUMA[1] * src[s + 1] + LUMA[2] * src[s + 2];
+  } else if (cOut === 1 && gray) {
+    for (let p = 0; p < pixels; p++) out[p] = src[p * cIn];
+  } else if (cOut === 3 && gray) {
+    for (let p = 0, d = 0; p < pixels; p++, d += 3) out[d] = out[d + 1] = out[d + 2] = src[p * cIn];
+  } else if (cOut === 3 && cIn === 4) {
+    for (let p = 0, d = 0, s = 0; p < pixels; p++, d += 3, s += 4) {
+      out[d] = src[s];
+      out[d + 1] = src[s + 1];
+      out[d + 2] = src[s + 2];
+    }
+  } else {
+    return null;
+  }
+  return out;
+}
+
+/**
+ * Bilinear resize of one HWC image into `out` at `offset`, with half-pixel centres (TF2 `tf.image.resize`,
+ * `align_corners=false`), so a same-size resize is the identity and downscaling by 2 averages pixel pairs.
+ */
+export function resizeBilinear(
+  src: Float32Array, h: number, w: number, c: number,
+  outH: number, outW: number, out: Float32Array, offset: number,
+): void {
+  if (h === outH && w === outW) {
+    out.set(src.subarray(0, h * w * c), offset);
+    return;
+  }
+  const sy = h / outH;
+  const sx = w / outW;
+  // Horizontal taps are the same for every row: precompute them once.
+  const x0s = new Int32Array(outW);
+  const x1s = new Int32Array(outW);
+  const fxs = new Float32Array(outW);
+  for (let x = 0; x < outW; x++) {
+    const fx = Math.min(Math.max((x + 0.5) * sx - 0.5, 0), w - 1);
+    x0s[x] = Math.floor(fx);
+    x1s[x] = Math.min(x0s[x] + 1, w - 1);
+    fxs[x] = fx - x0s[x];
+  }
+  let d = offset;
+  for (let y = 0; y < outH; y++) {
+    const fy = Math.min(Math.max((y + 0.5) * sy - 0.5, 0), h - 1);
+    const y0 = Math.floor(fy);
+    const y1 = Math.min(y0 + 1, h - 1);
+    const wy = fy - y0;
+    const r0 = y0 * w * c;
+    const r1 = y1 * w * c;
+    for (let x = 0; x < outW; x++) {
+      const a0 = r0 + x0s[x] * c, a1 = r0 + x1s[x] * c, b0 = r1 + x0s[x] * c, b1 = r1 + x1s[x] * c;
+      const wx = fxs[x];
+      for (let k = 0; k < c; k++, d++) {
+        const top = src[a0 + k] + (src[a1 + k] - src[a0 + k]) * wx;
+        const bot = src[b0 + k] + (src[b1 + k] - src[b0 + k]) * wx;
+        out[d] = top + (bot - top) * wy;
+      }
+    }
+  }
+}
+
+/**
+ * Writes one HWC float image (any supported channel count) into `out` at sample `index`, converted to `shape`.
+ * `what` names the source in the error when the channels cannot be converted.
+ */
+export function placeImage(
+  src: Float32Array, h: number, w: number, c: number,
+  shape: readonly [number, number, number], out: Float32Array, index: number, what: string,
+): void {
+  const [outH, outW, outC] = shape;
+  const conv = convertChannels(src, h * w, c, outC);
+  if (conv === null) {
+    throw new DatasetError(what, `${what}: cannot convert ${shapeText([h, w, c])} to the model's ${shapeText(shape)} (channels ${c} → ${outC})`);
+  }
+  resizeBilinear(conv, h, w, outC, outH, outW, out, index * outH * outW * outC);
+}
+
+/** RGBA bytes → HWC float RGBA in [0, 1]. */
+export function rgbaToFloat(img: RgbaImage): Float32Array {
+  const n = img.width * img.height * 4;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = img.data[i] / 255;
+  return out;
+}
