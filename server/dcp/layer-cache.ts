@@ -1,0 +1,88 @@
+import * as tf from '@tensorflow/tfjs';
+import type { Split } from '../data/dataset';
+import { batches } from '../data/dataset';
+import type { GraphRunner } from './executor';
+import { type Head, headLogits } from './heads';
+import { convSpec, rawConv } from './layers';
+import type { SelectionBatch } from './selection';
+import type { Network } from './train';
+import { checkCancelled, yieldToLoop } from './cancel';
+
+/**
+ * Caches, for one conv, what its selection needs on the fixed selection set: the pruned network's
+ * input to the conv and the rest of its cut, the baseline's raw conv output (from the baseline's own
+ * input: pitfall 5) and the labels. They change only when an earlier layer is pruned, so they are
+ * built once per layer instead of once per pass.
+ */
+export async function buildSelectionBatches(
+  pruned: Network,
+  baseline: GraphRunner,
+  conv: string,
+  stageTarget: string,
+  selection: Split,
+  batchSize: number,
+  signal?: AbortSignal,
+): Promise<SelectionBatch[]> {
+  const runner = pruned.runner;
+  const cut = runner.cutFor(conv, stageTarget);
+  const convInput = runner.inputsOf(conv)[0];
+  if (!cut.includes(convInput)) cut.push(convInput);
+  const baseSpec = convSpec(baseline.layer(conv));
+  const [h, w, c] = pruned.inputShape;
+  const out: SelectionBatch[] = [];
+  try {
+    for (const batch of batches(selection, batchSize, null)) {
+      checkCancelled(signal);
+      const item = tf.tidy(() => {
+        const x = tf.tensor4d(batch.x, [batch.n, h, w, c]);
+        const feeds = new Map([[runner.inputNames[0], x]]);
+        const prunedOut = runner.run(feeds, cut, { training: false });
+        const baseIn = baseline.run(new Map([[baseline.inputNames[0], x]]), [baseline.inputsOf(conv)[0]], { training: false });
+        const target = rawConv(baseIn.values().next().value!, baseSpec.kernel.read(), baseSpec.bias?.read() ?? null, baseSpec);
+        const cutMap = new Map<string, tf.Tensor>();
+        // The conv's own input stays in the cut too: another layer of the stage may read it.
+        for (const name of cut) cutMap.set(name, tf.keep(prunedOut.get(name)!));
+        return {
+          n: batch.n,
+          x: cutMap.get(convInput)! as tf.Tensor4D,
+          target: tf.keep(target),
+          labels: tf.keep(tf.tensor1d(batch.y, 'int32')),
+          cut: cutMap,
+        };
+      });
+      out.push(item);
+      await yieldToLoop();
+    }
+  } catch (e) {
+    disposeBatches(out);
+    throw e;
+  }
+  return out;
+}
+
+export function disposeBatches(batchesList: SelectionBatch[]): void {
+  // `x` is one of the cut's tensors.
+  for (const b of batchesList) tf.dispose([b.target, b.labels, ...b.cut.values()]);
+}
+
+/**
+ * L_S^p's forward: from the conv's activated output through the rest of its stage to head `p`
+ * (or to the network's own classifier in the last stage), every BatchNorm in inference mode.
+ */
+export function stageRest(
+  pruned: Network,
+  conv: string,
+  head: Head | null,
+): (activated: tf.Tensor, cut: Map<string, tf.Tensor>) => tf.Tensor {
+  const runner = pruned.runner;
+  return (activated, cut) => {
+    const feeds = new Map(cut);
+    feeds.set(conv, activated);
+    if (head) {
+      const o = runner.run(feeds, [head.after], { training: false });
+      return headLogits(head, o.get(head.after)!, false);
+    }
+    const o = runner.run(feeds, [pruned.logits.target], { training: false, overrides: pruned.logits.overrides });
+    return o.get(pruned.logits.target)!;
+  };
+}

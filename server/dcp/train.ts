@@ -1,0 +1,136 @@
+import * as tf from '@tensorflow/tfjs';
+import type { RunEvent, TrainPhase, EpochPoint } from '../../protocol/model';
+import type { Split } from '../data/dataset';
+import { batches } from '../data/dataset';
+import type { GraphRunner, LayerOverride } from './executor';
+import { type Head, headLogits, headVariables } from './heads';
+import { crossEntropy, countCorrect } from './layers';
+import { checkCancelled, yieldToLoop } from './cancel';
+
+/** A network under training: the graph, how to get its logits, its auxiliary heads and the masks pruning imposed. */
+export interface Network {
+  runner: GraphRunner;
+  logits: { target: string; overrides: Map<string, LayerOverride> };
+  heads: Head[];
+  /** Conv layer name → 0/1 mask broadcastable to its kernel; masked weights stay exactly zero. */
+  masks: Map<string, tf.Tensor>;
+  inputShape: [number, number, number];
+}
+
+export interface TrainOptions {
+  phase: TrainPhase;
+  stage: number | null;
+  epochs: number;
+  learningRate: number;
+  batchSize: number;
+  seed: number;
+  /** Include the auxiliary heads' losses (head training, stage fine-tune) or only the final loss. */
+  withHeads: boolean;
+  validation: Split | null;
+  signal?: AbortSignal;
+}
+
+const MOMENTUM = 0.9;
+const WEIGHT_DECAY = 1e-4;
+
+/** The variables SGD updates: the network's trainable weights plus, when asked, the heads'. */
+export function trainableVariables(net: Network, withHeads: boolean): tf.Variable[] {
+  const own = net.runner.model.trainableWeights.map((w) => w.read() as tf.Variable);
+  return withHeads ? [...own, ...headVariables(net.heads)] : own;
+}
+
+/** Loss on one batch: final cross-entropy plus Σ w_p·L_S^p over the heads when `withHeads`. */
+export function batchLoss(net: Network, x: tf.Tensor4D, labels: tf.Tensor1D, withHeads: boolean, training: boolean): tf.Scalar {
+  return tf.tidy(() => {
+    const heads = withHeads ? net.heads : [];
+    const targets = [net.logits.target, ...heads.map((h) => h.after)];
+    const out = net.runner.run(new Map([[net.runner.inputNames[0], x]]), targets, { training, overrides: net.logits.overrides });
+    let loss = crossEntropy(labels, out.get(net.logits.target)!);
+    for (const h of heads) loss = tf.add(loss, tf.mul(h.weight, crossEntropy(labels, headLogits(h, out.get(h.after)!, training))));
+    return loss as tf.Scalar;
+  });
+}
+
+/** Re-zeroes masked kernels after an update so pruned channels never come back. */
+export function applyMasks(net: Network): void {
+  for (const [name, mask] of net.masks) {
+    const kernel = (net.runner.layer(name) as unknown as { kernel: tf.LayerVariable }).kernel;
+    tf.tidy(() => kernel.write(tf.mul(kernel.read(), mask)));
+  }
+}
+
+/**
+ * SGD with Nesterov momentum 0.9 and weight decay 1e-4 (the authors' optimiser), BatchNorm in
+ * training mode. Yields progress per batch and a point per epoch (with validation accuracy).
+ */
+export async function* train(net: Network, data: Split, opts: TrainOptions): AsyncGenerator<RunEvent, EpochPoint[]> {
+  const points: EpochPoint[] = [];
+  if (opts.epochs <= 0 || data.count === 0) return points;
+  const vars = trainableVariables(net, opts.withHeads);
+  const optimizer = tf.train.momentum(opts.learningRate, MOMENTUM, true);
+  const [h, w, c] = net.inputShape;
+  const nBatches = Math.ceil(data.count / opts.batchSize);
+  try {
+    for (let epoch = 1; epoch <= opts.epochs; epoch++) {
+      let lossSum = 0;
+      let seen = 0;
+      let b = 0;
+      for (const batch of batches(data, opts.batchSize, opts.seed * 1009 + epoch)) {
+        checkCancelled(opts.signal);
+        const x = tf.tensor4d(batch.x, [batch.n, h, w, c]);
+        const y = tf.tensor1d(batch.y, 'int32');
+        const { value, grads } = tf.variableGrads(() => batchLoss(net, x, y, opts.withHeads, true), vars);
+        tf.tidy(() => {
+          const decayed: tf.NamedTensorMap = {};
+          for (const v of vars) if (grads[v.name]) decayed[v.name] = tf.add(grads[v.name], tf.mul(WEIGHT_DECAY, v));
+          optimizer.applyGradients(decayed);
+        });
+        applyMasks(net);
+        const loss = (await value.data())[0];
+        tf.dispose([value, x, y, ...Object.values(grads)]);
+        lossSum += loss * batch.n;
+        seen += batch.n;
+        b++;
+        yield { type: 'trainProgress', phase: opts.phase, stage: opts.stage, epoch, epochs: opts.epochs, batch: b, batches: nBatches, loss, time: Date.now() };
+        await yieldToLoop();
+      }
+      const valAccuracy = opts.validation ? await accuracy(net, opts.validation, opts.batchSize, opts.signal) : null;
+      const point: EpochPoint = { epoch, loss: lossSum / Math.max(1, seen), accuracy: null, valAccuracy };
+      points.push(point);
+      yield { type: 'epochDone', phase: opts.phase, stage: opts.stage, point, time: Date.now() };
+    }
+  } finally {
+    optimizer.dispose();
+  }
+  return points;
+}
+
+/** Accuracy of the final classifier (inference mode) on a split. */
+export async function accuracy(net: Network, data: Split, batchSize: number, signal?: AbortSignal): Promise<number> {
+  return (await headAccuracies(net, data, batchSize, [], signal)).final;
+}
+
+/** Accuracy of the final classifier and of the given heads, in one inference pass over the split. */
+export async function headAccuracies(
+  net: Network, data: Split, batchSize: number, heads: Head[], signal?: AbortSignal,
+): Promise<{ final: number; heads: number[] }> {
+  const [h, w, c] = net.inputShape;
+  let final = 0;
+  const perHead = heads.map(() => 0);
+  for (const batch of batches(data, batchSize, null)) {
+    checkCancelled(signal);
+    const labels = tf.tensor1d(batch.y, 'int32');
+    const outs = tf.tidy(() => {
+      const x = tf.tensor4d(batch.x, [batch.n, h, w, c]);
+      const targets = [net.logits.target, ...heads.map((hd) => hd.after)];
+      const o = net.runner.run(new Map([[net.runner.inputNames[0], x]]), targets, { training: false, overrides: net.logits.overrides });
+      return [o.get(net.logits.target)!, ...heads.map((hd) => headLogits(hd, o.get(hd.after)!, false))];
+    });
+    final += await countCorrect(labels, outs[0]);
+    for (let i = 0; i < heads.length; i++) perHead[i] += await countCorrect(labels, outs[i + 1]);
+    tf.dispose([labels, ...outs]);
+    await yieldToLoop();
+  }
+  const n = Math.max(1, data.count);
+  return { final: final / n, heads: perHead.map((v) => v / n) };
+}
