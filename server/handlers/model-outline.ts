@@ -1,0 +1,84 @@
+/**
+ * Where things are in a model.json text: the layers of its topology with the offsets of their names.
+ * Pure and position-only: the model's meaning (shapes, prunability) comes from the engine's summary.
+ */
+import { nodeAt, parseJsonTree, property, stringValue, type JsonNode } from './json-tree';
+
+/** One layer of the topology as written in the file. */
+export interface LayerLocation {
+  name: string;
+  className: string;
+  /** The whole layer object. */
+  offset: number;
+  length: number;
+  /** The layer's "name" string value (including quotes): where hovers apply and symbols point. */
+  nameOffset: number;
+  nameLength: number;
+}
+
+export interface ModelOutline {
+  root: JsonNode;
+  /** The "format" string, if any (`layers-model` for TF.js Layers). */
+  format: string | undefined;
+  /** The layers list node, when the topology has one. */
+  layersNode: JsonNode | undefined;
+  layers: LayerLocation[];
+}
+
+/** Whether a document looks like a TF.js Layers model.json, cheaply, before parsing it. */
+export function looksLikeLayersModel(text: string): boolean {
+  return /"format"\s*:\s*"layers-model"/.test(text);
+}
+
+/**
+ * Parses the text and locates the layers. Supports both topology shapes TF.js writes:
+ * `modelTopology.config.layers` (tfjs) and `modelTopology.model_config.config.layers` (Keras converter),
+ * plus the legacy Sequential form where `config` is the layers array itself.
+ * Throws JsonSyntaxError on malformed JSON.
+ */
+export function outlineModel(text: string): ModelOutline {
+  const root = parseJsonTree(text);
+  const format = stringValue(property(root, 'format'));
+  const layersNode = findLayersNode(property(root, 'modelTopology'));
+  const layers: LayerLocation[] = [];
+  if (layersNode?.kind === 'array') {
+    for (const item of layersNode.items) {
+      const loc = locateLayer(item);
+      if (loc) layers.push(loc);
+    }
+  }
+  return { root, format, layersNode, layers };
+}
+
+/** The layers array of a topology object, or undefined. */
+export function findLayersNode(topology: JsonNode | undefined): JsonNode | undefined {
+  const modelConfig = property(topology, 'model_config') ?? topology;
+  const config = property(modelConfig, 'config');
+  if (config?.kind === 'array') return config;
+  return property(config, 'layers');
+}
+
+function locateLayer(item: JsonNode): LayerLocation | undefined {
+  if (item.kind !== 'object') return undefined;
+  // Functional models name a layer twice (top level and config); the config's name is the one Keras uses.
+  const nameNode = nodeAt(item, ['config', 'name']) ?? property(item, 'name');
+  if (nameNode?.kind !== 'string') return undefined;
+  return {
+    name: nameNode.value,
+    className: stringValue(property(item, 'class_name')) ?? 'Layer',
+    offset: item.offset,
+    length: item.length,
+    nameOffset: nameNode.offset,
+    nameLength: nameNode.length,
+  };
+}
+
+/** The layer whose name string contains the offset (a hover target), if any. */
+export function layerAtNameOffset(layers: readonly LayerLocation[], offset: number): LayerLocation | undefined {
+  return layers.find((l) => offset >= l.nameOffset && offset <= l.nameOffset + l.nameLength);
+}
+
+/** The innermost layer object containing the offset, if any. */
+export function layerContaining(layers: readonly LayerLocation[], offset: number): LayerLocation | undefined {
+  return layers.find((l) => offset >= l.offset && offset < l.offset + l.length);
+}

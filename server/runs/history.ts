@@ -1,0 +1,169 @@
+/**
+ * The run history on disk. Each run owns one folder, `<root>/<runId>/`:
+ *   run.json      RunRecord: status, times, where the model and output are (rewritten atomically while the run lives)
+ *   config.json   the resolved RunConfig (written once)
+ *   events.jsonl  every RunEvent, one JSON object a line, in order
+ *   report.json   the RunReport (finished runs only)
+ *   checkpoints/  the engine's per-layer state, for resume
+ *   output/       the pruned model (default outDir; written by the engine only when the run finishes)
+ * A finished run's folder is never written again.
+ */
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { RunHistoryEntry, RunOutcome, RunStatus } from '../../protocol/lsp';
+import type { RunConfig, RunEvent, RunReport } from '../../protocol/model';
+
+export const RUNS_FOLDER = '.dcp-runs';
+
+/** The contents of run.json. */
+export interface RunRecord {
+  schema: 'dcp-run/1';
+  runId: string;
+  modelUri: string;
+  modelPath: string;
+  outDir: string;
+  status: RunStatus;
+  startedAt: number;
+  endedAt: number | null;
+  layersDone: number;
+  outcome: RunOutcome | null;
+  message: string | null;
+}
+
+/** A run folder read back from disk. */
+export interface StoredRun {
+  runDir: string;
+  record: RunRecord;
+  config: RunConfig;
+}
+
+/** Sortable, readable, unique enough: `20250101-120000-ab12`. */
+export function newRunId(now = new Date()): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  const stamp = `${now.getFullYear()}${p(now.getMonth() + 1)}${p(now.getDate())}-${p(now.getHours())}${p(now.getMinutes())}${p(now.getSeconds())}`;
+  return `${stamp}-${randomBytes(2).toString('hex')}`;
+}
+
+/** The folder that holds a model's runs: the configured runsDir, or `.dcp-runs` next to the model. */
+export function runsRoot(modelPath: string, runsDir: string | undefined): string {
+  return runsDir ?? join(dirname(modelPath), RUNS_FOLDER);
+}
+
+export const checkpointDir = (runDir: string): string => join(runDir, 'checkpoints');
+export const defaultOutDir = (runDir: string): string => join(runDir, 'output');
+
+/** Writes a JSON file via a temporary name and a rename, so readers never see half a file. */
+async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, `${JSON.stringify(value, null, 2)}\n`);
+  await rename(tmp, path);
+}
+
+export async function createRunFolder(runDir: string, record: RunRecord, config: RunConfig): Promise<void> {
+  await mkdir(checkpointDir(runDir), { recursive: true });
+  await writeJsonAtomic(join(runDir, 'config.json'), config);
+  await writeJsonAtomic(join(runDir, 'run.json'), record);
+}
+
+export const writeRecord = (runDir: string, record: RunRecord): Promise<void> => writeJsonAtomic(join(runDir, 'run.json'), record);
+export const writeReport = (runDir: string, report: RunReport): Promise<void> => writeJsonAtomic(join(runDir, 'report.json'), report);
+
+async function readJson<T>(path: string): Promise<T | undefined> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function readRun(runDir: string): Promise<StoredRun | undefined> {
+  const record = await readJson<RunRecord>(join(runDir, 'run.json'));
+  const config = await readJson<RunConfig>(join(runDir, 'config.json'));
+  if (record?.schema !== 'dcp-run/1' || !config) return undefined;
+  return { runDir, record, config };
+}
+
+export const readReport = (runDir: string): Promise<RunReport | undefined> => readJson<RunReport>(join(runDir, 'report.json'));
+
+/** The events log; a torn last line (the server died mid-write) is skipped. */
+export async function readEvents(runDir: string): Promise<RunEvent[]> {
+  let text: string;
+  try {
+    text = await readFile(join(runDir, 'events.jsonl'), 'utf8');
+  } catch {
+    return [];
+  }
+  const events: RunEvent[] = [];
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      events.push(JSON.parse(line) as RunEvent);
+    } catch {
+      break;
+    }
+  }
+  return events;
+}
+
+/** Every run folder under a root, unordered; unreadable folders are skipped. */
+export async function scanRuns(root: string): Promise<StoredRun[]> {
+  let names: string[];
+  try {
+    names = await readdir(root);
+  } catch {
+    return [];
+  }
+  const runs = await Promise.all(names.map((n) => readRun(join(root, n))));
+  return runs.filter((r): r is StoredRun => r !== undefined);
+}
+
+/** Appends events to events.jsonl in order; `close` resolves once everything is on disk. */
+export class EventLog {
+  private readonly stream: WriteStream;
+  constructor(runDir: string) {
+    this.stream = createWriteStream(join(runDir, 'events.jsonl'), { flags: 'a' });
+    // A failed append (disk full) must not crash the server; the in-memory events still reach the client.
+    this.stream.on('error', () => undefined);
+  }
+  append(event: RunEvent): void {
+    this.stream.write(`${JSON.stringify(event)}\n`);
+  }
+  close(): Promise<void> {
+    return new Promise((resolve) => this.stream.end(resolve));
+  }
+}
+
+/** The list-view numbers of a report. */
+export function outcomeOf(report: RunReport): RunOutcome {
+  return {
+    paramsBefore: report.before.params,
+    paramsAfter: report.after.params,
+    flopsBefore: report.before.flops,
+    flopsAfter: report.after.flops,
+    accuracyBefore: report.before.accuracy,
+    accuracyAfter: report.after.accuracy,
+    seconds: report.seconds,
+  };
+}
+
+/** A stored run as the protocol lists it. `live` = running in this server; a stale `running` means interrupted. */
+export function toEntry(run: StoredRun, live: boolean): RunHistoryEntry {
+  const r = run.record;
+  const status: RunStatus = r.status === 'running' && !live ? 'interrupted' : r.status;
+  return {
+    runId: r.runId,
+    modelUri: r.modelUri,
+    runDir: run.runDir,
+    outDir: r.outDir,
+    status,
+    config: run.config,
+    startedAt: r.startedAt,
+    endedAt: r.endedAt,
+    resumable: status === 'cancelled' || status === 'failed' || status === 'interrupted',
+    layersDone: r.layersDone,
+    outcome: r.outcome,
+    message: r.message,
+  };
+}

@@ -1,0 +1,176 @@
+/**
+ * Owns the runs of one server: starts each in a worker, records its events in the run folder, forwards them to the
+ * client, and answers history questions. Knows nothing about LSP beyond the plain protocol types: the handlers
+ * translate requests into calls here, and `RunSink` is how events leave.
+ */
+import { join } from 'node:path';
+import { ResponseError } from 'vscode-languageserver';
+import { DcpErrorCodes, type RunEndedParams, type RunEventParams, type RunHistoryEntry, type StartRunResult } from '../../protocol/lsp';
+import type { RunConfig, RunEvent, RunReport } from '../../protocol/model';
+import type { ModelRef } from '../handlers/params';
+import {
+  checkpointDir, createRunFolder, defaultOutDir, EventLog, newRunId, outcomeOf, readEvents, readReport, readRun, runsRoot,
+  scanRuns, toEntry, writeRecord, writeReport, type RunRecord, type StoredRun,
+} from './history';
+import { isTerminal } from './worker-messages';
+import { WorkerRun } from './worker-host';
+
+/** Where a run's events and end go (the LSP connection in the server, an array in tests). */
+export interface RunSink {
+  event(params: RunEventParams): void;
+  ended(params: RunEndedParams): void;
+  log(message: string): void;
+}
+
+export interface RunManagerOptions {
+  /** Configured history folder; unset = `.dcp-runs` next to each model. */
+  runsDir: string | undefined;
+  workerScript: string;
+  sink: RunSink;
+}
+
+/** A run of this server session: live while `worker` has not ended. */
+interface SessionRun extends StoredRun {
+  events: RunEvent[];
+  worker: WorkerRun | undefined;
+  log: EventLog | undefined;
+  /** run.json writes, chained so a late progress write never overwrites the final status. */
+  saving: Promise<void>;
+}
+
+export class RunManager {
+  /** Runs started or resumed in this session, by id (kept after they end, for replay). */
+  private readonly runs = new Map<string, SessionRun>();
+
+  constructor(private readonly options: RunManagerOptions) {}
+
+  async start(model: ModelRef, config: RunConfig, outDir: string | undefined): Promise<StartRunResult> {
+    const busy = [...this.runs.values()].find((r) => r.worker && !r.worker.ended && r.record.modelPath === model.path);
+    if (busy) throw new ResponseError(DcpErrorCodes.RunState, `Run ${busy.record.runId} is already pruning this model; cancel it first`);
+    const runId = newRunId();
+    const runDir = join(runsRoot(model.path, this.options.runsDir), runId);
+    const record: RunRecord = {
+      schema: 'dcp-run/1', runId, modelUri: model.uri, modelPath: model.path, outDir: outDir ?? defaultOutDir(runDir),
+      status: 'running', startedAt: Date.now(), endedAt: null, layersDone: 0, outcome: null, message: null,
+    };
+    await createRunFolder(runDir, record, config);
+    const run: SessionRun = { runDir, record, config, events: [], worker: undefined, log: undefined, saving: Promise.resolve() };
+    this.runs.set(runId, run);
+    this.launch(run, false);
+    return { runId, runDir, outDir: record.outDir };
+  }
+
+  async resume(runId: string, model: ModelRef | undefined): Promise<StartRunResult> {
+    const found = await this.find(runId, model);
+    if (found.worker && !found.worker.ended) throw new ResponseError(DcpErrorCodes.RunState, `Run ${runId} is still running`);
+    const entry = toEntry(found, false);
+    if (!entry.resumable) throw new ResponseError(DcpErrorCodes.RunState, `Run ${runId} is ${entry.status}; only cancelled, failed or interrupted runs can be resumed`);
+    const run: SessionRun = { ...found, worker: undefined, log: undefined };
+    run.record = { ...run.record, status: 'running', endedAt: null, message: null };
+    this.runs.set(runId, run);
+    await this.save(run);
+    this.launch(run, true);
+    return { runId, runDir: run.runDir, outDir: run.record.outDir };
+  }
+
+  /** Idempotent: `cancelled` is false when the run had already ended. */
+  async cancel(runId: string, model: ModelRef | undefined): Promise<boolean> {
+    const run = await this.find(runId, model);
+    if (!run.worker || run.worker.ended) return false;
+    run.worker.cancel();
+    return true;
+  }
+
+  /** Newest first. With a model: its runs only. Without: this session's runs plus the configured runsDir. */
+  async list(model: ModelRef | undefined): Promise<RunHistoryEntry[]> {
+    const stored = new Map<string, StoredRun>();
+    const roots = new Set<string>();
+    if (this.options.runsDir) roots.add(this.options.runsDir);
+    if (model) roots.add(runsRoot(model.path, this.options.runsDir));
+    for (const root of roots) for (const r of await scanRuns(root)) stored.set(r.record.runId, r);
+    for (const [id, r] of this.runs) stored.set(id, r);
+    return [...stored.values()]
+      .filter((r) => !model || r.record.modelPath === model.path)
+      .map((r) => toEntry(r, this.isLive(r.record.runId)))
+      .sort((a, b) => b.startedAt - a.startedAt);
+  }
+
+  async events(runId: string, model: ModelRef | undefined): Promise<RunEventParams[]> {
+    const run = await this.find(runId, model);
+    return run.events.map((event, seq) => ({ runId, seq, event }));
+  }
+
+  /** The report of the model's newest finished run, for hovers ("last run's kept channels"). */
+  async lastReport(model: ModelRef): Promise<RunReport | undefined> {
+    const last = (await this.list(model)).find((e) => e.status === 'finished');
+    return last ? readReport(last.runDir) : undefined;
+  }
+
+  /** Terminates every live worker (server shutdown); their folders stay `running` and list as interrupted later. */
+  async dispose(): Promise<void> {
+    await Promise.all([...this.runs.values()].map((r) => r.worker?.terminate()));
+  }
+
+  private isLive(runId: string): boolean {
+    const w = this.runs.get(runId)?.worker;
+    return w !== undefined && !w.ended;
+  }
+
+  /** A run of this session, or one on disk under the configured root or next to the given model. */
+  private async find(runId: string, model: ModelRef | undefined): Promise<SessionRun> {
+    const session = this.runs.get(runId);
+    if (session) return session;
+    const roots = [this.options.runsDir, model && runsRoot(model.path, this.options.runsDir)].filter((r): r is string => !!r);
+    for (const root of roots) {
+      const stored = await readRun(join(root, runId));
+      if (stored) return { ...stored, events: await readEvents(stored.runDir), worker: undefined, log: undefined, saving: Promise.resolve() };
+    }
+    const hint = model ? '' : ' (pass the model uri to find runs of earlier sessions)';
+    throw new ResponseError(DcpErrorCodes.RunNotFound, `No run ${runId}${hint}`);
+  }
+
+  /** Queues a write of the run's current record after the previous ones. */
+  private save(run: SessionRun): Promise<void> {
+    const record = run.record;
+    run.saving = run.saving
+      .then(() => writeRecord(run.runDir, record))
+      .catch((e: Error) => this.options.sink.log(`Could not write run.json of ${record.runId}: ${e.message}`));
+    return run.saving;
+  }
+
+  private launch(run: SessionRun, resume: boolean): void {
+    const { sink } = this.options;
+    const runId = run.record.runId;
+    run.log = new EventLog(run.runDir);
+    const options = { modelPath: run.record.modelPath, outDir: run.record.outDir, checkpointDir: checkpointDir(run.runDir), resume };
+    run.worker = new WorkerRun(this.options.workerScript, run.config, options, {
+      onLog: (line) => sink.log(`[run ${runId}] ${line}`),
+      onEvent: (event) => {
+        const seq = run.events.push(event) - 1;
+        run.log?.append(event);
+        if (event.type === 'layerDone') {
+          run.record = { ...run.record, layersDone: run.record.layersDone + 1 };
+          void this.save(run);
+        }
+        sink.event({ runId, seq, event });
+        if (isTerminal(event)) void this.end(run, event);
+      },
+    });
+  }
+
+  /** Seals the folder (log, report, record), then tells the client: files are complete when runEnded arrives. */
+  private async end(run: SessionRun, event: Extract<RunEvent, { type: 'runFinished' | 'runFailed' | 'runCancelled' }>): Promise<void> {
+    const report = event.type === 'runFinished' ? event.report : null;
+    const status = event.type === 'runFinished' ? 'finished' : event.type === 'runFailed' ? 'failed' : 'cancelled';
+    const message = event.type === 'runFailed' ? event.message : null;
+    run.record = { ...run.record, status, endedAt: Date.now(), message, outcome: report ? outcomeOf(report) : null };
+    try {
+      await run.log?.close();
+      if (report) await writeReport(run.runDir, report);
+    } catch (e) {
+      this.options.sink.log(`Could not record the end of run ${run.record.runId}: ${(e as Error).message}`);
+    }
+    await this.save(run);
+    this.options.sink.ended({ runId: run.record.runId, status, report, message, runDir: run.runDir, outDir: run.record.outDir });
+  }
+}
