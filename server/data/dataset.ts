@@ -15,6 +15,7 @@ import { DatasetError, sampleSize, type Dataset, type DatasetOptions, type RawDa
 
 export { batches, type Batch } from './batches';
 export { mixSeed, mulberry32 } from './random';
+export { MNIST_CLASSES } from './mnist';
 export { DatasetError, type Dataset, type DatasetOptions, type Split, type TeacherFn } from './types';
 
 /** Default validation hold-out: 10% of the samples; mnist's 10,000 digits give 2,000 (20%), a steadier accuracy. */
@@ -61,11 +62,23 @@ function checkOptions(o: DatasetOptions): void {
   if (o.labels === 'teacher' && typeof o.teacher !== 'function') bad("labels 'teacher' needs a teacher function");
 }
 
+/** With dataset labels, a source that names its classes must name exactly as many as the model outputs. */
+function classChecker(where: string, opts: DatasetOptions): (names: string[]) => void {
+  return (names) => {
+    if (opts.labels === 'teacher' || names.length === opts.numClasses) return;
+    const shown = `${names.slice(0, 5).join(', ')}${names.length > 5 ? ', …' : ''}`;
+    throw new DatasetError(where, `${where}: found ${names.length} classes (${shown}) but the model outputs ${opts.numClasses}; use teacher labels to relabel`);
+  };
+}
+
 async function loadRaw(src: Source, opts: DatasetOptions): Promise<RawData> {
   const unlabeledOk = opts.labels === 'teacher';
   switch (src.kind) {
-    case 'mnist': return loadMnist(opts.inputShape);
-    case 'folder': return loadFolder(src.path, opts.inputShape, unlabeledOk);
+    case 'mnist': {
+      classChecker('mnist', opts)(Array.from({ length: MNIST_CLASSES }, (_, c) => String(c)));
+      return loadMnist(opts.inputShape);
+    }
+    case 'folder': return loadFolder(src.path, opts.inputShape, unlabeledOk, classChecker(src.path, opts));
     case 'numpy': return loadNumpy(src.path, opts.inputShape, !unlabeledOk);
   }
 }
@@ -88,10 +101,6 @@ export async function loadDataset(spec: string, opts: DatasetOptions): Promise<D
     classNames = raw.classNames?.length === opts.numClasses ? raw.classNames : generic;
   } else {
     if (raw.y === null) throw new DatasetError(where, `${where}: the data has no labels; use teacher labels`);
-    if (raw.classNames && raw.classNames.length !== opts.numClasses) {
-      const kind = src.kind === 'mnist' ? 'mnist has' : 'found';
-      throw new DatasetError(where, `${where}: ${kind} ${raw.classNames.length} classes (${raw.classNames.slice(0, 5).join(', ')}${raw.classNames.length > 5 ? ', …' : ''}) but the model outputs ${opts.numClasses}; use teacher labels to relabel`);
-    }
     checkLabels(raw.y, opts.numClasses, raw.labelSource);
     y = raw.y;
     classNames = raw.classNames ?? generic;
@@ -106,6 +115,3 @@ export async function loadDataset(spec: string, opts: DatasetOptions): Promise<D
   }, where);
   return { name: raw.name, inputShape: [...opts.inputShape], numClasses: opts.numClasses, classNames, ...splits };
 }
-
-/** Re-exported so callers validating a config can reuse it without loading: mnist's class count. */
-export { MNIST_CLASSES };

@@ -79,9 +79,15 @@ export function listFolder(root: string, allowUnlabeled: boolean): FolderListing
   return { files, labels: allowUnlabeled ? null : Int32Array.from(labels), classNames: top.dirs };
 }
 
-/** Decodes every image of a folder dataset into the model's input shape. */
-export async function loadFolder(root: string, shape: readonly [number, number, number], allowUnlabeled: boolean): Promise<RawData> {
+/**
+ * Decodes every image of a folder dataset into the model's input shape. `checkClasses` sees the class names
+ * before any image is decoded, so a wrong layout fails fast instead of after minutes of decoding.
+ */
+export async function loadFolder(
+  root: string, shape: readonly [number, number, number], allowUnlabeled: boolean, checkClasses: (names: string[]) => void,
+): Promise<RawData> {
   const listing = listFolder(root, allowUnlabeled);
+  if (listing.classNames) checkClasses(listing.classNames);
   const count = listing.files.length;
   const x = new Float32Array(count * sampleSize(shape));
   for (let i = 0; i < count; i++) {
