@@ -2,7 +2,7 @@
  * Where things are in a model.json text: the layers of its topology with the offsets of their names.
  * Pure and position-only: the model's meaning (shapes, prunability) comes from the engine's summary.
  */
-import { nodeAt, parseJsonTree, property, stringValue, type JsonNode } from './json-tree';
+import { findProperty, parseJsonTree, type JsonNode } from '../io/model-json-parse';
 
 /** One layer of the topology as written in the file. */
 export interface LayerLocation {
@@ -48,6 +48,22 @@ export function outlineModel(text: string): ModelOutline {
     }
   }
   return { root, format, layersNode, layers };
+}
+
+/** The value of `key` when the node is an object, else undefined. */
+export function property(node: JsonNode | undefined, key: string): JsonNode | undefined {
+  return node?.kind === 'object' ? findProperty(node, key)?.value : undefined;
+}
+
+/** Follows a path of object keys and array indices. */
+export function nodeAt(node: JsonNode | undefined, path: readonly (string | number)[]): JsonNode | undefined {
+  let cur = node;
+  for (const step of path) cur = typeof step === 'number' ? (cur?.kind === 'array' ? cur.items[step] : undefined) : property(cur, step);
+  return cur;
+}
+
+function stringValue(node: JsonNode | undefined): string | undefined {
+  return node?.kind === 'string' ? node.value : undefined;
 }
 
 /** The layers array of a topology object, or undefined. */

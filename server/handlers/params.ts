@@ -6,7 +6,7 @@
 import { isAbsolute } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ErrorCodes, ResponseError } from 'vscode-languageserver';
-import { DcpErrorCodes, type ListRunsParams, type RunParams, type StartRunParams } from '../../protocol/lsp';
+import { DcpErrorCodes, ListRunsRequest, StartRunRequest, type ListRunsParams, type RunParams, type StartRunParams } from '../../protocol/lsp';
 import type { RunConfig } from '../../protocol/model';
 import { ConfigError, DEFAULT_CONFIG, resolveConfig } from '../dcp/config';
 
@@ -56,7 +56,7 @@ export function parseModelParams(params: unknown, what: string): ModelRef {
 
 /** Validates a start request, including the run config (defaults filled, ranges checked by resolveConfig). */
 export function parseStartRunParams(params: unknown): ValidStartRun {
-  const what = 'dcp/startRun';
+  const what = StartRunRequest.method;
   const p = record(params, what) as Partial<Record<keyof StartRunParams, unknown>>;
   const model = modelRef(p.uri, what);
   if (p.outDir !== undefined && (typeof p.outDir !== 'string' || !isAbsolute(p.outDir))) {
@@ -88,7 +88,7 @@ export function parseRunParams(params: unknown, what: string): ValidRunRef {
 }
 
 export function parseListRunsParams(params: unknown): ModelRef | undefined {
-  const what = 'dcp/listRuns';
+  const what = ListRunsRequest.method;
   if (params === undefined || params === null) return undefined;
   const p = record(params, what) as Partial<Record<keyof ListRunsParams, unknown>>;
   return p.uri === undefined ? undefined : modelRef(p.uri, what);

@@ -1,0 +1,49 @@
+/**
+ * The `dcp/…` requests: validate params → call the inspector or the run manager → answer. Errors are thrown as
+ * ResponseError and reach the client as error responses; nothing here can take the server down.
+ */
+import type { Connection } from 'vscode-languageserver';
+import {
+  CancelRunRequest, GetRunEventsRequest, InspectModelRequest, ListRunsRequest, ResumeRunRequest, RunEndedNotification,
+  RunEventNotification, StartRunRequest,
+} from '../../protocol/lsp';
+import type { RunManager, RunSink } from '../runs/manager';
+import type { ModelInspector } from './inspect';
+import { parseListRunsParams, parseModelParams, parseRunParams, parseStartRunParams } from './params';
+
+export function registerRequests(connection: Connection, inspector: ModelInspector, runs: () => RunManager): void {
+  connection.onRequest(InspectModelRequest, (params) => inspector.inspect(parseModelParams(params, InspectModelRequest.method)));
+
+  connection.onRequest(StartRunRequest, async (params) => {
+    const { model, config, outDir } = parseStartRunParams(params);
+    // Loading the model first turns a missing or malformed file into an error response instead of a failed run.
+    await inspector.inspect(model);
+    return runs().start(model, config, outDir);
+  });
+
+  connection.onRequest(CancelRunRequest, async (params) => {
+    const { runId, model } = parseRunParams(params, CancelRunRequest.method);
+    return { cancelled: await runs().cancel(runId, model) };
+  });
+
+  connection.onRequest(ResumeRunRequest, async (params) => {
+    const { runId, model } = parseRunParams(params, ResumeRunRequest.method);
+    return runs().resume(runId, model);
+  });
+
+  connection.onRequest(ListRunsRequest, (params) => runs().list(parseListRunsParams(params)));
+
+  connection.onRequest(GetRunEventsRequest, (params) => {
+    const { runId, model } = parseRunParams(params, GetRunEventsRequest.method);
+    return runs().events(runId, model);
+  });
+}
+
+/** Where the run manager's events go: LSP notifications, and the worker's log lines to the client's output. */
+export function connectionSink(connection: Connection): RunSink {
+  return {
+    event: (params) => void connection.sendNotification(RunEventNotification, params),
+    ended: (params) => void connection.sendNotification(RunEndedNotification, params),
+    log: (message) => connection.console.log(message),
+  };
+}
