@@ -1,0 +1,120 @@
+/**
+ * Chooses and initialises the TF.js compute backend for the engine.
+ *
+ * Convention: every module does `import * as tf from '@tensorflow/tfjs'` (one tfjs-core instance) and calls
+ * `initBackend` once per process before building models. `auto` prefers the native `tfjs-node` (an optional
+ * dependency that usually is not installed) and falls back to `wasm` with our training kernels.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { BackendName } from '../../protocol/model';
+import { registerFastKernels } from './register';
+import { prepareWasmThreads } from './threads';
+
+export interface BackendOptions {
+  /**
+   * XNNPACK threads for `wasm` (default 1). More than 1 needs the threaded wasm binary and worker threads; it
+   * only applies to the first wasm initialisation in a process. See `threads.ts` for what works.
+   */
+  threads?: number;
+}
+
+const WASM_FILE = 'tfjs-backend-wasm.wasm';
+
+/** Directory (with a trailing separator) holding the wasm binaries: next to the bundle, else in node_modules. */
+export function findWasmDir(): string | null {
+  const candidates: string[] = [];
+  if (typeof __dirname === 'string') candidates.push(__dirname);
+  try {
+    candidates.push(dirname(require.resolve('@tensorflow/tfjs-backend-wasm')));
+  } catch {
+    // Not resolvable from here (e.g. a bundle shipped without node_modules): only the bundle's folder counts.
+  }
+  for (const dir of candidates) {
+    if (existsSync(join(dir, WASM_FILE))) return join(dir, '/');
+  }
+  return null;
+}
+
+let wasmConfigured = false;
+let wasmThreads = 1;
+
+/** Sets the wasm paths and thread count; both must happen before the wasm backend is first created. */
+function configureWasm(threads: number): void {
+  if (wasmConfigured) return;
+  const dir = findWasmDir();
+  if (dir === null) throw new Error(`${WASM_FILE} not found next to the bundle or in node_modules/@tensorflow/tfjs-backend-wasm/dist`);
+  wasmThreads = threads > 1 ? prepareWasmThreads(dir, threads) : 1;
+  setThreadsCount(wasmThreads);
+  setWasmPaths(dir);
+  wasmConfigured = true;
+}
+
+/** Threads the wasm backend was configured with (1 unless `threads` > 1 was requested and works). */
+export function wasmThreadCount(): number {
+  return wasmThreads;
+}
+
+/**
+ * The cpu backend prints a "looks like you are running TensorFlow.js in Node.js" banner on its first write.
+ * Consume that first write while the PROD flag (which silences tfjs warnings) is set, then restore the flag.
+ */
+function silenceCpuBanner(): void {
+  const prod = tf.env().getBool('PROD');
+  tf.env().set('PROD', true);
+  try {
+    tf.scalar(0).dispose();
+  } finally {
+    tf.env().set('PROD', prod);
+  }
+}
+
+async function tryNode(): Promise<boolean> {
+  try {
+    // Optional native backend: registers the 'tensorflow' backend when its binary is installed. It cannot be a
+    // static import (it is usually absent), and a dynamic import() of a CommonJS package would not share our
+    // tfjs-core instance when running unbundled.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require('@tensorflow/tfjs-node');
+  } catch {
+    return false;
+  }
+  return tf.setBackend('tensorflow');
+}
+
+async function useWasm(threads: number): Promise<boolean> {
+  configureWasm(threads);
+  const ok = await tf.setBackend('wasm');
+  if (ok) registerFastKernels();
+  return ok;
+}
+
+/**
+ * Activates a backend and returns the name tfjs reports (`tensorflow`, `wasm` or `cpu`).
+ * `node` fails if tfjs-node cannot be loaded; `auto` falls back to wasm, then cpu.
+ */
+export async function initBackend(name: BackendName, opts: BackendOptions = {}): Promise<string> {
+  const threads = Math.max(1, Math.floor(opts.threads ?? 1));
+  let ok = false;
+  switch (name) {
+    case 'node':
+      ok = await tryNode();
+      if (!ok) throw new Error('backend "node" needs @tensorflow/tfjs-node, which is not installed or failed to load');
+      break;
+    case 'wasm':
+      ok = await useWasm(threads);
+      break;
+    case 'cpu':
+      ok = await tf.setBackend('cpu');
+      break;
+    case 'auto':
+      ok = (await tryNode()) || (await useWasm(threads)) || (await tf.setBackend('cpu'));
+      break;
+  }
+  if (!ok) throw new Error(`TF.js backend "${name}" failed to initialise`);
+  await tf.ready();
+  if (tf.getBackend() === 'cpu') silenceCpuBanner();
+  return tf.getBackend();
+}

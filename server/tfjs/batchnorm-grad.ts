@@ -1,0 +1,59 @@
+/**
+ * Gradient of FusedBatchNorm without `tile`.
+ *
+ * y = (x − mean) · g + offset with g = scale / √(variance + ε), per channel. Then
+ *   ∂x = dy · g,                         ∂offset = Σdy,
+ *   ∂mean = −g · Σdy,                    ∂scale = Σ dy·(x − mean) / √(variance + ε),
+ *   ∂variance = −½ · g / (variance + ε) · Σ dy·(x − mean),
+ * where Σ runs over the axes `mean` is broadcast along. The stock gradient tiles the per-channel factor to the
+ * full size of x (very slow on wasm) and recomputes partial products in every thunk. Here ∂x broadcasts, and the
+ * only full-size reductions are Σdy and Σdy·(x − mean). They are computed once, eagerly, because each thunk runs
+ * in its own `tidy` (a lazily cached value would be disposed after the first thunk); the stock gradient is eager
+ * too. Registered for every backend: the math is backend-independent.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { GradConfig, NamedAttrMap, Tensor } from '@tensorflow/tfjs';
+
+/**
+ * Σ of `t` over the axes along which a tensor of `shape` is broadcast to `t.shape`, reshaped to `shape`.
+ * When those axes are the leading ones (the batch-norm case: [N,H,W,C] → [C]) it is a [1,R]×[R,C] matmul with
+ * ones, which runs on XNNPACK on wasm; tf.sum over leading axes would first transpose the whole tensor.
+ */
+export function sumToShape(t: Tensor, shape: number[]): Tensor {
+  return tf.tidy(() => {
+    const axes = tf.backend_util.getReductionAxes(shape, t.shape);
+    if (axes.length === 0) return tf.reshape(t, shape);
+    const leading = axes.every((a, i) => a === i);
+    if (leading) {
+      const rows = t.shape.slice(0, axes.length).reduce((p, q) => p * q, 1);
+      const cols = t.size / rows;
+      return tf.reshape(tf.matMul(tf.ones([1, rows]), tf.reshape(t, [rows, cols])), shape);
+    }
+    return tf.reshape(tf.sum(t, axes, true), shape);
+  });
+}
+
+export const fusedBatchNormGradConfig: GradConfig = {
+  kernelName: tf.FusedBatchNorm,
+  inputsToSave: ['x', 'mean', 'variance', 'scale'],
+  gradFunc: (dyIn: Tensor | Tensor[], saved: Tensor[], attrs: NamedAttrMap) => {
+    const dy = Array.isArray(dyIn) ? dyIn[0] : dyIn;
+    const [x, mean, variance, scale] = saved;
+    const { varianceEpsilon } = attrs as unknown as tf.FusedBatchNormAttrs;
+    const invStd = tf.rsqrt(tf.add(variance, tf.scalar(varianceEpsilon)));
+    const gain = scale == null ? invStd : tf.mul(invStd, scale);
+    const { sumDy, sumDyXc } = tf.tidy(() => {
+      const xc = tf.sub(x, mean);
+      const dyXc = tf.mul(dy, xc);
+      xc.dispose();
+      return { sumDy: sumToShape(dy, mean.shape), sumDyXc: sumToShape(dyXc, mean.shape) };
+    });
+    return {
+      x: () => tf.mul(dy, gain),
+      mean: () => tf.reshape(tf.neg(tf.mul(gain, sumDy)), mean.shape),
+      variance: () => tf.reshape(tf.mul(tf.mul(tf.mul(gain, tf.square(invStd)), sumDyXc), tf.scalar(-0.5)), variance.shape),
+      scale: () => tf.reshape(tf.mul(invStd, sumDyXc), scale == null ? mean.shape : scale.shape),
+      offset: () => tf.reshape(sumDy, mean.shape),
+    };
+  },
+};

@@ -1,0 +1,47 @@
+/**
+ * Installs our training kernels on the `wasm` backend and the fast BatchNorm gradient (all backends).
+ * Idempotent: a kernel already ours is left alone; a stock one is captured (so ours can delegate to it),
+ * unregistered, then replaced.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { KernelConfig } from '@tensorflow/tfjs';
+import { conv2DBackpropFilterConfig, conv2DBackpropInputConfig } from './conv-backprop';
+import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './depthwise-backprop';
+import { fusedBatchNormGradConfig } from './batchnorm-grad';
+import { makeBatchMatMulConfig } from './matmul';
+import { captureStock } from './wasm-ops';
+
+let matMulConfig: KernelConfig | undefined;
+
+function installKernel(config: KernelConfig): void {
+  const current = tf.getKernel(config.kernelName, 'wasm') as KernelConfig | undefined;
+  if (current?.kernelFunc === config.kernelFunc) return;
+  if (current !== undefined) {
+    captureStock(config.kernelName);
+    tf.unregisterKernel(config.kernelName, 'wasm');
+  }
+  tf.registerKernel(config);
+}
+
+/** Our kernel configs, in installation order (BatchMatMul is built lazily: it wraps the stock kernel). */
+function fastConfigs(): KernelConfig[] {
+  // The stock BatchMatMul must be captured before ours replaces it: ours delegates to it.
+  matMulConfig ??= makeBatchMatMulConfig();
+  const configs = [
+    conv2DBackpropFilterConfig, conv2DBackpropInputConfig, depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig,
+  ];
+  return matMulConfig === undefined ? configs : [...configs, matMulConfig];
+}
+
+/** Registers the fast wasm kernels and the FusedBatchNorm gradient. Safe to call repeatedly. */
+export function registerFastKernels(): void {
+  for (const config of fastConfigs()) installKernel(config);
+  if (tf.getGradient(tf.FusedBatchNorm) !== fusedBatchNormGradConfig) tf.registerGradient(fusedBatchNormGradConfig);
+}
+
+/** Names of the wasm kernels that are currently ours. */
+export function fastKernelNames(): string[] {
+  return fastConfigs()
+    .filter((c) => (tf.getKernel(c.kernelName, 'wasm') as KernelConfig | undefined)?.kernelFunc === c.kernelFunc)
+    .map((c) => c.kernelName);
+}

@@ -1,0 +1,158 @@
+/**
+ * Calls to the stock `wasm` kernels from inside our own kernels, with explicit ownership of intermediates.
+ *
+ * Inside a kernel there is no engine scope: every `TensorInfo` a kernel function returns owns one reference on
+ * the backend (even `Reshape`, which shares its input's buffer), so each intermediate must be released with
+ * `backend.disposeData` exactly once. `Ops` tracks what it created and `release()` frees it, except the value
+ * handed back to the engine via `keep()`.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { KernelBackend, TensorInfo, NamedAttrMap, NamedTensorInfoMap } from '@tensorflow/tfjs';
+
+/** Padding as the conv kernels accept it: explicit [[0,0],[top,bottom],[left,right],[0,0]] in NHWC. */
+export type Pads4 = [[0, 0], [number, number], [number, number], [0, 0]];
+
+/** Geometry of a stride-s / dilation-d 2-D convolution: [rows, cols]. */
+export interface ConvGeometry {
+  strides: [number, number];
+  dilations: [number, number];
+  pads: Pads4;
+}
+
+/** Looks a stock kernel up once; our replacements capture the original before unregistering it. */
+function kernelFunc(name: string): tf.KernelFunc {
+  return tf.getKernel(name, 'wasm').kernelFunc;
+}
+
+/** Original (stock) kernel functions we delegate to, captured before any of ours replace them. */
+const captured = new Map<string, tf.KernelFunc>();
+
+/** Remembers the stock kernel `name` so it can still be called after ours is registered in its place. */
+export function captureStock(name: string): tf.KernelFunc | undefined {
+  if (!captured.has(name)) {
+    const k = tf.getKernel(name, 'wasm') as tf.KernelConfig | undefined;
+    if (k === undefined) return undefined;
+    captured.set(name, k.kernelFunc);
+  }
+  return captured.get(name);
+}
+
+/** Tracks intermediates created during one kernel call. */
+export class Ops {
+  private readonly owned: TensorInfo[] = [];
+
+  constructor(readonly backend: KernelBackend) {}
+
+  private run(name: string, inputs: NamedTensorInfoMap, attrs: NamedAttrMap): TensorInfo {
+    const f = captured.get(name) ?? kernelFunc(name);
+    const out = f({ inputs, attrs, backend: this.backend });
+    if (Array.isArray(out)) throw new Error(`kernel ${name} returned several outputs`);
+    this.owned.push(out);
+    return out;
+  }
+
+  /** Stops tracking `t` (it is returned to the engine) and returns it. */
+  keep(t: TensorInfo): TensorInfo {
+    const i = this.owned.lastIndexOf(t);
+    if (i >= 0) this.owned.splice(i, 1);
+    return t;
+  }
+
+  /** Frees every tracked intermediate. Call in `finally`. */
+  release(): void {
+    for (const t of this.owned) this.backend.disposeData(t.dataId);
+    this.owned.length = 0;
+  }
+
+  /** Frees one tracked intermediate early (peak memory matters on the 32-bit heap). */
+  free(t: TensorInfo): void {
+    const i = this.owned.lastIndexOf(t);
+    if (i >= 0) {
+      this.owned.splice(i, 1);
+      this.backend.disposeData(t.dataId);
+    }
+  }
+
+  /** Forward NHWC conv, x [N,H,W,Cin], filter [kh,kw,Cin,Cout]. */
+  conv2d(x: TensorInfo, filter: TensorInfo, g: ConvGeometry): TensorInfo {
+    return this.run('Conv2D', { x, filter }, {
+      strides: g.strides, dilations: g.dilations, pad: g.pads, dataFormat: 'NHWC', dimRoundingMode: 'floor',
+    });
+  }
+
+  /** Forward NHWC depthwise conv, x [N,H,W,C], filter [kh,kw,C,M] → [N,Ho,Wo,C·M]. */
+  depthwiseConv2d(x: TensorInfo, filter: TensorInfo, g: ConvGeometry): TensorInfo {
+    return this.run('DepthwiseConv2dNative', { x, filter }, {
+      strides: g.strides, dilations: g.dilations, pad: g.pads, dataFormat: 'NHWC', dimRoundingMode: 'floor',
+    });
+  }
+
+  transpose(x: TensorInfo, perm: number[]): TensorInfo {
+    return this.run('Transpose', { x }, { perm });
+  }
+
+  reshape(x: TensorInfo, shape: number[]): TensorInfo {
+    return this.run('Reshape', { x }, { shape });
+  }
+
+  reverse(x: TensorInfo, dims: number[]): TensorInfo {
+    return this.run('Reverse', { x }, { dims });
+  }
+
+  slice(x: TensorInfo, begin: number[], size: number[]): TensorInfo {
+    return this.run('Slice', { x }, { begin, size });
+  }
+
+  stridedSlice(x: TensorInfo, begin: number[], end: number[], strides: number[]): TensorInfo {
+    return this.run('StridedSlice', { x }, {
+      begin, end, strides, beginMask: 0, endMask: 0, ellipsisMask: 0, newAxisMask: 0, shrinkAxisMask: 0,
+    });
+  }
+
+  concat(xs: TensorInfo[], axis: number): TensorInfo {
+    // tfjs passes Concat's inputs as an array (the kernel calls `inputs.map`), not as a named map.
+    return this.run('Concat', xs as unknown as NamedTensorInfoMap, { axis });
+  }
+
+  /** NHWC DepthToSpace: out[n, h·b + i, w·b + j, c] = x[n, h, w, (i·b + j)·C + c]. */
+  depthToSpace(x: TensorInfo, blockSize: number): TensorInfo {
+    return this.run('DepthToSpace', { x }, { blockSize, dataFormat: 'NHWC' });
+  }
+
+  zeros(shape: number[]): TensorInfo {
+    return this.run('Fill', {}, { shape, value: 0, dtype: 'float32' });
+  }
+
+  /** Sum over `axes`. */
+  sum(x: TensorInfo, axes: number[], keepDims = false): TensorInfo {
+    return this.run('Sum', { x }, { axis: axes, keepDims });
+  }
+
+  /** Plain (untransposed) batched matmul a [B,M,K] × b [B,K,N]. */
+  matMul(a: TensorInfo, b: TensorInfo, transposeA = false, transposeB = false): TensorInfo {
+    return this.run('BatchMatMul', { a, b }, { transposeA, transposeB });
+  }
+
+  mul(a: TensorInfo, b: TensorInfo): TensorInfo {
+    return this.run('Multiply', { a, b }, {});
+  }
+
+  sub(a: TensorInfo, b: TensorInfo): TensorInfo {
+    return this.run('Sub', { a, b }, {});
+  }
+}
+
+/** Runs `body` with a fresh `Ops`; intermediates are freed whether it returns or throws. */
+export function withOps(backend: unknown, body: (ops: Ops) => TensorInfo): TensorInfo {
+  const ops = new Ops(backend as KernelBackend);
+  try {
+    return ops.keep(body(ops));
+  } finally {
+    ops.release();
+  }
+}
+
+/** Explicit NHWC padding. */
+export function pads(top: number, bottom: number, left: number, right: number): Pads4 {
+  return [[0, 0], [top, bottom], [left, right], [0, 0]];
+}
