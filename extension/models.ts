@@ -1,0 +1,57 @@
+/**
+ * Finds the model a command should act on. Commands are invoked from the palette (no argument), the explorer
+ * and editor-title menus (a `vscode.Uri`), and the server's CodeLenses (a URI string, see DcpCommands).
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+
+/** Folders never searched for models: dependencies and our own run outputs (whose pruned model.json files would otherwise flood the list). */
+const EXCLUDE = '**/{node_modules,.dcp-runs,.git,dist,out}/**';
+
+export function isModelJson(uri: vscode.Uri): boolean {
+  return path.posix.basename(uri.path) === 'model.json';
+}
+
+/** Normalises a command argument to a URI, or undefined when it is not one. */
+export function uriFromArg(arg: unknown): vscode.Uri | undefined {
+  if (arg instanceof vscode.Uri) return arg;
+  if (typeof arg === 'string' && arg !== '') return arg.includes(':') && !path.isAbsolute(arg) ? vscode.Uri.parse(arg) : vscode.Uri.file(arg);
+  return undefined;
+}
+
+/** A label for people: the model's folder name, e.g. `resnet` for examples/resnet/model.json. */
+export function modelLabel(uri: vscode.Uri): string {
+  return path.posix.basename(path.posix.dirname(uri.path)) || 'model';
+}
+
+/**
+ * The model to act on: the argument, else the active editor's model.json, else the only model.json in the
+ * workspace, else one the user picks (from the workspace's model.json files, or from disk).
+ */
+export async function resolveModel(arg: unknown, purpose: string): Promise<vscode.Uri | undefined> {
+  const given = uriFromArg(arg);
+  if (given) return given;
+  const active = vscode.window.activeTextEditor?.document.uri;
+  if (active && isModelJson(active)) return active;
+  const found = await vscode.workspace.findFiles('**/model.json', EXCLUDE, 200);
+  if (found.length === 1) return found[0];
+  type Item = vscode.QuickPickItem & { uri?: vscode.Uri };
+  const items: Item[] = found
+    .sort((a, b) => a.fsPath.localeCompare(b.fsPath))
+    .map((uri) => ({ label: modelLabel(uri), description: vscode.workspace.asRelativePath(uri), uri }));
+  items.push({ label: '$(folder-opened) Browse…', description: 'Pick a model.json on disk' });
+  const picked = await vscode.window.showQuickPick(items, { title: `DCP: ${purpose}`, placeHolder: 'Which TF.js Layers model.json?' });
+  if (!picked) return undefined;
+  if (picked.uri) return picked.uri;
+  const chosen = await vscode.window.showOpenDialog({
+    canSelectMany: false,
+    openLabel: purpose,
+    filters: { 'TF.js Layers model': ['json'] },
+  });
+  return chosen?.[0];
+}
+
+/** The workspace folder a model belongs to, else the first one: relative settings resolve against it. */
+export function baseDirOf(uri: vscode.Uri): string | undefined {
+  return (vscode.workspace.getWorkspaceFolder(uri) ?? vscode.workspace.workspaceFolders?.[0])?.uri.fsPath;
+}

@@ -1,0 +1,111 @@
+/**
+ * Markdown for the read-only documents the commands open: a model's layer table (Inspect Model), a run's
+ * report (Show Run Report) and a side-by-side of methods (Compare Methods). Pure text, unit-tested.
+ */
+import type { ModelStats, ModelSummary, RunReport } from '../protocol/model';
+
+/** 1234567 → "1.23 M"; keeps tables narrow. */
+export function compact(n: number): string {
+  const abs = Math.abs(n);
+  if (abs >= 1e9) return `${(n / 1e9).toFixed(2)} G`;
+  if (abs >= 1e6) return `${(n / 1e6).toFixed(2)} M`;
+  if (abs >= 1e3) return `${(n / 1e3).toFixed(1)} k`;
+  return String(n);
+}
+
+export function percent(x: number | null): string {
+  return x === null ? '–' : `${(x * 100).toFixed(2)}%`;
+}
+
+/** "−48.2%" for a reduction from `before` to `after`. */
+export function reduction(before: number, after: number): string {
+  if (before <= 0) return '–';
+  return `−${((1 - after / before) * 100).toFixed(1)}%`;
+}
+
+/** Escapes the characters that would break a Markdown table cell. */
+function cell(s: string): string {
+  return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+function table(header: string[], rows: string[][]): string {
+  const line = (cells: string[]): string => `| ${cells.map(cell).join(' | ')} |`;
+  return [line(header), `|${header.map(() => ' --- ').join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+export function inspectMarkdown(s: ModelSummary, where: string): string {
+  const convs = s.layers.filter((l) => l.prunable !== undefined);
+  return [
+    `# ${s.name}`,
+    '',
+    `\`${where}\` · input ${JSON.stringify(s.inputShape)} · ${s.numClasses} classes · ${compact(s.totalParams)} params · ${compact(s.totalFlops)} FLOPs (multiply-adds per sample)`,
+    '',
+    `**${s.prunable.length} of ${convs.length} convolutions are prunable.**`,
+    '',
+    '## Convolutions',
+    '',
+    table(
+      ['Layer', 'In → out channels', 'Params', 'FLOPs', 'Prunable'],
+      convs.map((l) => [l.name, `${l.inChannels ?? '?'} → ${l.outChannels ?? '?'}`, compact(l.params), compact(l.flops), l.prunable ? 'yes' : `no: ${l.reason ?? ''}`]),
+    ),
+    '',
+    '## All layers',
+    '',
+    table(
+      ['Layer', 'Class', 'Output shape', 'Params', 'Inputs'],
+      s.layers.map((l) => [l.name, l.className, JSON.stringify(l.outputShape), compact(l.params), l.inboundLayers.join(', ')]),
+    ),
+    '',
+  ].join('\n');
+}
+
+function statsRow(label: string, m: ModelStats): string[] {
+  return [label, compact(m.params), compact(m.flops), percent(m.accuracy), m.latencyMs1 === null ? '–' : `${m.latencyMs1.toFixed(2)} ms`];
+}
+
+export function reportMarkdown(r: RunReport, runId: string): string {
+  return [
+    `# DCP run ${runId}: ${r.model.name}`,
+    '',
+    `Method **${r.config.method}**, rate ${r.config.rate}, λ ${r.config.lambda}, stop rule ${r.config.stop}, dataset \`${r.config.data}\`, backend ${r.backend}, ${r.seconds.toFixed(1)} s.`,
+    '',
+    `Params ${reduction(r.before.params, r.after.params)}, FLOPs ${reduction(r.before.flops, r.after.flops)}.`,
+    '',
+    table(['Model', 'Params', 'FLOPs', 'Accuracy', 'Latency (batch 1)'], [
+      statsRow('Before', r.before),
+      statsRow('After selection', r.afterSelection),
+      statsRow('After fine-tune', r.after),
+    ]),
+    '',
+    '## Layers',
+    '',
+    table(
+      ['Layer', 'Stage', 'Kept channels', 'L_M', 'λ·L_S', 'Seconds'],
+      r.layers.map((l) => [l.layer, String(l.stage), `${l.kept.length}/${l.inChannels}`, l.lossM.toExponential(3), l.lossS.toExponential(3), l.seconds.toFixed(1)]),
+    ),
+    '',
+  ].join('\n');
+}
+
+export interface CompareRow {
+  method: string;
+  status: string;
+  report: RunReport | null;
+}
+
+export function compareMarkdown(modelName: string, rows: CompareRow[]): string {
+  const body = rows.map(({ method, status, report: r }) =>
+    r
+      ? [method, status, compact(r.after.params), reduction(r.before.params, r.after.params), reduction(r.before.flops, r.after.flops), percent(r.afterSelection.accuracy), percent(r.after.accuracy), `${r.seconds.toFixed(1)} s`]
+      : [method, status, '–', '–', '–', '–', '–', '–'],
+  );
+  const before = rows.find((r) => r.report)?.report?.before;
+  return [
+    `# Compare methods: ${modelName}`,
+    '',
+    before ? `Unpruned: ${compact(before.params)} params, ${compact(before.flops)} FLOPs, accuracy ${percent(before.accuracy)}.` : '',
+    '',
+    table(['Method', 'Status', 'Params', 'Δ params', 'Δ FLOPs', 'Acc. after selection', 'Acc. after fine-tune', 'Time'], body),
+    '',
+  ].join('\n');
+}
