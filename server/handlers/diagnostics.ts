@@ -26,8 +26,8 @@ interface ManifestWeight {
   bytes: number;
 }
 
-/** Every problem of the text; `modelDir` is the folder shard paths are relative to. */
-export async function diagnoseModelJson(text: string, modelDir: string): Promise<ModelJsonProblem[]> {
+/** Every problem of the text; `modelDir` is the folder shard paths are relative to (unknown for unsaved documents). */
+export async function diagnoseModelJson(text: string, modelDir: string | undefined): Promise<ModelJsonProblem[]> {
   const problems = validateModelJsonText(text);
   if (problems.some((p) => p.severity === 'error')) return problems;
   const root = parseJsonTree(text);
@@ -37,7 +37,7 @@ export async function diagnoseModelJson(text: string, modelDir: string): Promise
   for (const group of groups.items) {
     const groupWeights = manifestWeights(property(group, 'weights'));
     weights.push(...groupWeights);
-    problems.push(...(await shardProblems(property(group, 'paths'), groupWeights, modelDir)));
+    if (modelDir !== undefined) problems.push(...(await shardProblems(property(group, 'paths'), groupWeights, modelDir)));
   }
   const elements = weights.reduce((n, w) => n + w.shape.reduce((a, d) => a * d, 1), 0);
   if (elements <= MAX_SHAPE_CHECK_ELEMENTS) problems.push(...(await shapeProblems(root, weights, outlineModel(text).layers, modelDir)));
@@ -80,13 +80,13 @@ async function shardProblems(paths: JsonNode | undefined, weights: ManifestWeigh
 }
 
 /** Builds the topology (random weights, never loaded) and compares each layer weight with its manifest entry. */
-async function shapeProblems(root: JsonNode, weights: ManifestWeight[], layers: LayerLocation[], modelDir: string): Promise<ModelJsonProblem[]> {
+async function shapeProblems(root: JsonNode, weights: ManifestWeight[], layers: LayerLocation[], modelDir: string | undefined): Promise<ModelJsonProblem[]> {
   const topology = property(root, 'modelTopology');
   if (!topology) return [];
   let model: tf.LayersModel;
   try {
     // Without weight data the io builder only deserialises the topology, and frees everything if that fails.
-    model = await buildLayersModel(join(modelDir, 'model.json'), { modelTopology: toJsonValue(topology) as JsonObject });
+    model = await buildLayersModel(join(modelDir ?? '', 'model.json'), { modelTopology: toJsonValue(topology) as JsonObject });
   } catch (e) {
     const message = e instanceof ModelFileError ? e.reason : (e as Error).message;
     return [{ ...at(topology), severity: 'error', message }];

@@ -100,10 +100,11 @@ export class RunManager {
     return run.events.map((event, seq) => ({ runId, seq, event }));
   }
 
-  /** The report of the model's newest finished run, for hovers ("last run's kept channels"). */
-  async lastReport(model: ModelRef): Promise<RunReport | undefined> {
+  /** The model's newest finished run with its report, for hovers ("last run's kept channels"). */
+  async lastRunOf(model: ModelRef): Promise<{ runId: string; report: RunReport } | undefined> {
     const last = (await this.list(model)).find((e) => e.status === 'finished');
-    return last ? readReport(last.runDir) : undefined;
+    const report = last && (await readReport(last.runDir));
+    return last && report ? { runId: last.runId, report } : undefined;
   }
 
   /** Terminates every live worker (server shutdown); their folders stay `running` and list as interrupted later. */

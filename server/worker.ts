@@ -1,0 +1,40 @@
+/**
+ * Entry of the pruning worker thread: it owns TF.js and runs the engine for exactly one run, so the server's main
+ * thread stays free for inspect, cancel and language features. Bundled as dist/worker.js next to dist/server.js.
+ */
+import { parentPort } from 'node:worker_threads';
+import { isHostToWorker, type HostToWorker, type WorkerToHost } from './runs/worker-messages';
+
+const port = parentPort;
+if (!port) throw new Error('server/worker.ts must run in a worker thread (the language server starts it)');
+
+const controller = new AbortController();
+let started = false;
+
+function post(message: WorkerToHost): void {
+  port?.postMessage(message);
+}
+
+async function run(start: Extract<HostToWorker, { kind: 'start' }>): Promise<void> {
+  try {
+    // Imported here, not at the top, so a TF.js load failure becomes a runFailed event instead of a dead thread.
+    const { runPruning } = await import('./dcp/engine');
+    for await (const event of runPruning(start.config, { ...start.options, signal: controller.signal })) {
+      post({ kind: 'event', event });
+    }
+    post({ kind: 'done' });
+  } catch (e) {
+    const error = e instanceof Error ? e : new Error(String(e));
+    post({ kind: 'error', message: `The engine failed: ${error.message}` });
+  }
+}
+
+port.on('message', (m: unknown) => {
+  if (!isHostToWorker(m)) return;
+  if (m.kind === 'cancel') {
+    controller.abort();
+  } else if (!started) {
+    started = true;
+    void run(m);
+  }
+});
