@@ -178,8 +178,8 @@ function traceConcat(topo: Topology, node: TopoNode, offset: number): TraceResul
   return { ok: true, trace: merged };
 }
 
-/** Whether `conv`'s output only reaches the model outputs through weightless reshaping: it is the classifier. */
-function isClassifier(topo: Topology, conv: string): boolean {
+/** Whether a layer's output only reaches the model outputs through weightless reshaping: it is the classifier. */
+export function isClassifier(topo: Topology, conv: string): boolean {
   let n = topo.nodes.get(conv) as TopoNode;
   for (;;) {
     if (topo.outputs.includes(n.name)) return true;
