@@ -93,21 +93,17 @@ export function parseNpy(buf: Uint8Array, file: string): NpyArray {
   return { file, descr, kind: dt.kind, itemSize: dt.itemSize, shape, size, bytes: buf.subarray(dataStart, dataStart + need) };
 }
 
-/** Aligned copy when the data does not start on an element boundary (common inside zip files). */
-function aligned(a: NpyArray): ArrayBuffer {
+/** The data as an ArrayBuffer + offset a typed array can use: copied when not on an element boundary (common in zips). */
+function aligned(a: NpyArray): { buffer: ArrayBuffer; offset: number } {
   const { bytes } = a;
-  if (bytes.byteOffset % a.itemSize === 0 && bytes.buffer instanceof ArrayBuffer) return bytes.buffer;
-  return bytes.slice().buffer;
-}
-
-function offsetOf(a: NpyArray): number {
-  return a.bytes.byteOffset % a.itemSize === 0 && a.bytes.buffer instanceof ArrayBuffer ? a.bytes.byteOffset : 0;
+  if (bytes.byteOffset % a.itemSize === 0 && bytes.buffer instanceof ArrayBuffer) return { buffer: bytes.buffer, offset: bytes.byteOffset };
+  // new Uint8Array(view) copies; Buffer#slice would not (it aliases, like subarray).
+  return { buffer: new Uint8Array(bytes).buffer, offset: 0 };
 }
 
 /** The array's elements as numbers (int64 converted exactly up to 2^53; beyond that precision is moot for labels). */
 export function npyValues(a: NpyArray): Float32Array | Float64Array | Uint8Array | Int32Array {
-  const buf = aligned(a);
-  const off = offsetOf(a);
+  const { buffer: buf, offset: off } = aligned(a);
   switch (a.descr.slice(1)) {
     case 'f4': return new Float32Array(buf, off, a.size);
     case 'f8': return new Float64Array(buf, off, a.size);
