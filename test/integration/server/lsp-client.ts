@@ -1,0 +1,121 @@
+/**
+ * A JSON-RPC client for the integration tests: spawns the real server (`node --import tsx server/server.ts --stdio`)
+ * and talks to it through vscode-jsonrpc with the protocol's typed handles. Tests wait on messages, never on sleeps.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import {
+  createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection,
+} from 'vscode-jsonrpc/node';
+import {
+  DidOpenTextDocumentNotification, ExitNotification, InitializedNotification, InitializeRequest, PublishDiagnosticsNotification,
+  ShutdownRequest, type InitializeResult, type PublishDiagnosticsParams,
+} from 'vscode-languageserver-protocol';
+import { RunEndedNotification, RunEventNotification, type DcpInitializationOptions, type RunEndedParams, type RunEventParams } from '../../../protocol/lsp';
+
+const ROOT = join(__dirname, '..', '..', '..');
+
+export const fileUri = (path: string): string => pathToFileURL(path).href;
+
+/** Resolves with the first value for which `pick` returns something, or rejects after `ms`. */
+class Waiters<T> {
+  private readonly seen: T[] = [];
+  private readonly waiting = new Set<(v: T) => boolean>();
+  push(v: T): void {
+    this.seen.push(v);
+    for (const w of [...this.waiting]) if (w(v)) this.waiting.delete(w);
+  }
+  all(): readonly T[] {
+    return this.seen;
+  }
+  wait<R>(pick: (v: T) => R | undefined, ms: number, what: string): Promise<R> {
+    for (const v of this.seen) {
+      const r = pick(v);
+      if (r !== undefined) return Promise.resolve(r);
+    }
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(check);
+        reject(new Error(`timed out after ${ms} ms waiting for ${what}`));
+      }, ms);
+      const check = (v: T): boolean => {
+        const r = pick(v);
+        if (r === undefined) return false;
+        clearTimeout(timer);
+        resolve(r);
+        return true;
+      };
+      this.waiting.add(check);
+    });
+  }
+}
+
+export class TestServer {
+  readonly events = new Waiters<RunEventParams>();
+  readonly ended = new Waiters<RunEndedParams>();
+  readonly diagnostics = new Waiters<PublishDiagnosticsParams>();
+  /** Everything the server wrote to stderr, for failure messages. */
+  stderr = '';
+  exitCode: number | null | undefined;
+
+  private constructor(readonly connection: MessageConnection, private readonly child: ChildProcess) {
+    connection.onNotification(RunEventNotification, (p) => this.events.push(p));
+    connection.onNotification(RunEndedNotification, (p) => this.ended.push(p));
+    connection.onNotification(PublishDiagnosticsNotification.type, (p) => this.diagnostics.push(p));
+    child.stderr?.on('data', (d: Buffer) => (this.stderr += d.toString()));
+    child.on('exit', (code) => (this.exitCode = code));
+  }
+
+  /** Spawns the server on stdio and completes the initialize handshake. */
+  static async start(options: DcpInitializationOptions = {}): Promise<{ server: TestServer; init: InitializeResult }> {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'server', 'server.ts'), '--stdio'], {
+      cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
+    const server = new TestServer(connection, child);
+    connection.listen();
+    const init = await connection.sendRequest(InitializeRequest.type, {
+      processId: process.pid, rootUri: null, capabilities: {}, initializationOptions: options,
+    });
+    await connection.sendNotification(InitializedNotification.type, {});
+    return { server, init };
+  }
+
+  get alive(): boolean {
+    return this.exitCode === undefined;
+  }
+
+  async open(uri: string, text: string, version = 1): Promise<void> {
+    await this.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: 'json', version, text } });
+  }
+
+  /** The events of one run so far. */
+  runEvents(runId: string): RunEventParams[] {
+    return this.events.all().filter((e) => e.runId === runId);
+  }
+
+  waitEnded(runId: string, ms = 60_000): Promise<RunEndedParams> {
+    return this.ended.wait((p) => (p.runId === runId ? p : undefined), ms, `runEnded of ${runId}`);
+  }
+
+  waitEvent(runId: string, type: RunEventParams['event']['type'], ms = 60_000): Promise<RunEventParams> {
+    return this.events.wait((p) => (p.runId === runId && p.event.type === type ? p : undefined), ms, `${type} of ${runId}`);
+  }
+
+  /** Polite shutdown; kills the process if it does not exit promptly. */
+  async stop(): Promise<void> {
+    if (!this.alive) return;
+    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    try {
+      await this.connection.sendRequest(ShutdownRequest.type);
+      await this.connection.sendNotification(ExitNotification.type);
+    } catch {
+      // Already gone.
+    }
+    const timer = setTimeout(() => this.child.kill(), 5000);
+    await exited;
+    clearTimeout(timer);
+    this.connection.dispose();
+  }
+}

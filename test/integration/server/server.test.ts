@@ -1,0 +1,153 @@
+/**
+ * The real server process over JSON-RPC: initialize, inspect, error responses for bad models and bad params (the
+ * server survives them), and the language features on a model.json document.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ResponseError } from 'vscode-jsonrpc';
+import {
+  CodeLensRequest, DocumentSymbolRequest, ErrorCodes, HoverRequest, type DocumentSymbol, type MarkupContent,
+} from 'vscode-languageserver-protocol';
+import { DcpCommands, DcpErrorCodes, InspectModelRequest, ListRunsRequest, StartRunRequest } from '../../../protocol/lsp';
+import { makeTinyFixture, type TinyFixture } from './fixture';
+import { fileUri, TestServer } from './lsp-client';
+
+async function rejectsWith(p: Promise<unknown>, code: number, pattern?: RegExp): Promise<void> {
+  await assert.rejects(p, (e: unknown) => {
+    assert.ok(e instanceof ResponseError, `expected a ResponseError, got ${String(e)}`);
+    assert.equal(e.code, code, e.message);
+    if (pattern) assert.match(e.message, pattern);
+    return true;
+  });
+}
+
+describe('DCP language server', () => {
+  let server: TestServer;
+  let fixture: TinyFixture;
+  let capabilities: Awaited<ReturnType<typeof TestServer.start>>['init']['capabilities'];
+
+  before(async () => {
+    fixture = await makeTinyFixture();
+    const started = await TestServer.start();
+    server = started.server;
+    capabilities = started.init.capabilities;
+  });
+  after(async () => {
+    await server?.stop();
+    fixture?.cleanup();
+  });
+
+  it('initializes with hover, CodeLens and document symbols', () => {
+    assert.equal(capabilities.hoverProvider, true);
+    assert.equal(capabilities.documentSymbolProvider, true);
+    assert.ok(capabilities.codeLensProvider);
+  });
+
+  it('inspects a model', async () => {
+    const summary = await server.connection.sendRequest(InspectModelRequest, { uri: fileUri(fixture.modelPath) });
+    assert.deepEqual(summary.inputShape, [8, 8, 1]);
+    assert.equal(summary.numClasses, 3);
+    assert.deepEqual(summary.layers.filter((l) => l.className === 'Conv2D').map((l) => l.name), ['conv1', 'conv2', 'conv3']);
+    assert.ok(summary.prunable.length > 0, 'some conv is prunable');
+    assert.ok(summary.totalParams > 0 && summary.totalFlops > 0);
+  });
+
+  it('answers a missing model with ModelNotFound and keeps serving', async () => {
+    await rejectsWith(server.connection.sendRequest(InspectModelRequest, { uri: fileUri(join(fixture.dir, 'nope', 'model.json')) }), DcpErrorCodes.ModelNotFound);
+    await rejectsWith(
+      server.connection.sendRequest(StartRunRequest, { uri: fileUri(join(fixture.dir, 'nope', 'model.json')) }), DcpErrorCodes.ModelNotFound,
+    );
+    assert.ok(server.alive);
+  });
+
+  it('answers a malformed model with ModelInvalid naming the place', async () => {
+    const dir = join(fixture.dir, 'broken');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'model.json'), '{"format": "layers-model", "modelTopology": {');
+    await rejectsWith(server.connection.sendRequest(InspectModelRequest, { uri: fileUri(join(dir, 'model.json')) }), DcpErrorCodes.ModelInvalid, /line 1/);
+    await rejectsWith(server.connection.sendRequest(StartRunRequest, { uri: fileUri(join(dir, 'model.json')) }), DcpErrorCodes.ModelInvalid);
+    assert.ok(server.alive);
+  });
+
+  it('refuses bad params and bad configs with an error response', async () => {
+    const uri = fileUri(fixture.modelPath);
+    await rejectsWith(server.connection.sendRequest(InspectModelRequest, { uri: 'https://example.com/model.json' }), ErrorCodes.InvalidParams, /file: URI/);
+    await rejectsWith(server.connection.sendRequest(StartRunRequest, { uri, config: { rate: 2 } }), DcpErrorCodes.ConfigInvalid, /rate/);
+    await rejectsWith(server.connection.sendRequest(StartRunRequest, { uri, outDir: 'relative/dir' }), ErrorCodes.InvalidParams, /outDir/);
+    assert.deepEqual(await server.connection.sendRequest(ListRunsRequest, { uri }), []);
+    assert.ok(server.alive);
+  });
+
+  describe('on a model.json document', () => {
+    const text = (fx: TinyFixture) => JSON.stringify(JSON.parse(readFileSync(fx.modelPath, 'utf8')), null, 2);
+
+    it('offers the layers as outline, the two lenses and layer hovers', async () => {
+      const uri = fileUri(fixture.modelPath);
+      const body = text(fixture);
+      await server.open(uri, body);
+      const symbols = (await server.connection.sendRequest(DocumentSymbolRequest.type, { textDocument: { uri } })) as DocumentSymbol[];
+      assert.deepEqual(symbols.map((s) => s.name), ['conv1', 'conv2', 'conv3', 'pool', 'logits']);
+      assert.equal(symbols[0].detail, 'Conv2D');
+
+      const lenses = await server.connection.sendRequest(CodeLensRequest.type, { textDocument: { uri } });
+      assert.deepEqual(lenses?.map((l) => [l.command?.command, l.command?.arguments]), [[DcpCommands.pruneModel, [uri]], [DcpCommands.inspectModel, [uri]]]);
+
+      const hover = await server.connection.sendRequest(HoverRequest.type, { textDocument: { uri }, position: symbols[1].selectionRange.start });
+      const value = (hover?.contents as MarkupContent).value;
+      assert.match(value, /\*\*conv2\*\*/);
+      assert.match(value, /params: 296/); // 3·3·4·8 + 8
+      assert.match(value, /prunable|not prunable/);
+      const off = await server.connection.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line: 0, character: 0 } });
+      assert.equal(off, null);
+    });
+
+    it('puts diagnostics on malformed JSON and on a missing shard', async () => {
+      const dir = join(fixture.dir, 'doc');
+      mkdirSync(dir, { recursive: true });
+      const malformed = fileUri(join(dir, 'a.json'));
+      await server.open(malformed, '{\n  "format": "layers-model",\n  "modelTopology": [1, 2,,]\n}');
+      const d1 = await server.diagnostics.wait((p) => (p.uri === malformed ? p.diagnostics : undefined), 10_000, 'diagnostics of a.json');
+      assert.equal(d1.length, 1);
+      assert.deepEqual(d1[0].range.start, { line: 2, character: 25 });
+
+      const missing = fileUri(join(dir, 'model.json'));
+      const good = JSON.parse(text(fixture)) as { weightsManifest: { paths: string[] }[] };
+      good.weightsManifest[0].paths = ['gone.bin'];
+      const body = JSON.stringify(good, null, 2);
+      await server.open(missing, body);
+      const d2 = await server.diagnostics.wait((p) => (p.uri === missing ? p.diagnostics : undefined), 10_000, 'diagnostics of model.json');
+      assert.equal(d2.length, 1);
+      assert.match(d2[0].message, /gone\.bin/);
+      const line = body.split('\n').findIndex((l) => l.includes('"gone.bin"'));
+      assert.equal(d2[0].range.start.line, line);
+    });
+
+    it('puts diagnostics on an unknown layer class and on a weight-shape mismatch', async () => {
+      const dir = join(fixture.dir, 'tiny');
+      type Json = { modelTopology: { config: { layers: { class_name: string }[] } }; weightsManifest: { weights: { name: string; shape: number[] }[] }[] };
+      const unknown = JSON.parse(text(fixture)) as Json;
+      unknown.modelTopology.config.layers[3].class_name = 'FancyPool';
+      const unknownUri = fileUri(join(dir, 'unknown.json'));
+      const unknownBody = JSON.stringify(unknown, null, 2);
+      await server.open(unknownUri, unknownBody);
+      const d1 = await server.diagnostics.wait((p) => (p.uri === unknownUri ? p.diagnostics : undefined), 10_000, 'diagnostics of unknown.json');
+      assert.equal(d1.length, 1);
+      assert.match(d1[0].message, /FancyPool/);
+      assert.equal(d1[0].range.start.line, unknownBody.split('\n').findIndex((l) => l.includes('"FancyPool"')));
+
+      const shape = JSON.parse(text(fixture)) as Json;
+      const kernel = shape.weightsManifest[0].weights.find((w) => w.name.startsWith('conv2/'))!;
+      kernel.shape = [3, 3, 4, 7];
+      const shapeUri = fileUri(join(dir, 'shape.json'));
+      const shapeBody = JSON.stringify(shape, null, 1);
+      await server.open(shapeUri, shapeBody);
+      const d2 = await server.diagnostics.wait((p) => (p.uri === shapeUri ? p.diagnostics : undefined), 10_000, 'diagnostics of shape.json');
+      assert.equal(d2.length, 1);
+      assert.match(d2[0].message, /\[3, 3, 4, 7\].*\[3, 3, 4, 8\]/);
+      const nameLine = shapeBody.split('\n').findIndex((l) => l.includes(`"${kernel.name}"`));
+      assert.ok(d2[0].range.start.line > nameLine && d2[0].range.start.line < nameLine + 4, 'on the shape of that weight');
+    });
+  });
+});
