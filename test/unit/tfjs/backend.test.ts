@@ -1,0 +1,45 @@
+/** initBackend: backend choice, fallback when tfjs-node is missing, wasm file discovery, idempotent kernels. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { findWasmDir, initBackend, wasmThreadCount } from '../../../server/tfjs/backend';
+import { fastKernelNames, registerFastKernels } from '../../../server/tfjs/register';
+
+function nodeBackendInstalled(): boolean {
+  try {
+    require.resolve('@tensorflow/tfjs-node');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+test('wasm binaries are found', () => {
+  const dir = findWasmDir();
+  assert.ok(dir !== null);
+  assert.ok(existsSync(join(dir, 'tfjs-backend-wasm.wasm')));
+  assert.ok(existsSync(join(dir, 'tfjs-backend-wasm-simd.wasm')));
+});
+
+test('"auto" falls back to wasm when tfjs-node is not installed', { skip: nodeBackendInstalled() }, async () => {
+  assert.equal(await initBackend('auto'), 'wasm');
+  assert.equal(wasmThreadCount(), 1);
+});
+
+test('"node" fails with an actionable message when tfjs-node is not installed', { skip: nodeBackendInstalled() }, async () => {
+  await assert.rejects(initBackend('node'), /tfjs-node/);
+  assert.equal(tf.getBackend(), 'wasm', 'a failed switch leaves the previous backend active');
+});
+
+test('switching between cpu and wasm keeps our kernels registered exactly once', async () => {
+  assert.equal(await initBackend('cpu'), 'cpu');
+  assert.equal(await initBackend('wasm'), 'wasm');
+  registerFastKernels();
+  registerFastKernels();
+  assert.equal(fastKernelNames().length, 5);
+  const y = tf.tidy(() => tf.sum(tf.conv2d(tf.ones([1, 4, 4, 1]) as tf.Tensor4D, tf.ones([3, 3, 1, 1]) as tf.Tensor4D, 1, 'valid')));
+  assert.equal((await y.data())[0], 36);
+  y.dispose();
+});
