@@ -1,0 +1,106 @@
+/** Positions of layers in model.json text, and the content of hovers, lenses and symbols built from them. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { SymbolKind } from 'vscode-languageserver';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { DcpCommands } from '../../../protocol/lsp';
+import type { LayerInfo } from '../../../protocol/model';
+import { layerHoverMarkdown, layerSymbols, modelLenses } from '../../../server/handlers/language';
+import { layerAtNameOffset, looksLikeLayersModel, outlineModel } from '../../../server/handlers/model-outline';
+import { toDiagnostics } from '../../../server/handlers/documents';
+
+const layer = (cls: string, name: string) => ({ class_name: cls, config: { name } });
+const tfjsText = JSON.stringify({
+  format: 'layers-model',
+  modelTopology: { class_name: 'Sequential', config: { name: 'm', layers: [layer('Conv2D', 'c1'), layer('Dense', 'out')] } },
+  weightsManifest: [],
+}, null, 2);
+const kerasText = JSON.stringify({
+  format: 'layers-model',
+  modelTopology: { keras_version: '2', model_config: { class_name: 'Functional', config: { layers: [{ name: 'in', ...layer('InputLayer', 'in') }] } } },
+}, null, 2);
+const legacyText = JSON.stringify({ format: 'layers-model', modelTopology: { class_name: 'Sequential', config: [layer('Conv2D', 'only')] } });
+
+describe('outlineModel', () => {
+  it('finds tfjs layers with the offsets of their names', () => {
+    const o = outlineModel(tfjsText);
+    assert.equal(o.format, 'layers-model');
+    assert.deepEqual(o.layers.map((l) => [l.name, l.className]), [['c1', 'Conv2D'], ['out', 'Dense']]);
+    const c1 = o.layers[0];
+    assert.equal(tfjsText.slice(c1.nameOffset, c1.nameOffset + c1.nameLength), '"c1"');
+    assert.equal(tfjsText[c1.offset], '{');
+    assert.equal(tfjsText[c1.offset + c1.length - 1], '}');
+  });
+
+  it('reads the Keras-converter and legacy Sequential topologies', () => {
+    assert.deepEqual(outlineModel(kerasText).layers.map((l) => l.name), ['in']);
+    assert.deepEqual(outlineModel(legacyText).layers.map((l) => l.name), ['only']);
+  });
+
+  it('has no layers for other JSON, and throws on malformed JSON', () => {
+    assert.deepEqual(outlineModel('{"a": 1}').layers, []);
+    assert.throws(() => outlineModel('{"a": '), { name: 'JsonSyntaxError' });
+  });
+
+  it('hits a layer only on its name string', () => {
+    const { layers } = outlineModel(tfjsText);
+    const c1 = layers[0];
+    assert.equal(layerAtNameOffset(layers, c1.nameOffset + 1)?.name, 'c1');
+    assert.equal(layerAtNameOffset(layers, c1.offset), undefined);
+  });
+
+  it('recognises a layers model by its format', () => {
+    assert.ok(looksLikeLayersModel(tfjsText));
+    assert.ok(!looksLikeLayersModel('{"format": "graph-model"}'));
+  });
+});
+
+describe('layer hover', () => {
+  const loc = outlineModel(tfjsText).layers[0];
+  const info: LayerInfo = {
+    name: 'c1', className: 'Conv2D', inboundLayers: ['input'], outputShape: [8, 8, 16], params: 1168, flops: 73728,
+    prunable: false, reason: 'it reads the network input', inChannels: 8, outChannels: 16,
+  };
+
+  it('shows type, shape, params, FLOPs and why the conv is not prunable', () => {
+    const md = layerHoverMarkdown(loc, info, undefined);
+    assert.match(md, /\*\*c1\*\* · `Conv2D`/);
+    assert.match(md, /\[8, 8, 16\]/);
+    assert.match(md, /params: 1,168 · FLOPs: 73,728/);
+    assert.match(md, /not prunable — it reads the network input/);
+    assert.match(md, /8 in → 16 out/);
+  });
+
+  it('shows the last run\'s kept channels', () => {
+    const result = { layer: 'c1', stage: 0, inChannels: 8, kept: [0, 3, 5], lossM: 0, lossS: 0, iterations: 3, removedWith: [], seconds: 1 };
+    assert.match(layerHoverMarkdown(loc, { ...info, prunable: true }, { runId: 'r1', result }), /`r1`: kept 3 of 8 input channels: 0, 3, 5/);
+  });
+
+  it('still names the layer when the model could not be summarised', () => {
+    assert.match(layerHoverMarkdown(loc, undefined, undefined), /\*\*c1\*\* · `Conv2D`/);
+  });
+});
+
+describe('symbols, lenses and diagnostics', () => {
+  const doc = TextDocument.create('file:///m/model.json', 'json', 1, tfjsText);
+
+  it('outlines the layers with the name as selection', () => {
+    const symbols = layerSymbols(outlineModel(tfjsText), doc);
+    assert.deepEqual(symbols.map((s) => [s.name, s.detail, s.kind]), [['c1', 'Conv2D', SymbolKind.Function], ['out', 'Dense', SymbolKind.Object]]);
+    assert.equal(doc.getText(symbols[0].selectionRange), '"c1"');
+  });
+
+  it('offers Prune and Inspect at the top with the uri', () => {
+    const lenses = modelLenses(doc.uri);
+    assert.deepEqual(lenses.map((l) => l.command?.command), [DcpCommands.pruneModel, DcpCommands.inspectModel]);
+    assert.deepEqual(lenses[0].command?.arguments, [doc.uri]);
+    assert.equal(lenses[0].range.start.line, 0);
+  });
+
+  it('turns offsets into ranges, at least one character wide', () => {
+    const at = tfjsText.indexOf('"c1"');
+    const [d] = toDiagnostics(doc, [{ message: 'm', offset: at, length: 0, severity: 'warning' }]);
+    assert.equal(doc.getText(d.range), '"');
+    assert.equal(d.severity, 2);
+  });
+});
