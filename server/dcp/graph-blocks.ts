@@ -73,12 +73,18 @@ export function findBlocks(topo: Topology, prunable: ReadonlySet<string>): Graph
   return blocks;
 }
 
-/** Follows a block's last layer through BN / activation / pooling it alone feeds: the head sees activated features. */
+/**
+ * Follows a block's last layer through the BN / activation / pooling it alone feeds, so the head sees activated
+ * features (conv → BN → ReLU → pool; Add → ReLU). A BatchNorm after an Add starts the next pre-activation block,
+ * so it ends the walk.
+ */
 function extendEnd(topo: Topology, cut: string): string {
   let n = topo.nodes.get(cut) as TopoNode;
+  const afterAdd = n.className === 'Add';
   while (n.consumers.length === 1 && !topo.outputs.includes(n.name)) {
     const next = topo.nodes.get(n.consumers[0]) as TopoNode;
     if (!headTransparent(next) || next.inputs.length !== 1) break;
+    if (afterAdd && next.className === 'BatchNormalization') break;
     n = next;
   }
   return n.name;
