@@ -26,7 +26,7 @@ export class ProblemSink {
 const MODEL_CLASSES = new Set(['Sequential', 'Model', 'Functional']);
 const WRAPPER_CLASSES = new Set(['TimeDistributed', 'Bidirectional']);
 
-/** Every problem of a model.json text, errors and warnings, in document order of discovery. */
+/** Every problem of a model.json text, errors and warnings, in document order. */
 export function validateModelJsonText(text: string): ModelJsonProblem[] {
   return checkModelJsonText(text).problems;
 }
@@ -44,7 +44,8 @@ export function checkModelJsonText(text: string): { json?: ModelJson; problems: 
   }
   const sink = new ProblemSink();
   const json = checkRoot(root, sink);
-  return sink.hasErrors || !json ? { problems: sink.problems } : { json, problems: sink.problems };
+  const problems = sink.problems.sort((a, b) => a.offset - b.offset);
+  return sink.hasErrors || !json ? { problems } : { json, problems };
 }
 
 /** Parses model.json text or throws a ModelFileError naming `file`, the first error and its line and column. */
