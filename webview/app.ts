@@ -1,0 +1,141 @@
+/**
+ * The panel: owns the run state (from the reducer), the UI state (selection, shown iteration and phase, tables
+ * toggle, form) and the views, and renders them all at once when main.ts asks (once per animation frame).
+ */
+import type { RunEvent } from '../protocol/model';
+import type { PersistedPanelState, SetupMessage, WebviewToHost } from '../protocol/webview';
+import { applyChartDefaults } from './charts';
+import { el } from './dom';
+import { followedLayer } from './selectors';
+import { initialState, reduce, type PanelState } from './state';
+import { readPalette, watchTheme, type Palette } from './theme';
+import { ControlsView } from './views/controls';
+import { HeaderView } from './views/header';
+import { LayerView } from './views/layer';
+import { LossView } from './views/losses';
+import { OverviewView } from './views/overview';
+import { SummaryView } from './views/summary';
+import { TrainingView } from './views/training';
+
+export interface AppHost {
+  post(message: WebviewToHost): void;
+  persist(state: PersistedPanelState): void;
+}
+
+export class App {
+  private state: PanelState;
+  private ui: PersistedPanelState;
+  private setupMsg: SetupMessage | null = null;
+  private palette: Palette;
+  private readonly header: HeaderView;
+  private readonly controls: ControlsView;
+  private readonly summary = new SummaryView();
+  private readonly overview: OverviewView;
+  private readonly losses: LossView;
+  private readonly layer: LayerView;
+  private readonly training: TrainingView;
+
+  constructor(root: HTMLElement, private readonly host: AppHost, saved: PersistedPanelState | null) {
+    this.ui = saved ?? { version: 1, runId: null, selectedLayer: null, iteration: null, showTables: false, curvePhase: null, form: {} };
+    this.state = initialState(this.ui.runId);
+    this.palette = readPalette();
+    applyChartDefaults(this.palette);
+    this.header = new HeaderView(() => this.updateUi({ showTables: !this.ui.showTables }));
+    this.controls = new ControlsView({
+      start: (config) => { this.header.clearNotice(); host.post({ type: 'start', config }); },
+      cancel: () => { if (this.state.runId) host.post({ type: 'cancel', runId: this.state.runId }); },
+      resume: () => { if (this.state.runId) host.post({ type: 'resume', runId: this.state.runId }); },
+      edit: (form) => this.updateUi({ form }),
+    });
+    this.overview = new OverviewView(this.palette, (layer) => this.select(layer));
+    this.losses = new LossView(this.palette);
+    this.layer = new LayerView(this.palette, {
+      step: (delta) => this.step(delta),
+      iteration: (index) => this.updateUi({ iteration: index }),
+    });
+    this.training = new TrainingView(this.palette, (key) => this.updateUi({ curvePhase: key }));
+    const main = el('main', { class: 'grid' }, [
+      this.controls.root, this.summary.root, this.overview.root, this.layer.root, this.losses.root, this.training.root,
+    ]);
+    root.replaceChildren(this.header.root, main);
+    watchTheme(() => this.recolor());
+    this.render();
+  }
+
+  setup(message: SetupMessage): void {
+    this.setupMsg = message;
+    this.controls.setValues(message.defaults, this.ui.form);
+  }
+
+  /** Starts showing another run (or the same one from scratch: a replay after the panel was re-created). */
+  reset(runId: string | null): void {
+    this.state = initialState(runId);
+    if (runId !== this.ui.runId) this.updateUi({ runId, selectedLayer: null, iteration: null, curvePhase: null });
+  }
+
+  /** Folds events of `runId` into the state; events of another run (a stale message) are ignored. */
+  apply(runId: string, events: readonly RunEvent[], from: number, to: number): void {
+    if (runId !== this.state.runId) return;
+    let s = this.state;
+    for (let i = from; i < to; i++) s = reduce(s, events[i]);
+    this.state = s;
+  }
+
+  notice(level: 'info' | 'error', message: string): void {
+    this.header.showNotice(level, message);
+  }
+
+  get eventCount(): number {
+    return this.state.eventCount;
+  }
+
+  render(): void {
+    const s = this.state;
+    const selected = this.selectedLayer();
+    const layer = selected ? s.layers[selected] ?? null : null;
+    document.body.classList.toggle('show-tables', this.ui.showTables);
+    this.header.setTablesShown(this.ui.showTables);
+    this.header.update(s);
+    this.controls.setStatus(s.status, this.setupMsg?.modelName ?? null, s.runId !== null);
+    this.summary.update(s);
+    this.overview.update(s, selected);
+    this.layer.update(s, layer, this.ui.iteration);
+    this.losses.update(s, layer);
+    this.training.update(s, this.ui.curvePhase);
+  }
+
+  /** The user's pick while it exists in the run, else the layer being selected right now. */
+  private selectedLayer(): string | null {
+    const picked = this.ui.selectedLayer;
+    return picked !== null && Object.hasOwn(this.state.layers, picked) ? picked : followedLayer(this.state);
+  }
+
+  private select(layer: string | null): void {
+    this.updateUi({ selectedLayer: layer, iteration: null });
+    this.host.post({ type: 'selectLayer', runId: this.state.runId, layer });
+  }
+
+  private step(delta: number): void {
+    const order = this.state.layerOrder;
+    if (order.length === 0) return;
+    const i = order.indexOf(this.selectedLayer() ?? '');
+    this.select(order[Math.max(0, Math.min(order.length - 1, (i < 0 ? 0 : i) + delta))]);
+  }
+
+  private updateUi(patch: Partial<PersistedPanelState>): void {
+    this.ui = { ...this.ui, ...patch };
+    this.host.persist(this.ui);
+    this.render();
+  }
+
+  private recolor(): void {
+    this.palette = readPalette();
+    applyChartDefaults(this.palette);
+    this.overview.recolor(this.palette);
+    this.losses.recolor(this.palette);
+    this.layer.recolor(this.palette);
+    this.training.recolor(this.palette);
+    this.render();
+  }
+}
+

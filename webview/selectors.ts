@@ -1,0 +1,162 @@
+/**
+ * Pure views of the PanelState: what each chart and table shows. No DOM, so they are unit-tested with the reducer.
+ */
+import type { IterationPoint, LayerState, PanelState } from './state';
+import { formatCount, formatMs, formatPercent, formatRatio } from './format';
+
+/** One bar of the overview. DKP counts kernels (in × out slices), the other methods input channels. */
+export interface OverviewRow {
+  name: string;
+  kept: number;
+  removed: number;
+  /** Not decided yet (layer pending or being selected). */
+  pending: number;
+  status: LayerState['status'];
+}
+
+export type OverviewUnit = 'channels' | 'kernels';
+
+export function overviewUnit(s: PanelState): OverviewUnit {
+  return s.config?.method === 'dkp' ? 'kernels' : 'channels';
+}
+
+export function overviewRows(s: PanelState): OverviewRow[] {
+  const unit = overviewUnit(s);
+  return s.layerOrder.map((name) => {
+    const l = s.layers[name];
+    if (unit === 'kernels') {
+      const total = l.result?.totalKernels ?? l.inChannels * (l.outChannels ?? 1);
+      const kept = l.result?.keptKernels ?? countMask(l.kernelMask);
+      return l.status === 'done'
+        ? { name, kept, removed: total - kept, pending: 0, status: l.status }
+        : { name, kept, removed: 0, pending: total - kept, status: l.status };
+    }
+    const kept = l.status === 'done' && l.result ? l.result.kept.length : l.kept.length;
+    return l.status === 'done'
+      ? { name, kept, removed: l.inChannels - kept, pending: 0, status: l.status }
+      : { name, kept, removed: 0, pending: l.inChannels - kept, status: l.status };
+  });
+}
+
+function countMask(mask: LayerState['kernelMask']): number {
+  let n = 0;
+  for (const row of mask ?? []) for (const v of row) n += v ? 1 : 0;
+  return n;
+}
+
+/** L_M and λ·L_S per layer: the final values of finished layers, the latest iteration's for the one in progress. */
+export interface LossRow {
+  name: string;
+  lossM: number;
+  lossS: number;
+  final: boolean;
+}
+
+export function lossRows(s: PanelState): LossRow[] {
+  const rows: LossRow[] = [];
+  for (const name of s.layerOrder) {
+    const l = s.layers[name];
+    const last = l.iterations.at(-1);
+    if (l.result) rows.push({ name, lossM: l.result.lossM, lossS: l.result.lossS, final: true });
+    else if (last) rows.push({ name, lossM: last.lossM, lossS: last.lossS, final: false });
+  }
+  return rows;
+}
+
+export type ChannelMark = 'kept' | 'added' | 'candidate' | 'removed';
+
+export interface ChannelScore {
+  channel: number;
+  /** Score at the shown iteration; null for channels selected earlier (their score is −∞ by definition). */
+  score: number | null;
+  mark: ChannelMark;
+}
+
+/** The selected layer at one greedy iteration: per-channel scores with marks, the kernel mask so far, the loss curves. */
+export interface LayerDetail {
+  layer: LayerState;
+  /** Shown iteration (0-based, clamped), -1 when the layer has no iteration yet. */
+  index: number;
+  point: IterationPoint | null;
+  scores: ChannelScore[];
+  /** DKP mask [in][out] as of the shown iteration, and the flat indices k·out + j added at it. */
+  mask: ReadonlyArray<ReadonlyArray<number>> | null;
+  maskAdded: ReadonlySet<number>;
+}
+
+export function layerDetail(layer: LayerState, iteration: number | null): LayerDetail {
+  const n = layer.iterations.length;
+  const index = n === 0 ? -1 : iteration === null ? n - 1 : Math.max(0, Math.min(n - 1, iteration));
+  const point = index >= 0 ? layer.iterations[index] : null;
+  const keptBefore = new Set<number>();
+  for (let i = 0; i < index; i++) if (layer.iterations[i].kind === 'channel') layer.iterations[i].added.forEach((k) => keptBefore.add(k));
+  const added = new Set(point?.kind === 'channel' ? point.added : []);
+  const isLastChannelStep = point !== null && layer.status === 'done' && !layer.iterations.slice(index + 1).some((p) => p.kind === 'channel');
+  const perChannel = point ? channelScores(point, layer) : [];
+  const scores: ChannelScore[] = [];
+  for (let k = 0; k < layer.inChannels; k++) {
+    const kept = keptBefore.has(k) || (point?.kind === 'kernel' && layer.kept.includes(k));
+    const mark: ChannelMark = added.has(k) ? 'added' : kept ? 'kept' : isLastChannelStep ? 'removed' : 'candidate';
+    scores.push({ channel: k, score: perChannel[k] ?? null, mark });
+  }
+  return { layer, index, point, scores, ...maskAt(layer, index) };
+}
+
+/** Channel scores; DKP kernel iterations are summed over outputs so the chart stays one bar per input channel. */
+function channelScores(point: IterationPoint, layer: LayerState): Array<number | null> {
+  if (point.kind === 'channel') return point.scores.map((v) => (typeof v === 'number' && Number.isFinite(v) ? v : null));
+  const out = layer.outChannels ?? 1;
+  return Array.from({ length: layer.inChannels }, (_, k) => {
+    let sum = 0;
+    for (let j = 0; j < out; j++) {
+      const v = point.scores[k * out + j];
+      if (typeof v === 'number' && Number.isFinite(v)) sum += v;
+    }
+    return sum;
+  });
+}
+
+function maskAt(layer: LayerState, index: number): Pick<LayerDetail, 'mask' | 'maskAdded'> {
+  const out = layer.outChannels;
+  const kernelSteps = layer.iterations.slice(0, index + 1).filter((p) => p.kind === 'kernel');
+  const isLatest = index === layer.iterations.length - 1;
+  if (kernelSteps.length === 0 || out === null) {
+    // No kernel step yet, or a report that carries only the final mask.
+    return { mask: isLatest || index < 0 ? layer.kernelMask : null, maskAdded: new Set() };
+  }
+  if (isLatest && layer.kernelMask) return { mask: layer.kernelMask, maskAdded: new Set(kernelSteps.at(-1)?.added ?? []) };
+  const mask = Array.from({ length: layer.inChannels }, () => new Array<number>(out).fill(0));
+  for (const p of kernelSteps) for (const flat of p.added) if (flat >= 0 && flat < layer.inChannels * out) mask[Math.floor(flat / out)][flat % out] = 1;
+  return { mask, maskAdded: new Set(kernelSteps.at(-1)?.added ?? []) };
+}
+
+/** Rows of the before/after table: before, after selection, after fine-tuning, and the reduction factor. */
+export interface SummaryRow {
+  label: string;
+  before: string;
+  afterSelection: string;
+  after: string;
+  change: string;
+}
+
+export function summaryRows(s: PanelState): SummaryRow[] {
+  const b = s.before;
+  const m = s.afterSelection;
+  const a = s.after;
+  const batch = b?.latencyBatch ?? a?.latencyBatch ?? 1;
+  const accChange = b?.accuracy != null && a?.accuracy != null ? `${((a.accuracy - b.accuracy) * 100).toFixed(2)} pt` : '—';
+  return [
+    { label: 'Parameters', before: formatCount(b?.params), afterSelection: formatCount(m?.params), after: formatCount(a?.params ?? m?.params), change: formatRatio(b?.params, a?.params ?? m?.params) },
+    { label: 'FLOPs (multiply-adds)', before: formatCount(b?.flops), afterSelection: formatCount(m?.flops), after: formatCount(a?.flops ?? m?.flops), change: formatRatio(b?.flops, a?.flops ?? m?.flops) },
+    { label: 'Accuracy', before: formatPercent(b?.accuracy), afterSelection: formatPercent(m?.accuracy), after: formatPercent(a?.accuracy), change: accChange },
+    { label: 'Latency, batch 1', before: formatMs(b?.latencyMs1), afterSelection: formatMs(m?.latencyMs1), after: formatMs(a?.latencyMs1), change: formatRatio(b?.latencyMs1, a?.latencyMs1) },
+    { label: `Latency, batch ${batch}`, before: formatMs(b?.latencyMsBatch), afterSelection: formatMs(m?.latencyMsBatch), after: formatMs(a?.latencyMsBatch), change: formatRatio(b?.latencyMsBatch, a?.latencyMsBatch) },
+  ];
+}
+
+/** The layer the detail view follows when the user has not picked one: the one being selected, else the last done. */
+export function followedLayer(s: PanelState): string | null {
+  if (s.currentLayer && s.layers[s.currentLayer]) return s.currentLayer;
+  const done = s.layerOrder.filter((n) => s.layers[n].status === 'done');
+  return done.at(-1) ?? s.layerOrder[0] ?? null;
+}

@@ -1,0 +1,81 @@
+/**
+ * The panel's top: model and run, the pipeline step and layer, a progress bar with elapsed time and ETA, notices
+ * from the host, and the switch that shows every chart's data table on screen.
+ */
+import { button, el, setText } from '../dom';
+import { formatDuration } from '../format';
+import { progressInfo } from '../progress';
+import type { PanelState } from '../state';
+
+export class HeaderView {
+  readonly root: HTMLElement;
+  private readonly title: HTMLHeadingElement;
+  private readonly badge: HTMLSpanElement;
+  private readonly step: HTMLSpanElement;
+  private readonly detail: HTMLSpanElement;
+  private readonly bar: HTMLDivElement;
+  private readonly fill: HTMLDivElement;
+  private readonly times: HTMLSpanElement;
+  private readonly notice: HTMLParagraphElement;
+  private readonly tablesToggle: HTMLButtonElement;
+
+  constructor(onToggleTables: () => void) {
+    this.title = el('h1', { text: 'DCP pruning' });
+    this.badge = el('span', { class: 'badge' });
+    this.tablesToggle = button('Show data tables', onToggleTables, { class: 'secondary', attrs: { 'aria-pressed': 'false' } });
+    // Only the step is a live region: it changes a few times per run, while the detail changes every iteration.
+    this.step = el('span', { class: 'step', attrs: { 'aria-live': 'polite' } });
+    this.detail = el('span', { class: 'detail' });
+    this.fill = el('div', { class: 'progress-fill' });
+    this.bar = el('div', { class: 'progress', attrs: { role: 'progressbar', 'aria-label': 'Run progress', 'aria-valuemin': '0', 'aria-valuemax': '100' } }, [this.fill]);
+    this.times = el('span', { class: 'times' });
+    this.notice = el('p', { class: 'notice', attrs: { role: 'alert' } });
+    this.notice.hidden = true;
+    this.root = el('header', { class: 'header' }, [
+      el('div', { class: 'row title-row' }, [this.title, this.badge, el('span', { class: 'spacer' }), this.tablesToggle]),
+      el('div', { class: 'row progress-row' }, [this.step, this.detail]),
+      this.bar,
+      this.times,
+      this.notice,
+    ]);
+  }
+
+  update(s: PanelState): void {
+    const info = progressInfo(s);
+    setText(this.title, s.model ? `DCP pruning: ${s.model.name}` : 'DCP pruning');
+    setText(this.badge, s.config ? `${s.config.method.toUpperCase()} · ${info.stepLabel}` : info.stepLabel);
+    this.badge.dataset.status = s.status;
+    setText(this.step, info.stepLabel);
+    setText(this.detail, info.detail ?? '');
+    const pct = info.fraction === null ? null : Math.round(info.fraction * 100);
+    this.bar.classList.toggle('indeterminate', pct === null && s.status === 'running');
+    this.fill.style.width = `${pct ?? (s.status === 'finished' ? 100 : 0)}%`;
+    if (pct === null) this.bar.removeAttribute('aria-valuenow');
+    else this.bar.setAttribute('aria-valuenow', String(pct));
+    const parts: string[] = [];
+    if (info.elapsedSeconds !== null) parts.push(`elapsed ${formatDuration(info.elapsedSeconds)}`);
+    if (s.status === 'running') {
+      parts.push(info.etaSeconds === null ? 'ETA: estimating…'
+        : `ETA ${formatDuration(info.etaSeconds)}${info.etaScope === 'step' ? ' (this step)' : ''}`);
+    }
+    if (pct !== null && s.status === 'running') parts.unshift(`${pct} %`);
+    setText(this.times, parts.join(' · '));
+    if (s.status === 'failed' && s.failure) this.showNotice('error', s.failure);
+  }
+
+  showNotice(level: 'info' | 'error', message: string): void {
+    this.notice.hidden = false;
+    this.notice.dataset.level = level;
+    setText(this.notice, message);
+  }
+
+  clearNotice(): void {
+    this.notice.hidden = true;
+    setText(this.notice, '');
+  }
+
+  setTablesShown(shown: boolean): void {
+    this.tablesToggle.setAttribute('aria-pressed', String(shown));
+    setText(this.tablesToggle, shown ? 'Hide data tables' : 'Show data tables');
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * The selected layer: its channel scores at one greedy iteration (the latest unless the user moves the slider),
+ * channels kept before it and the one added at it marked, and for DKP its kernel mask so far.
+ */
+import { Chart, axis, baseOptions } from '../charts';
+import { button, chartBox, dataTable, el, fillTable, section, setText } from '../dom';
+import { formatLoss } from '../format';
+import { layerDetail, type ChannelMark, type LayerDetail } from '../selectors';
+import type { LayerState, PanelState } from '../state';
+import { withAlpha, type Palette } from '../theme';
+import { MaskGrid } from './maskGrid';
+
+export interface LayerViewActions {
+  /** Moves the selection by `delta` layers in forward order. */
+  step(delta: number): void;
+  /** Shows iteration `index` (0-based); null = follow the latest. */
+  iteration(index: number | null): void;
+}
+
+const MARK_LABEL: Record<ChannelMark, string> = { kept: 'kept earlier', added: 'added now', candidate: 'candidate', removed: 'removed' };
+
+export class LayerView {
+  readonly root: HTMLElement;
+  private readonly title: HTMLHeadingElement;
+  private readonly meta: HTMLParagraphElement;
+  private readonly slider: HTMLInputElement;
+  private readonly sliderLabel: HTMLSpanElement;
+  private readonly latest: HTMLButtonElement;
+  private readonly chart: Chart<'bar', Array<number | null>, string>;
+  private readonly table = dataTable('Channel scores at the shown iteration');
+  private readonly mask: MaskGrid;
+  private palette: Palette;
+  private detail: LayerDetail | null = null;
+  private last: { layer: LayerState | null; iteration: number | null } | null = null;
+
+  constructor(palette: Palette, private readonly actions: LayerViewActions) {
+    this.palette = palette;
+    const s = section('layer', 'Selected layer');
+    this.root = s.root;
+    this.title = el('h3', { class: 'layer-name', text: 'No layer selected' });
+    this.meta = el('p', { class: 'hint' });
+    const nav = el('div', { class: 'row' }, [
+      button('◀ Previous layer', () => actions.step(-1), { attrs: { 'aria-label': 'Previous layer' } }),
+      button('Next layer ▶', () => actions.step(1), { attrs: { 'aria-label': 'Next layer' } }),
+    ]);
+    this.slider = el('input', { attrs: { type: 'range', min: '0', max: '0', value: '0', id: 'iteration' } });
+    this.slider.addEventListener('input', () => actions.iteration(Number(this.slider.value)));
+    this.sliderLabel = el('span', { attrs: { id: 'iteration-label' } });
+    this.slider.setAttribute('aria-labelledby', 'iteration-label');
+    this.latest = button('Latest', () => actions.iteration(null));
+    const iter = el('div', { class: 'row' }, [el('label', { text: 'Iteration', attrs: { for: 'iteration' } }), this.slider, this.sliderLabel, this.latest]);
+    const { box, canvas } = chartBox('Bar chart of channel scores at the shown iteration');
+    this.chart = new Chart<'bar', Array<number | null>, string>(canvas, {
+      type: 'bar',
+      data: { labels: [], datasets: [{ label: 'score', data: [] }] },
+      options: baseOptions<'bar'>(palette),
+    });
+    this.mask = new MaskGrid(palette);
+    const legend = el('p', { class: 'hint', text: 'Bars: the channel added at this iteration (highlighted), channels kept earlier (score −∞, drawn full height, translucent), candidates (grey), and at the last step the removed ones (red).' });
+    s.body.append(this.title, this.meta, nav, iter, legend, box, this.table, this.mask.root);
+    this.recolor(palette);
+  }
+
+  update(s: PanelState, layer: LayerState | null, iteration: number | null): void {
+    if (this.last && this.last.layer === layer && this.last.iteration === iteration) return;
+    this.last = { layer, iteration };
+    if (!layer) {
+      setText(this.title, 'No layer selected');
+      setText(this.meta, s.layerOrder.length === 0 ? 'Start a run to see its layers.' : '');
+      this.detail = null;
+      this.mask.update(null, new Set(), []);
+      return;
+    }
+    const d = layerDetail(layer, iteration);
+    this.detail = d;
+    setText(this.title, layer.name);
+    const position = `${s.layerOrder.indexOf(layer.name) + 1} of ${s.layerOrder.length}`;
+    const kept = layer.result ? layer.result.kept.length : layer.kept.length;
+    setText(this.meta, `Layer ${position} · stage ${layer.stage + 1} · ${layer.status} · ${kept} of ${layer.inChannels} input channels kept`
+      + (d.point ? ` · iteration ${d.index + 1}: L_M ${formatLoss(d.point.lossM)}, λ·L_S ${formatLoss(d.point.lossS)}` : ''));
+    const n = layer.iterations.length;
+    this.slider.max = String(Math.max(0, n - 1));
+    this.slider.value = String(Math.max(0, d.index));
+    this.slider.disabled = n === 0;
+    this.latest.disabled = iteration === null;
+    setText(this.sliderLabel, n === 0 ? 'no iterations yet' : `${d.index + 1} of ${n}${iteration === null ? ' (latest)' : ''}`
+      + (d.point?.kind === 'kernel' ? ' · kernel step (scores summed over outputs)' : ''));
+    this.chart.data.labels = d.scores.map((c) => String(c.channel));
+    // Earlier-selected channels have no score (−∞): draw them at the top of the axis, marked, so they stay visible.
+    const top = Math.max(0, ...d.scores.map((c) => c.score ?? 0));
+    this.chart.data.datasets[0].data = d.scores.map((c) => c.score ?? (c.mark === 'kept' ? top : null));
+    this.applyColors();
+    this.chart.update('none');
+    fillTable(this.table, ['Channel', 'Score', 'Mark'], d.scores.map((c) =>
+      [String(c.channel), c.score === null ? '−∞ (already selected)' : formatLoss(c.score), MARK_LABEL[c.mark]]));
+    this.mask.update(d.mask, d.maskAdded, layer.result?.kept ?? layer.kept);
+  }
+
+  recolor(p: Palette): void {
+    this.palette = p;
+    Object.assign(this.chart.options, baseOptions(p));
+    this.chart.options.scales = { x: axis(p, 'input channel', { ticks: { autoSkip: true, maxRotation: 0 } }), y: axis(p, 'score', { beginAtZero: true }) };
+    this.chart.options.plugins = { ...this.chart.options.plugins, legend: { display: false } };
+    this.applyColors();
+    this.chart.update('none');
+    this.mask.recolor(p);
+  }
+
+  private applyColors(): void {
+    const p = this.palette;
+    const color: Record<ChannelMark, string> = { kept: withAlpha(p.kept, 0.55), added: p.added, candidate: p.pending, removed: withAlpha(p.removed, 0.6) };
+    const d = this.chart.data.datasets[0];
+    d.backgroundColor = (this.detail?.scores ?? []).map((c) => color[c.mark]);
+    d.borderColor = (this.detail?.scores ?? []).map((c) => (c.mark === 'candidate' ? p.contrastBorder ?? 'transparent' : c.mark === 'added' ? p.added : p.kept));
+    d.borderWidth = 1;
+  }
+}
