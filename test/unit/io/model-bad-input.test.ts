@@ -86,6 +86,13 @@ describe('bad model files become one clear ModelFileError', () => {
     });
   });
 
+  it('a model.json too large to be one, refused before reading it', () =>
+    expectFailure(/refusing more than/, 'model.json', async (dir) => {
+      await writeModelFolder(dir, '{}');
+      await fs.truncate(path.join(dir, 'model.json'), 65 * 2 ** 20);
+      return 'skip';
+    }));
+
   it('a model.json that does not exist', () => expectFailure(/does not exist/, 'model.json', (dir) => fs.mkdir(dir).then(() => 'skip')));
 
   it('a missing, short or long shard', async () => {

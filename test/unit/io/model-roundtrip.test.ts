@@ -18,13 +18,24 @@ async function roundTrip(model: tf.LayersModel, dir: string, shardBytes?: number
   model.dispose();
   const ours = await loadLayersModel(file);
   const viaTf = await tf.loadLayersModel(tf.io.fromMemory(await readModelArtifacts(file)));
-  for (const m of [ours, viaTf]) {
+  const viaTfJson = await tf.loadLayersModel(tf.io.fromMemory(await artifactsTheTfWay(file)));
+  for (const m of [ours, viaTf, viaTfJson]) {
     const got = predictFixed(m);
     assert.equal(got.length, expected.length);
     got.forEach((v, i) => assert.ok(Math.abs(v - expected[i]) <= 1e-6 * (1 + Math.abs(expected[i])), `prediction ${i}: ${v} vs ${expected[i]}`));
     m.dispose();
   }
   return file;
+}
+
+/** model.json interpreted by TF.js's own code (getModelArtifactsForJSON), shards concatenated as its loaders do. */
+async function artifactsTheTfWay(file: string): Promise<tf.io.ModelArtifacts> {
+  const json = JSON.parse(await fs.readFile(file, 'utf8')) as tf.io.ModelJSON;
+  return tf.io.getModelArtifactsForJSON(json, async (manifest) => {
+    const buffers = await Promise.all(manifest.flatMap((g) => g.paths).map((p) => fs.readFile(path.join(path.dirname(file), p))));
+    const data = new Uint8Array(Buffer.concat(buffers));
+    return [manifest.flatMap((g) => g.weights), data.buffer];
+  });
 }
 
 describe('saveLayersModel + loadLayersModel round trip', () => {
@@ -138,5 +149,18 @@ describe('the input model is never modified', () => {
     await assert.rejects(saveLayersModel(model, path.join(tmp.dir, 'x'), { shardBytes: 0 }), ModelFileError);
     model.dispose();
     assert.equal((await listTree(tmp.dir)).some((n) => n.includes('model-save')), false);
+  });
+
+  it('cleans up its temp folder when writing fails half-way, leaving the old model.json in place', async () => {
+    const dir = path.join(tmp.dir, 'blocked');
+    const model = smallSequential();
+    await saveLayersModel(model, dir);
+    const oldJson = await fs.readFile(path.join(dir, 'model.json'), 'utf8');
+    // A folder where the second shard must go makes its rename fail after the temp folder is full.
+    await fs.mkdir(path.join(dir, 'group1-shard2of2.bin'));
+    await assert.rejects(saveLayersModel(model, dir, { shardBytes: 1000 }), (e: unknown) => e instanceof ModelFileError && e.message.includes('blocked'));
+    model.dispose();
+    assert.equal(await fs.readFile(path.join(dir, 'model.json'), 'utf8'), oldJson);
+    assert.equal((await listTree(dir)).some((n) => n.includes('model-save')), false);
   });
 });
