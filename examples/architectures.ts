@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
  * Both take 28×28×1 MNIST digits and end in Dense(10, softmax).
  */
 
-function he(seed: number): tf.initializers.Initializer {
+function he(seed: number): ReturnType<typeof tf.initializers.heNormal> {
   return tf.initializers.heNormal({ seed });
 }
 

@@ -95,8 +95,6 @@ export function setHeadWeights(heads: Head[], data: { shape: number[]; values: n
 }
 
 export function disposeHeads(heads: Head[]): void {
-  for (const h of heads) {
-    h.bn.dispose();
-    h.dense.dispose();
-  }
+  // The heads are applied eagerly, never connected symbolically, so Layer.dispose() refuses them: free the weights.
+  for (const h of heads) for (const w of [...h.bn.weights, ...h.dense.weights]) w.dispose();
 }

@@ -33,24 +33,16 @@ export async function buildSelectionBatches(
   try {
     for (const batch of batches(selection, batchSize, null)) {
       checkCancelled(signal);
-      const item = tf.tidy(() => {
+      const [target, labels, ...cutValues] = tf.tidy(() => {
         const x = tf.tensor4d(batch.x, [batch.n, h, w, c]);
-        const feeds = new Map([[runner.inputNames[0], x]]);
-        const prunedOut = runner.run(feeds, cut, { training: false });
+        const prunedOut = runner.run(new Map([[runner.inputNames[0], x]]), cut, { training: false });
         const baseIn = baseline.run(new Map([[baseline.inputNames[0], x]]), [baseline.inputsOf(conv)[0]], { training: false });
-        const target = rawConv(baseIn.values().next().value!, baseSpec.kernel.read(), baseSpec.bias?.read() ?? null, baseSpec);
-        const cutMap = new Map<string, tf.Tensor>();
-        // The conv's own input stays in the cut too: another layer of the stage may read it.
-        for (const name of cut) cutMap.set(name, tf.keep(prunedOut.get(name)!));
-        return {
-          n: batch.n,
-          x: cutMap.get(convInput)! as tf.Tensor4D,
-          target: tf.keep(target),
-          labels: tf.keep(tf.tensor1d(batch.y, 'int32')),
-          cut: cutMap,
-        };
+        const y = rawConv(baseIn.values().next().value!, baseSpec.kernel.read(), baseSpec.bias?.read() ?? null, baseSpec);
+        return [y, tf.tensor1d(batch.y, 'int32'), ...cut.map((name) => prunedOut.get(name)!)];
       });
-      out.push(item);
+      // The conv's own input stays in the cut too: another layer of the stage may read it.
+      const cutMap = new Map(cut.map((name, i) => [name, cutValues[i]]));
+      out.push({ n: batch.n, x: cutMap.get(convInput)! as tf.Tensor4D, target: target as tf.Tensor4D, labels: labels as tf.Tensor1D, cut: cutMap });
       await yieldToLoop();
     }
   } catch (e) {

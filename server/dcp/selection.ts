@@ -201,25 +201,25 @@ async function sgdPass(p: SelectionProblem, w0: tf.Tensor4D, b0: tf.Tensor1D | n
   const lr = p.learningRate;
   for (const batch of p.batches) {
     checkCancelled(p.signal);
-    const [nw, nb, nvw, nvb] = tf.tidy(() => {
+    const next = tf.tidy(() => {
       const xs = b ? [w, b] : [w];
       const grads = tf.grads((...args: tf.Tensor[]) => batchLoss(p, batch, args[0], args[1] ?? null).total)(xs);
       const gw = tf.mul(tf.add(grads[0], tf.mul(WEIGHT_DECAY, w)), mask);
       const vwNext = tf.add(tf.mul(MOMENTUM, vw), gw);
       const wNext = tf.sub(w, tf.mul(lr, tf.add(gw, tf.mul(MOMENTUM, vwNext))));
-      if (!b || !vb) return [wNext, null, vwNext, null];
+      if (!b || !vb) return [wNext, vwNext];
       const gb = tf.add(grads[1], tf.mul(WEIGHT_DECAY, b));
       const vbNext = tf.add(tf.mul(MOMENTUM, vb), gb);
       const bNext = tf.sub(b, tf.mul(lr, tf.add(gb, tf.mul(MOMENTUM, vbNext))));
-      return [wNext, bNext, vwNext, vbNext];
-    }) as (tf.Tensor | null)[];
+      return [wNext, vwNext, bNext, vbNext];
+    });
     tf.dispose([w, vw]);
     if (b) b.dispose();
     if (vb) vb.dispose();
-    w = nw as tf.Tensor4D;
-    b = nb as tf.Tensor1D | null;
-    vw = nvw as tf.Tensor4D;
-    vb = nvb as tf.Tensor1D | null;
+    w = next[0] as tf.Tensor4D;
+    vw = next[1] as tf.Tensor4D;
+    b = (next[2] as tf.Tensor1D | undefined) ?? null;
+    vb = (next[3] as tf.Tensor1D | undefined) ?? null;
     await yieldToLoop();
   }
   tf.dispose([vw, ...(vb ? [vb] : [])]);

@@ -55,7 +55,9 @@ export function batchLoss(net: Network, x: tf.Tensor4D, labels: tf.Tensor1D, wit
 export function applyMasks(net: Network): void {
   for (const [name, mask] of net.masks) {
     const kernel = (net.runner.layer(name) as unknown as { kernel: tf.LayerVariable }).kernel;
-    tf.tidy(() => kernel.write(tf.mul(kernel.read(), mask)));
+    tf.tidy(() => {
+      kernel.write(tf.mul(kernel.read(), mask));
+    });
   }
 }
 
@@ -67,7 +69,7 @@ export async function* train(net: Network, data: Split, opts: TrainOptions): Asy
   const points: EpochPoint[] = [];
   if (opts.epochs <= 0 || data.count === 0) return points;
   const vars = trainableVariables(net, opts.withHeads);
-  const optimizer = tf.train.momentum(opts.learningRate, MOMENTUM, true);
+  const optimizer = new NesterovSgd(vars, opts.learningRate);
   const [h, w, c] = net.inputShape;
   const nBatches = Math.ceil(data.count / opts.batchSize);
   try {
@@ -80,11 +82,7 @@ export async function* train(net: Network, data: Split, opts: TrainOptions): Asy
         const x = tf.tensor4d(batch.x, [batch.n, h, w, c]);
         const y = tf.tensor1d(batch.y, 'int32');
         const { value, grads } = tf.variableGrads(() => batchLoss(net, x, y, opts.withHeads, true), vars);
-        tf.tidy(() => {
-          const decayed: tf.NamedTensorMap = {};
-          for (const v of vars) if (grads[v.name]) decayed[v.name] = tf.add(grads[v.name], tf.mul(WEIGHT_DECAY, v));
-          optimizer.applyGradients(decayed);
-        });
+        optimizer.step(grads);
         applyMasks(net);
         const loss = (await value.data())[0];
         tf.dispose([value, x, y, ...Object.values(grads)]);
@@ -133,4 +131,36 @@ export async function headAccuracies(
   }
   const n = Math.max(1, data.count);
   return { final: final / n, heads: perHead.map((v) => v / n) };
+}
+
+/**
+ * SGD with Nesterov momentum and weight decay, as PyTorch defines it (the authors' optimiser):
+ * g = ∇ + wd·w; buf = μ·buf + g; w −= lr·(g + μ·buf). Ours rather than tf.train.momentum, whose
+ * dispose() leaks its learning-rate scalar in tfjs 4.22.
+ */
+export class NesterovSgd {
+  private readonly buffers = new Map<string, tf.Tensor>();
+
+  constructor(private readonly vars: tf.Variable[], private readonly lr: number) {}
+
+  step(grads: tf.NamedTensorMap): void {
+    for (const v of this.vars) {
+      const g = grads[v.name];
+      if (!g) continue;
+      const old = this.buffers.get(v.name);
+      const buf = tf.tidy(() => {
+        const d = tf.add(g, tf.mul(WEIGHT_DECAY, v));
+        const b = old ? tf.add(tf.mul(MOMENTUM, old), d) : d;
+        v.assign(tf.sub(v, tf.mul(this.lr, tf.add(d, tf.mul(MOMENTUM, b)))));
+        return b;
+      });
+      old?.dispose();
+      this.buffers.set(v.name, buf);
+    }
+  }
+
+  dispose(): void {
+    tf.dispose([...this.buffers.values()]);
+    this.buffers.clear();
+  }
 }

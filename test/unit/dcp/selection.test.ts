@@ -21,11 +21,11 @@ function problem(informative: number[], extra: Partial<SelectionProblem> = {}): 
     const m = tf.tensor4d(Array.from({ length: c }, (_, k) => (informative.includes(k) ? 1 : 0)), [1, 1, c, 1]);
     return tf.mul(w, m) as tf.Tensor4D;
   });
-  const batches = [0, 1].map((i) => tf.tidy(() => {
+  const batches = [0, 1].map((i) => {
     const x = tf.randomNormal([16, 6, 6, c], 0, 1, 'float32', 10 + i) as tf.Tensor4D;
     const target = tf.conv2d(x, ref, 1, 'same') as tf.Tensor4D;
     return { n: 16, x, target, labels: tf.zeros([16], 'int32') as tf.Tensor1D, cut: new Map<string, tf.Tensor>() };
-  }));
+  });
   // Ŵ given to selection is a noisy full kernel: the noise channels look plausible by weight but do not help.
   const noisy = tf.tidy(() => tf.add(ref, tf.randomNormal(ref.shape, 0, 0.05, 'float32', 5)) as tf.Tensor4D);
   const p: SelectionProblem = {

@@ -1,0 +1,54 @@
+import type { RunConfig, RunEvent } from '../../protocol/model';
+import { CancelledError } from './cancel';
+import { ConfigError, resolveConfig } from './config';
+import { runPipeline } from './pipeline';
+
+/** Where a run reads and writes. The input model is only read. */
+export interface RunOptions {
+  /** Absolute path of the model.json to prune. */
+  modelPath: string;
+  /** The pruned model and report.json are written here atomically at the end; nothing is written on cancel or failure. */
+  outDir: string;
+  /** Checked between steps; when it fires the run ends with `runCancelled`. */
+  signal?: AbortSignal;
+  /** After each pruned layer the run's state is saved here. */
+  checkpointDir?: string;
+  /** Continue from `checkpointDir`'s last finished layer. */
+  resume?: boolean;
+}
+
+/**
+ * Runs DCP (or DKP / a baseline method) on a model as an async stream of typed events. The stream always
+ * ends with exactly one of `runFinished`, `runFailed` or `runCancelled`; errors never escape as exceptions,
+ * so the CLI, the language server's worker and the tests consume it the same way.
+ */
+export async function* runPruning(config: Partial<RunConfig>, opts: RunOptions): AsyncGenerator<RunEvent> {
+  let cfg: RunConfig;
+  try {
+    cfg = resolveConfig(config);
+  } catch (e) {
+    yield { type: 'runFailed', message: errorMessage(e), time: Date.now() };
+    return;
+  }
+  try {
+    yield* runPipeline(cfg, opts);
+  } catch (e) {
+    if (e instanceof CancelledError || opts.signal?.aborted) {
+      yield { type: 'runCancelled', time: Date.now() };
+    } else {
+      yield { type: 'runFailed', message: errorMessage(e), time: Date.now() };
+    }
+  }
+}
+
+/** A message a person can act on: our own errors carry one; unexpected ones keep their text. */
+export function errorMessage(e: unknown): string {
+  if (e instanceof ConfigError) return e.message;
+  if (e instanceof Error) {
+    if (e.message.includes('Aborted()') || e.message.includes('memory access out of bounds')) {
+      return `the WASM backend ran out of memory (its heap is capped at 4 GiB): lower --batch-size or --selection-samples (${e.message})`;
+    }
+    return e.message;
+  }
+  return String(e);
+}

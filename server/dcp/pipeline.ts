@@ -1,0 +1,134 @@
+import * as tf from '@tensorflow/tfjs';
+import type { EpochPoint, HeadAccuracy, LayerResult, ModelStats, RunConfig, RunEvent, RunReport } from '../../protocol/model';
+import { loadDataset, type Dataset } from '../data/dataset';
+import { loadLayersModel } from '../io/model-files';
+import { initBackend } from '../tfjs/backend';
+import { checkCancelled } from './cancel';
+import type { RunOptions } from './engine';
+import { GraphRunner } from './executor';
+import { analyzeGraph, summarizeModel } from './graph';
+import { createHeads, disposeHeads } from './heads';
+import { logitsOf } from './layers';
+import { makePlan, cutsFor, type PrunePlan } from './plan';
+import { selectLayer } from './select-layer';
+import { measureModel, plainNetwork } from './stats';
+import { cloneModel, pruneModel } from './surgery';
+import { train, headAccuracies, type Network } from './train';
+import { selectionCost, measurePath, type PassCount } from './cost';
+import { kernelSparseSummary, kernelMasksAfterSurgery } from './kernel-stats';
+import { writeOutputs } from './outputs';
+
+/** The whole DCP pipeline (DCP-SPEC §2) as events; throws on failure (the caller turns errors into events). */
+export async function* runPipeline(cfg: RunConfig, opts: RunOptions): AsyncGenerator<RunEvent> {
+  const started = Date.now();
+  const signal = opts.signal;
+  const backend = await initBackend(cfg.backend);
+  const model = await loadLayersModel(opts.modelPath);
+  let baseline: tf.LayersModel | null = null;
+  let pruned: tf.LayersModel | null = null;
+  let net: Network | null = null;
+  try {
+    const graph = analyzeGraph(model);
+    const summary = summarizeModel(model, graph, model.name);
+    if (graph.prunable.length === 0) {
+      const why = graph.notPrunable.map((n) => `${n.layer}: ${n.reason}`).join('; ');
+      throw new Error(`nothing to prune in ${opts.modelPath}: no convolution has selectable input channels (${why || 'the model has no convolutions'})`);
+    }
+    const plan = makePlan(graph, cfg.heads);
+    const inputShape = summary.inputShape as [number, number, number];
+    if (inputShape.length !== 3) throw new Error(`the model's input must be an image (H, W, C); it is [${summary.inputShape.join(', ')}]`);
+    checkCancelled(signal);
+    const data = await loadData(cfg, model, inputShape, summary.numClasses);
+    checkCancelled(signal);
+
+    const before = await measureModel(model, summary, data.validation, inputShape, { batchSize: cfg.batchSize, latency: true, signal });
+    const featureChannels = plan.heads.map((h) => graph.layers[h.after].outputShape.at(-1)!);
+    const heads = createHeads(plan.heads, featureChannels, summary.numClasses, cfg.seed, cfg.headWeighting, plan.blocks, plan.layersPerBlock);
+    const runner = new GraphRunner(model);
+    net = { runner, logits: logitsOf(runner), heads, masks: new Map(), inputShape };
+    yield {
+      type: 'runStarted', config: cfg, model: summary, before, time: Date.now(),
+      heads: heads.map((h) => ({ index: h.index, after: h.after, weight: h.weight })), stages: plan.stages,
+    };
+
+    // Heads are trained together with the network; the result is the baseline M_b (v2 / TPAMI pipeline).
+    yield* train(net, data.train, { phase: 'heads', stage: null, epochs: cfg.headEpochs, learningRate: cfg.learningRate, batchSize: cfg.batchSize, seed: cfg.seed, withHeads: true, validation: null, signal });
+    const accs = await headAccuracies(net, data.validation, cfg.batchSize, heads, signal);
+    const headsTrained: HeadAccuracy[] = [
+      ...heads.map((h, i) => ({ index: h.index, after: h.after, accuracy: accs.heads[i] })),
+      { index: heads.length, after: runner.outputName, accuracy: accs.final },
+    ];
+    yield { type: 'headsTrained', heads: headsTrained, time: Date.now() };
+    baseline = await cloneModel(model);
+    const baseRunner = new GraphRunner(baseline);
+
+    const results: LayerResult[] = [];
+    const passes: PassCount[] = [];
+    for (const stage of plan.stages) {
+      if (stage.layers.length === 0) continue;
+      checkCancelled(signal);
+      yield { type: 'stageStarted', stage: stage.index, layers: stage.layers, time: Date.now() };
+      for (const conv of plan.convs.filter((c) => c.stage === stage.index)) {
+        checkCancelled(signal);
+        const head = stage.index < heads.length ? heads[stage.index] : null;
+        const out = yield* selectLayer({ net, baseline: baseRunner, config: cfg, selection: data.selection, signal }, conv, head);
+        results.push(out.result);
+        passes.push(measurePath({ plan: conv, head: head?.after ?? net.logits.target, gradientPasses: out.gradientPasses, forwardPasses: out.forwardPasses, kept: out.result.kept.length }, runner, summary));
+      }
+      if (cfg.stageFinetune && stage.index < heads.length) {
+        yield* train(net, data.train, { phase: 'stage', stage: stage.index, epochs: 1, learningRate: cfg.learningRate, batchSize: cfg.batchSize, seed: cfg.seed + 31 * (stage.index + 1), withHeads: true, validation: null, signal });
+      }
+    }
+    checkCancelled(signal);
+
+    // Surgery: slice the kept channels out physically; the heads are not part of the model and are dropped.
+    const cuts = results.flatMap((r) => cutsFor(plan.convs.find((c) => c.conv === r.layer)!, r.kept));
+    pruned = await pruneModel(model, cuts);
+    const prunedSummary = kernelSparseSummary(summarizeModel(pruned, analyzeGraph(pruned), model.name), results, cuts);
+    const afterSelection = await measureModel(pruned, prunedSummary, data.validation, inputShape, { batchSize: cfg.batchSize, latency: true, signal });
+    yield { type: 'surgeryDone', afterSelection, time: Date.now() };
+
+    const finalNet = plainNetwork(pruned, inputShape);
+    kernelMasksAfterSurgery(finalNet, results, cuts);
+    const finetune: EpochPoint[] = yield* train(finalNet, data.train, { phase: 'final', stage: null, epochs: cfg.finetuneEpochs, learningRate: cfg.learningRate, batchSize: cfg.batchSize, seed: cfg.seed + 7, withHeads: false, validation: data.validation, signal });
+    tf.dispose([...finalNet.masks.values()]);
+    const after: ModelStats = cfg.finetuneEpochs > 0
+      ? await measureModel(pruned, prunedSummary, data.validation, inputShape, { batchSize: cfg.batchSize, latency: true, signal })
+      : afterSelection;
+    checkCancelled(signal);
+
+    const report: RunReport = {
+      schema: 'dcp-report/1', config: cfg,
+      model: { name: model.name, input: opts.modelPath, output: null },
+      layers: results, heads: headsTrained, before, afterSelection, after, finetune,
+      selectionCost: selectionCost(plan, passes, summary, data),
+      seconds: (Date.now() - started) / 1000, backend,
+    };
+    report.model.output = await writeOutputs(pruned, report, opts.outDir, opts.modelPath);
+    yield { type: 'runFinished', report, time: Date.now() };
+  } finally {
+    if (net) {
+      tf.dispose([...net.masks.values()]);
+      disposeHeads(net.heads);
+    }
+    model.dispose();
+    baseline?.dispose();
+    pruned?.dispose();
+  }
+}
+
+/** Loads the run's data for this model; with teacher labels, the unpruned model labels it. */
+async function loadData(cfg: RunConfig, model: tf.LayersModel, inputShape: [number, number, number], numClasses: number): Promise<Dataset> {
+  const teacher = async (x: Float32Array, n: number): Promise<Int32Array> => {
+    const t = tf.tidy(() => tf.argMax(model.predict(tf.tensor4d(x, [n, ...inputShape])) as tf.Tensor, -1));
+    const out = new Int32Array(await t.data());
+    t.dispose();
+    return out;
+  };
+  return loadDataset(cfg.data, {
+    inputShape, numClasses, seed: cfg.seed, selectionSamples: cfg.selectionSamples,
+    maxTrainSamples: cfg.maxTrainSamples, labels: cfg.labels, teacher: cfg.labels === 'teacher' ? teacher : undefined,
+  });
+}
+
+export type { PrunePlan };
