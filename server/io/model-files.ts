@@ -10,8 +10,9 @@ import { buildLayersModel } from './model-build';
 import { rememberModelInputs } from './model-inputs';
 import { parseModelJson } from './model-json';
 import { MAX_MODEL_JSON_BYTES, ModelFileError } from './model-types';
-import type { JsonObject, JsonValue } from './model-types';
+import type { JsonObject, JsonValue, ModelJson } from './model-types';
 import { readWeights } from './model-weights';
+import type { DecodedWeights } from './model-weights';
 
 export { ModelFileError, MAX_MODEL_JSON_BYTES, MAX_WEIGHT_BYTES } from './model-types';
 export type { JsonObject, JsonValue, ModelJson, ModelJsonProblem, WeightGroup, WeightQuantization, WeightSpec } from './model-types';
@@ -41,8 +42,15 @@ export async function loadLayersModel(modelJsonPath: string): Promise<tf.LayersM
 
 async function readModel(modelJsonPath: string): Promise<{ file: string; artifacts: tf.io.ModelArtifacts }> {
   const file = await modelJsonFile(modelJsonPath);
-  const json = parseModelJson(await fs.readFile(file, 'utf8'), file);
-  const weights = await readWeights(file, json);
+  let json: ModelJson;
+  let weights: DecodedWeights;
+  try {
+    json = parseModelJson(await fs.readFile(file, 'utf8'), file);
+    weights = await readWeights(file, json);
+  } catch (e) {
+    // Permission errors and the like still name the model and say what failed.
+    throw e instanceof ModelFileError ? e : new ModelFileError(file, `cannot read the model: ${(e as Error).message}`);
+  }
   await rememberModelInputs([path.dirname(file), file, ...weights.shardFiles]);
   const artifacts: tf.io.ModelArtifacts = {
     modelTopology: json.modelTopology,
