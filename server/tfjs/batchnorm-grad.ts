@@ -16,20 +16,12 @@ import type { GradConfig, NamedAttrMap, Tensor } from '@tensorflow/tfjs';
 
 /**
  * Σ of `t` over the axes along which a tensor of `shape` is broadcast to `t.shape`, reshaped to `shape`.
- * When those axes are the leading ones (the batch-norm case: [N,H,W,C] → [C]) it is a [1,R]×[R,C] matmul with
- * ones, which runs on XNNPACK on wasm; tf.sum over leading axes would first transpose the whole tensor.
+ * (A [1,R]×[R,C] matmul with ones is not faster on wasm: XNNPACK repacks the fresh [R,C] operand every call.)
  */
 export function sumToShape(t: Tensor, shape: number[]): Tensor {
   return tf.tidy(() => {
     const axes = tf.backend_util.getReductionAxes(shape, t.shape);
-    if (axes.length === 0) return tf.reshape(t, shape);
-    const leading = axes.every((a, i) => a === i);
-    if (leading) {
-      const rows = t.shape.slice(0, axes.length).reduce((p, q) => p * q, 1);
-      const cols = t.size / rows;
-      return tf.reshape(tf.matMul(tf.ones([1, rows]), tf.reshape(t, [rows, cols])), shape);
-    }
-    return tf.reshape(tf.sum(t, axes, true), shape);
+    return tf.reshape(axes.length === 0 ? t : tf.sum(t, axes, true), shape);
   });
 }
 

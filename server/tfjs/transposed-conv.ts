@@ -81,28 +81,23 @@ export function transposedConv(
 
   if (whole) return phaseOut(rows.phases[0], cols.phases[0]);
 
-  // Interleave: out[n, u·sh + ρ, v·sw + σ, c] = phase(ρ,σ)[n, u, v, c]. Stack the phases on a leading axis
-  // (a plain copy), move that axis next to the channels, then DepthToSpace does the interleaving.
+  // Interleave: out[n, u·sh + ρ, v·sw + σ, c] = phase(ρ,σ)[n, u, v, c]. Stack the phases on leading axes (a plain
+  // copy), then two transposes of rank ≤ 4 (the wasm Transpose is fast up to rank 4, slow beyond; DepthToSpace
+  // is slow too): [ρ, σ, N·U·V, C] → [ρ, N·U·V, σ, C] = [ρ, N·U, V·σ·C] → [N·U, ρ, V·σ·C].
   const parts: TensorInfo[] = [];
   for (const r of rows.phases) for (const c of cols.phases) parts.push(phaseOut(r, c));
   const [sh, sw] = stride;
-  const stacked = ops.concat(parts.map((p) => ops.reshape(p, [1, n * rows.count * cols.count, cOut])), 0);
+  const nu = n * rows.count;
+  const stacked = ops.concat(parts.map((p) => ops.reshape(p, [1, nu * cols.count, cOut])), 0);
   for (const p of parts) ops.free(p);
-  let out: TensorInfo;
-  if (sh === sw) {
-    const moved = ops.transpose(stacked, [1, 0, 2]); // [N·U·V, s², C]
-    ops.free(stacked);
-    const asDepth = ops.reshape(moved, [n, rows.count, cols.count, sh * sw * cOut]);
-    out = ops.depthToSpace(asDepth, sh);
-    ops.free(moved);
-    ops.free(asDepth);
-  } else {
-    // [sh, sw, N·U, V, C] → [N·U, sh, V, sw, C]
-    const six = ops.reshape(stacked, [sh, sw, n * rows.count, cols.count, cOut]);
-    out = ops.transpose(six, [2, 0, 3, 1, 4]);
-    ops.free(six);
-    ops.free(stacked);
-  }
+  const byRow = ops.reshape(stacked, [sh, sw, nu * cols.count, cOut]);
+  ops.free(stacked);
+  const colsDone = sw === 1 ? byRow : ops.transpose(byRow, [0, 2, 1, 3]);
+  if (colsDone !== byRow) ops.free(byRow);
+  const flat = ops.reshape(colsDone, [sh, nu, cols.count * sw * cOut]);
+  ops.free(colsDone);
+  const out = sh === 1 ? flat : ops.transpose(flat, [1, 0, 2]);
+  if (out !== flat) ops.free(flat);
   const full = ops.reshape(out, [n, rows.count * sh, cols.count * sw, cOut]);
   ops.free(out);
   if (full.shape[1] === inHW[0] && full.shape[2] === inHW[1]) return full;
