@@ -34,11 +34,16 @@ export async function resolveModel(arg: unknown, purpose: string): Promise<vscod
   const active = vscode.window.activeTextEditor?.document.uri;
   if (active && isModelJson(active)) return active;
   const found = await vscode.workspace.findFiles('**/model.json', EXCLUDE, 200);
+  // Models this extension wrote (under dcp.outputFolder) can be pruned again, but are rarely what is meant.
+  const sources = found.filter((uri) => !isPrunedOutput(uri));
+  if (sources.length === 1) return sources[0];
   if (found.length === 1) return found[0];
   type Item = vscode.QuickPickItem & { uri?: vscode.Uri };
-  const items: Item[] = found
-    .sort((a, b) => a.fsPath.localeCompare(b.fsPath))
-    .map((uri) => ({ label: modelLabel(uri), description: vscode.workspace.asRelativePath(uri), uri }));
+  const item = (uri: vscode.Uri): Item => ({ label: modelLabel(uri), description: vscode.workspace.asRelativePath(uri), uri });
+  const byPath = (a: vscode.Uri, b: vscode.Uri): number => a.fsPath.localeCompare(b.fsPath);
+  const pruned = found.filter(isPrunedOutput).sort(byPath).map(item);
+  const items: Item[] = sources.sort(byPath).map(item);
+  if (pruned.length > 0) items.push({ label: 'Pruned models', kind: vscode.QuickPickItemKind.Separator }, ...pruned);
   items.push({ label: '$(folder-opened) Browse…', description: 'Pick a model.json on disk' });
   const picked = await vscode.window.showQuickPick(items, { title: `DCP: ${purpose}`, placeHolder: 'Which TF.js Layers model.json?' });
   if (!picked) return undefined;
@@ -49,6 +54,16 @@ export async function resolveModel(arg: unknown, purpose: string): Promise<vscod
     filters: { 'TF.js Layers model': ['json'] },
   });
   return chosen?.[0];
+}
+
+/** Whether `uri` lies in the `dcp.outputFolder` of its workspace folder. */
+function isPrunedOutput(uri: vscode.Uri): boolean {
+  const folder = vscode.workspace.getWorkspaceFolder(uri);
+  const out = vscode.workspace.getConfiguration('dcp', uri).get<string>('outputFolder', '');
+  if (!folder || out.trim() === '') return false;
+  const root = path.resolve(folder.uri.fsPath, out);
+  const rel = path.relative(root, uri.fsPath);
+  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
 }
 
 /** The workspace folder a model belongs to, else the first one: relative settings resolve against it. */

@@ -1,0 +1,109 @@
+/**
+ * Drives the VS Code workbench in headless Debian chromium through playwright-core (no browser download).
+ * Every helper waits on a selector or a condition, never on a fixed delay.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type FrameLocator, type Locator, type Page } from 'playwright-core';
+import type { CodeServer } from './code-server';
+import { REPO } from './code-server';
+
+export const SCREENSHOTS = join(REPO, 'test-results', 'e2e');
+
+const CHROMIUM = ['/usr/lib/chromium/chromium', '/usr/bin/chromium'].find((p) => existsSync(p));
+
+export interface Workbench {
+  page: Page;
+  context: BrowserContext;
+  close(): Promise<void>;
+}
+
+export async function openWorkbench(server: CodeServer, folder: string): Promise<Workbench> {
+  if (!CHROMIUM) throw new Error('chromium is not installed: run `npm run setup:e2e`');
+  const context = await chromium.launchPersistentContext(server.dirs.profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    env: server.env,
+    viewport: { width: 1600, height: 1000 },
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  await page.goto(`${server.url}/?folder=${encodeURIComponent(folder)}`);
+  await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+  return { page, context, close: () => context.close() };
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  const file = join(SCREENSHOTS, `${name}.png`);
+  await page.screenshot({ path: file });
+  return file;
+}
+
+/** A row of the explorer tree, e.g. a folder or file name. */
+export function explorerRow(page: Page, name: string): Locator {
+  return page.locator(`.explorer-folders-view .monaco-list-row[aria-label="${name}"]`);
+}
+
+/**
+ * Runs a command from the palette (F1, type, click the entry). On a cold start the palette can open before
+ * the extension registered its commands and never refreshes, so a missing entry means Escape and try again.
+ */
+export async function runCommand(page: Page, id: string, title: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const input = page.locator('.quick-input-widget input.input');
+  const entry = page.locator(`.quick-input-list-entry[data-quick-input-id="${id}"]`);
+  for (;;) {
+    await page.keyboard.press('F1');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(`>${title}`);
+    try {
+      await entry.first().waitFor({ state: 'visible', timeout: 3000 });
+      await entry.first().click();
+      return;
+    } catch (e) {
+      await page.keyboard.press('Escape');
+      if (Date.now() > deadline) throw new Error(`command ${id} never appeared in the palette: ${String(e)}`);
+    }
+  }
+}
+
+/** The pruning panel's document: the webview's outer iframe, then its active content frame. */
+export function panelFrame(page: Page): FrameLocator {
+  return page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+}
+
+/** Toasts currently on screen. */
+export function toasts(page: Page): Locator {
+  return page.locator('.notifications-toasts .notification-list-item-message');
+}
+
+/** Waits until a toast whose text matches `pattern` is shown; returns its text. */
+export async function waitForToast(page: Page, pattern: RegExp, timeoutMs: number): Promise<string> {
+  const toast = toasts(page).filter({ hasText: pattern }).first();
+  await toast.waitFor({ state: 'visible', timeout: timeoutMs });
+  return (await toast.textContent()) ?? '';
+}
+
+/** Our status-bar item (id `dcp.run`), whose text shows the current run and its percentage. */
+export function statusItem(page: Page): Locator {
+  return page.locator('.statusbar-item[id="dcp-team.dcp-pruner.dcp.run"], .statusbar-item[id$="dcp.run"]').first();
+}
+
+/** Right-clicks an explorer row and picks a context-menu entry by its label. */
+export async function explorerContextCommand(page: Page, row: Locator, label: string): Promise<void> {
+  await row.click({ button: 'right' });
+  const item = page.locator('.monaco-menu .action-item .action-label', { hasText: label }).first();
+  await item.waitFor({ state: 'visible', timeout: 10_000 });
+  await item.click();
+}
+
+/** Runs a scenario; on failure saves `<name>-failure.png` (what the screen showed is the best clue) and rethrows. */
+export async function withFailureShot(page: Page, name: string, scenario: () => Promise<void>): Promise<void> {
+  try {
+    await scenario();
+  } catch (e) {
+    await screenshot(page, `${name}-failure`).catch(() => undefined);
+    throw e;
+  }
+}

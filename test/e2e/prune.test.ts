@@ -1,0 +1,98 @@
+/**
+ * End-to-end, in a real VS Code (code-server 1.139 + headless chromium): install the packaged .vsix, open a
+ * workspace with a model, run "DCP: Prune Model" from the palette, watch the panel fill while the run streams,
+ * see it finish with a summary, load the pruned model it wrote; then start a second run from the explorer's
+ * context menu and cancel it. Screenshots go to test-results/e2e/.
+ */
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { loadLayersModel } from '../../server/io/model-files';
+import { installVsix, makeTempDirs, REPO, startCodeServer, toolsInstalled, type CodeServer } from './harness/code-server';
+import { makeWorkspace, type Fixture } from './harness/fixture';
+import { PANEL, panelText } from './harness/panel';
+import {
+  explorerContextCommand, explorerRow, openWorkbench, runCommand, screenshot, SCREENSHOTS, statusItem, waitForToast, withFailureShot, type Workbench,
+} from './harness/workbench';
+
+const RUN_TIMEOUT = 240_000;
+let server: CodeServer | undefined;
+let bench: Workbench | undefined;
+let fixture: Fixture;
+
+before(async () => {
+  if (!toolsInstalled()) throw new Error('code-server/Node 24 are missing: run `npm run setup:e2e` (test:e2e does)');
+  rmSync(SCREENSHOTS, { recursive: true, force: true });
+  const pack = spawnSync('npm', ['run', 'package'], { cwd: REPO, encoding: 'utf8' });
+  assert.equal(pack.status, 0, `npm run package failed:\n${pack.stdout}\n${pack.stderr}`);
+  const dirs = makeTempDirs();
+  installVsix(dirs, join(REPO, 'dcp-pruner.vsix'));
+  fixture = await makeWorkspace(dirs.root);
+  server = await startCodeServer(dirs, join(dirs.root, 'code-server.log'));
+  bench = await openWorkbench(server, fixture.workspace);
+}, { timeout: 300_000 });
+
+after(async () => {
+  if (bench) await bench.close().catch(() => undefined);
+  if (server) await server.stop();
+  if (server && !process.exitCode) rmSync(server.dirs.root, { recursive: true, force: true });
+});
+
+test('Prune Model from the palette streams into the panel and writes a loadable pruned model', { timeout: RUN_TIMEOUT + 60_000 }, async () => {
+  const page = (bench as Workbench).page;
+  await withFailureShot(page, 'prune', async () => {
+  await explorerRow(page, fixture.label).waitFor({ timeout: 30_000 });
+  await screenshot(page, '01-workbench');
+
+  await runCommand(page, 'dcp.pruneModel', 'DCP: Prune Model');
+  const panel = PANEL(page);
+  // Streaming: the panel shows the model's layers and the status bar a running percentage before the end.
+  await panel.layerRows.first().waitFor({ timeout: 120_000 });
+  await statusItem(page).filter({ hasText: /DCP vgg \d+%/ }).waitFor({ timeout: 30_000 });
+  await screenshot(page, '02-panel-streaming');
+
+  const toast = await waitForToast(page, /pruned: −\d+% params/, RUN_TIMEOUT);
+  await panel.summary.waitFor({ timeout: 30_000 });
+  const summary = await panelText(panel.summary);
+  assert.match(summary, /param/i, `summary: ${summary}`);
+  await screenshot(page, '03-run-finished');
+
+  // The pruned model is where dcp.outputFolder says, and it loads with fewer parameters than the original.
+  const runs = readdirSync(fixture.outputRoot).filter((d) => d.startsWith(`${fixture.label}-dcp-`));
+  assert.equal(runs.length, 1, `one output folder in ${fixture.outputRoot}: ${runs.join(', ')}`);
+  const pruned = join(fixture.outputRoot, runs[0], 'model.json');
+  assert.ok(existsSync(pruned), pruned);
+  const original = await loadLayersModel(fixture.model);
+  const model = await loadLayersModel(pruned);
+  try {
+    assert.ok(model.countParams() < original.countParams(), `${model.countParams()} < ${original.countParams()}`);
+    const y = tf.tidy(() => model.predict(tf.zeros([2, 28, 28, 1])) as tf.Tensor);
+    assert.deepEqual(y.shape, [2, 10]);
+    y.dispose();
+  } finally {
+    model.dispose();
+    original.dispose();
+  }
+  assert.match(toast, /vgg pruned/);
+  });
+});
+
+test('a run started from the explorer context menu can be cancelled', { timeout: RUN_TIMEOUT }, async () => {
+  const page = (bench as Workbench).page;
+  await withFailureShot(page, 'cancel', async () => {
+  const before = readdirSync(fixture.outputRoot).length;
+  await explorerRow(page, fixture.label).click();
+  await explorerContextCommand(page, explorerRow(page, 'model.json'), 'Prune Model');
+  await statusItem(page).filter({ hasText: /\$?DCP vgg \d+%/ }).waitFor({ timeout: 60_000 });
+  await runCommand(page, 'dcp.cancelRun', 'DCP: Cancel Run');
+  await waitForToast(page, /cancelled; no model was written/, 120_000);
+  const panel = PANEL(page);
+  await panel.cancelled.waitFor({ timeout: 30_000 });
+  await statusItem(page).filter({ hasText: /cancelled/ }).waitFor({ timeout: 10_000 });
+  await screenshot(page, '04-run-cancelled');
+  assert.equal(readdirSync(fixture.outputRoot).length, before, 'a cancelled run writes no model');
+  });
+});
