@@ -1,15 +1,82 @@
 /**
- * Connects the commands to the pruning panel (extension/panel). Until a panel host is available this falls
- * back to the log channel, so "Open Pruning Panel" is never a dead command.
+ * Connects the pruning panel (extension/panel, a webview host) to the rest of the extension: run events flow
+ * from the RunTracker into it, its buttons (start, cancel, resume) become the same calls the commands make,
+ * and VS Code can restore it after a reload through its serializer.
  */
-import type * as vscode from 'vscode';
+import * as vscode from 'vscode';
+import { GetRunEventsRequest } from '../protocol/lsp';
+import type { RunConfig } from '../protocol/model';
+import { DEFAULT_CONFIG } from '../server/dcp/config';
+import { cancelRun, resumeRun } from './commands/runs';
+import { readerFor, startRun } from './commands/start';
+import { baseDirOf, isModelJson, modelLabel, resolveModel } from './models';
+import { PruningPanel, registerPruningPanelSerializer, type PanelAction } from './panel/pruningPanel';
 import type { PanelPort, Services } from './services';
+import { runConfigFromSettings } from './settings';
 
-export function createPanelPort(s: Omit<Services, 'panel'>, _subs: vscode.Disposable[]): PanelPort {
-  return {
+/** The panel's run controls start from the user's settings over the engine's defaults. */
+function controlDefaults(model: vscode.Uri | undefined): RunConfig {
+  const scope = model ?? vscode.workspace.workspaceFolders?.[0]?.uri;
+  return { ...DEFAULT_CONFIG, ...runConfigFromSettings(readerFor(scope), model ? baseDirOf(model) : scope?.fsPath) };
+}
+
+export function createPanelPort(s: Omit<Services, 'panel'>, subs: vscode.Disposable[]): PanelPort {
+  /** The model a Start pressed in the panel prunes: the last one a run was started on or the panel was opened for. */
+  let model: vscode.Uri | undefined;
+  const panel = new PruningPanel({
+    extensionUri: s.context.extensionUri,
+    defaults: controlDefaults(undefined),
+    loadEvents: async (runId) => (await s.client.sendRequest(GetRunEventsRequest, { runId })).map((p) => p.event),
+  });
+  const setModel = (uri: vscode.Uri | undefined): void => {
+    model = uri;
+    panel.setModel(uri ? modelLabel(uri) : null, controlDefaults(uri));
+  };
+  // Commands need the whole Services bag; the panel is part of it, so it is assembled lazily here.
+  const services = (): Services => ({ ...s, panel: port });
+
+  const onAction = async (action: PanelAction): Promise<void> => {
+    switch (action.type) {
+      case 'start': {
+        const target = model ?? (await resolveModel(undefined, 'Prune Model'));
+        if (!target) return;
+        const run = await startRun(services(), target, action.config);
+        if (!run) panel.notify('error', 'The run did not start; see the notification or the DCP Pruning log.');
+        return;
+      }
+      case 'cancel':
+        return cancelRun(services(), action.runId);
+      case 'resume':
+        await resumeRun(services(), action.runId);
+        return;
+      case 'selectLayer':
+        // Layer selection is the panel's own view state; nothing to do host-side.
+        return;
+    }
+  };
+
+  const port: PanelPort = {
     show: async (runId?: string) => {
-      s.log.info(runId ? `Panel requested for run ${runId}` : 'Panel requested');
-      s.log.show(true);
+      const run = runId ? s.runs.get(runId) : s.runs.current();
+      const active = vscode.window.activeTextEditor?.document.uri;
+      if (run) setModel(vscode.Uri.parse(run.modelUri));
+      else if (!model && active && isModelJson(active)) setModel(active);
+      panel.open();
+      // A run of an earlier session is not in the panel's store: showRun makes it fetch the log from the server.
+      const shown = runId ?? run?.runId;
+      if (shown) panel.showRun(shown);
     },
   };
+
+  subs.push(
+    panel,
+    registerPruningPanelSerializer(panel),
+    panel.onAction((a) => void onAction(a).catch((e: unknown) => s.errors.show('The panel action failed', e))),
+    s.runs.addSink({ post: (runId, event) => panel.post(runId, event) }),
+    s.runs.onDidStart((run) => setModel(vscode.Uri.parse(run.modelUri))),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('dcp')) setModel(model);
+    }),
+  );
+  return port;
 }
