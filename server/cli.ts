@@ -1,0 +1,11 @@
+/**
+ * Entry point of the `dcp` command line (`npm run dcp -- <command>`, bundled to dist/cli.js as the `dcp` bin).
+ * Only wiring: the dispatcher is server/cli/main.ts, the commands are listed in server/cli/commands.ts.
+ */
+import { runCli } from './cli/main';
+import { processIO } from './cli/output';
+
+void runCli(process.argv.slice(2), processIO()).then((code) => {
+  // exitCode rather than exit(): lets pending stdout writes to a pipe finish.
+  process.exitCode = code;
+});

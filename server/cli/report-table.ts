@@ -1,0 +1,54 @@
+import type { ModelStats, RunReport } from '../../protocol/model';
+
+/** Fixed-width table of plain strings: first row is the header; numbers right-aligned. */
+export function formatTable(rows: string[][]): string {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+  const line = (r: string[]): string =>
+    r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ').trimEnd();
+  const sep = widths.map((w) => '-'.repeat(w)).join('  ');
+  return [line(rows[0]), sep, ...rows.slice(1).map(line)].join('\n');
+}
+
+export function fmtCount(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)} G`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)} M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)} k`;
+  return String(n);
+}
+
+const pct = (a: number | null): string => (a === null ? '-' : `${(a * 100).toFixed(2)}%`);
+const ms = (v: number | null): string => (v === null ? '-' : `${v.toFixed(2)} ms`);
+const ratio = (before: number | null, after: number | null): string =>
+  before === null || after === null || after === 0 ? '-' : `${(before / after).toFixed(2)}x`;
+
+/** The before / after-selection / after-fine-tuning table every prune run ends with. */
+export function beforeAfterTable(r: RunReport): string {
+  const cols: ModelStats[] = [r.before, r.afterSelection, r.after];
+  const rows: string[][] = [
+    ['', 'before', 'after selection', 'after fine-tuning', 'reduction'],
+    ['params', ...cols.map((c) => fmtCount(c.params)), ratio(r.before.params, r.after.params)],
+    ['FLOPs (mult-adds)', ...cols.map((c) => fmtCount(c.flops)), ratio(r.before.flops, r.after.flops)],
+    ['val accuracy', ...cols.map((c) => pct(c.accuracy)), r.before.accuracy !== null && r.after.accuracy !== null ? `${((r.after.accuracy - r.before.accuracy) * 100).toFixed(2)} pt` : '-'],
+    ['latency, batch 1', ...cols.map((c) => ms(c.latencyMs1)), ratio(r.before.latencyMs1, r.after.latencyMs1)],
+    [`latency, batch ${r.before.latencyBatch}`, ...cols.map((c) => ms(c.latencyMsBatch)), ratio(r.before.latencyMsBatch, r.after.latencyMsBatch)],
+  ];
+  return formatTable(rows);
+}
+
+/** Per-layer table: channels kept, final losses, iterations. */
+export function layersTable(r: RunReport): string {
+  const rows = [['layer', 'stage', 'kept', 'L_M', 'λ·L_S', 'iters', 'kernels', 'seconds']];
+  for (const l of r.layers) {
+    rows.push([
+      l.layer, String(l.stage), `${l.kept.length}/${l.inChannels}`, l.lossM.toFixed(4), l.lossS.toFixed(4), String(l.iterations),
+      l.keptKernels !== undefined ? `${l.keptKernels}/${l.totalKernels}` : '-', l.seconds.toFixed(1),
+    ]);
+  }
+  return formatTable(rows);
+}
+
+/** Selection cost line: ours vs. the reference algorithm, in training-epoch equivalents. */
+export function costLine(r: RunReport): string {
+  const c = r.selectionCost;
+  return `selection cost: ${c.epochEquivalents.toFixed(2)} training-epoch equivalents (reference algorithm: 2·Σk_l = ${c.referenceEpochEquivalents} passes over the training data)`;
+}

@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { EXIT, UsageError, type Command } from '../../../server/cli/command';
+import type { InspectReport } from '../../../server/cli/inspect-format';
+import { runCli } from '../../../server/cli/main';
+import { memoryIO } from '../../../server/cli/output';
+import { grouped, shapeText } from '../../../server/cli/table';
+import { saveModelDir, writeKerasFixtureDir } from '../../fixtures/models/keras';
+import { buildVgg } from '../../fixtures/models/plain';
+import { useCpu } from './helpers';
+
+let dir = '';
+let vggPath = '';
+let mobilenetPath = '';
+
+before(async () => {
+  await useCpu();
+  dir = mkdtempSync(path.join(tmpdir(), 'dcp-inspect-'));
+  vggPath = await saveModelDir(buildVgg(), path.join(dir, 'vgg'));
+  mobilenetPath = writeKerasFixtureDir('mobilenet-v1-tiny', path.join(dir, 'mobilenet'));
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+async function run(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
+  const io = memoryIO();
+  const code = await runCli(argv, io);
+  return { code, out: io.stdout.join('\n').split('\n'), err: io.stderr };
+}
+
+describe('dcp inspect', () => {
+  it('prints one table row per layer that agrees with --json', async () => {
+    const table = await run('inspect', vggPath);
+    const json = await run('inspect', vggPath, '--json');
+    assert.equal(table.code, EXIT.ok);
+    assert.equal(json.code, EXIT.ok);
+    const report = JSON.parse(json.out.join('\n')) as InspectReport;
+    assert.equal(report.schema, 'dcp-inspect/1');
+    assert.equal(report.summary.name, 'vgg');
+    assert.deepEqual(report.summary.prunable, ['conv2', 'conv3', 'conv4']);
+    assert.deepEqual(report.prunable.map((p) => p.layer), report.summary.prunable);
+    for (const layer of report.summary.layers) {
+      const row = table.out.find((l) => l.startsWith(`${layer.name} `));
+      assert.ok(row, `no row for ${layer.name}`);
+      const cells = row.split(/ {2,}/);
+      assert.deepEqual(cells.slice(0, 5), [layer.name, layer.className, shapeText(layer.outputShape), grouped(layer.params), grouped(layer.flops)]);
+      if (layer.prunable) assert.match(cells[5], /^prunable \(\d+ in\); removes /);
+      else if (layer.reason) assert.equal(cells[5], `no: ${layer.reason}`);
+      else assert.equal(cells.length, 5);
+    }
+    assert.ok(table.out.includes(`Total: ${grouped(report.summary.totalParams)} params (13.0 K), ${grouped(report.summary.totalFlops)} FLOPs (432 K multiply-adds per sample)`));
+    assert.ok(table.out.some((l) => l.startsWith('Prunable: 3 of 4 convolutions; 3 blocks; 2 auxiliary heads by default, after pool2, drop3')));
+    assert.deepEqual(report.heads, { count: 2, positions: [{ after: 'pool2', blockIndex: 0 }, { after: 'drop3', blockIndex: 1 }] });
+    assert.equal(report.backend, 'cpu');
+  });
+
+  it('reads a Keras-converted model directory', async () => {
+    const r = await run('inspect', mobilenetPath);
+    assert.equal(r.code, EXIT.ok, r.err.join('\n'));
+    assert.match(r.out[0], /^Model mobilenet: input 16x16x3, 10 classes, 23 layers$/);
+    assert.ok(r.out.some((l) => /^conv_pw_2 .* prunable \(16 in\); removes conv_pw_1, conv_pw_1_bn, conv_dw_2, conv_dw_2_bn$/.test(l)));
+    assert.ok(r.out.includes('Total: 1,722 params (1.72 K), 37,440 FLOPs (37.4 K multiply-adds per sample)'));
+  });
+
+  it('reports a missing or broken model file on one stderr line, exit 1', async () => {
+    const r = await run('inspect', path.join(dir, 'nope', 'model.json'));
+    assert.equal(r.code, EXIT.failure);
+    assert.equal(r.err.length, 1);
+    assert.match(r.err[0], /^dcp inspect: .*nope.*model\.json/);
+  });
+
+  it('rejects bad arguments with exit 2 and a pointer to --help', async () => {
+    for (const argv of [['inspect'], ['inspect', 'a', 'b'], ['inspect', 'a', '--bogus'], ['inspect', 'a', '--backend', 'gpu']]) {
+      const r = await run(...argv);
+      assert.equal(r.code, EXIT.usage, argv.join(' '));
+      assert.match(r.err.at(-1) ?? '', /Run 'dcp inspect --help' for usage\./);
+    }
+  });
+});
+
+describe('dcp dispatcher', () => {
+  const fake = (name: string, run: Command['run']): Command => ({ name, summary: `the ${name} command`, usage: `Usage: dcp ${name}`, run });
+  const commands = [
+    fake('ok', async (args, io) => { io.out(`args: ${args.join(',')}`); return 0; }),
+    fake('usage', async () => { throw new UsageError('needs a file'); }),
+    fake('boom', async () => { throw new Error('it broke'); }),
+  ];
+
+  it('lists commands on --help and prints a command usage on <cmd> --help or help <cmd>', async () => {
+    const io = memoryIO();
+    assert.equal(await runCli(['--help'], io, commands), EXIT.ok);
+    assert.match(io.stdout[0], /^Usage: dcp <command>/);
+    assert.match(io.stdout[0], /\n {2}usage {2}the usage command\n/);
+    for (const argv of [['ok', '--help'], ['ok', 'x', '-h'], ['help', 'ok']]) {
+      const h = memoryIO();
+      assert.equal(await runCli(argv, h, commands), EXIT.ok);
+      assert.deepEqual(h.stdout, ['Usage: dcp ok']);
+    }
+    // The real registry lists inspect.
+    const real = await run('--help');
+    assert.ok(real.out.some((l) => /^ {2}inspect {2}/.test(l)));
+  });
+
+  it('passes arguments through and maps errors to exit codes', async () => {
+    const io = memoryIO();
+    assert.equal(await runCli(['ok', 'a', '--b'], io, commands), 0);
+    assert.deepEqual(io.stdout, ['args: a,--b']);
+    const u = memoryIO();
+    assert.equal(await runCli(['usage'], u, commands), EXIT.usage);
+    assert.deepEqual(u.stderr, ['dcp usage: needs a file', "Run 'dcp usage --help' for usage."]);
+    const b = memoryIO();
+    assert.equal(await runCli(['boom'], b, commands), EXIT.failure);
+    assert.deepEqual(b.stderr, ['dcp boom: it broke']);
+  });
+
+  it('rejects unknown or missing commands with exit 2', async () => {
+    const io = memoryIO();
+    assert.equal(await runCli(['oks'], io, commands), EXIT.usage);
+    assert.match(io.stderr[0], /^dcp: unknown command 'oks'\. Did you mean 'ok'\?$/);
+    const none = memoryIO();
+    assert.equal(await runCli([], none, commands), EXIT.usage);
+    assert.match(none.stderr[0], /^Usage: dcp <command>/);
+  });
+});
