@@ -11,7 +11,14 @@ export const CONV_CLASSES = new Set([
   'SeparableConv2D', 'ConvLSTM2D',
 ]);
 
-/** Analyses a loaded Sequential or functional model. Pure: reads layer configs and shapes, never weights. */
+const NESTED_MODELS = new Set(['Sequential', 'Functional', 'Model']);
+
+/**
+ * Analyses a loaded Sequential or functional model. Pure: reads layer configs and shapes, never weights.
+ * Pass the network without auxiliary heads: layers called by other models (heads built on its tensors) are
+ * ignored, but a model that itself outputs head predictions has one more reader per head, so the convs after
+ * each head position would look shared.
+ */
 export function analyzeGraph(model: tf.LayersModel): ModelGraph {
   const topo = readTopology(model);
   const prunable: PrunableConv[] = [];
@@ -32,6 +39,8 @@ export function analyzeGraph(model: tf.LayersModel): ModelGraph {
       reasons.set(name, otherConvReason(node));
     } else if (node.className === 'Dense') {
       reasons.set(name, denseReason(topo, node));
+    } else if (NESTED_MODELS.has(node.className)) {
+      reasons.set(name, 'nested model: its layers are not analysed here; inspect or prune the inner model on its own');
     }
   }
   // A depthwise conv loses channels through the pointwise conv that reads it, when that one is prunable.

@@ -93,6 +93,8 @@ function flowOf(topo: Topology, node: TopoNode): Flow {
   if (MERGES.has(c)) return { kind: 'blocked', why: `${describe(node)} combines its inputs channel by channel, tying their channels together` };
   if (NESTED.has(c)) return { kind: 'blocked', why: `${describe(node)} is a nested model; analyse it on its own` };
   if (c === 'Dense') return { kind: 'blocked', why: `${describe(node)} is a dense layer, not a convolution` };
+  if (c === 'PReLU') return { kind: 'blocked', why: `${describe(node)} learns a slope per channel, which would have to be sliced too` };
+  if (c === 'LayerNormalization') return { kind: 'blocked', why: `${describe(node)} normalises across channels` };
   return { kind: 'blocked', why: `DCP cannot follow channels through ${describe(node)}` };
 }
 

@@ -38,6 +38,7 @@ export function readTopology(model: tf.LayersModel): Topology {
       name: layer.name, className: layer.getClassName(), layer, inputs, consumers: [], outputShape: shapeOf(layer), calls,
     });
   };
+  if (!model.inputs || model.inputs.length === 0) throw new Error(`model '${model.name}' has no inputs yet: build it first (give its first layer an inputShape)`);
   const inputLayers = model.inputs.map((t) => t.sourceLayer as tf.layers.Layer);
   const outputs = model.outputs.map((t) => t.sourceLayer.name);
   if (model.getClassName() === 'Sequential') {

@@ -61,11 +61,23 @@ describe('layers whose channel mapping DCP cannot follow', () => {
     assert.match(reason(g, 'b'), /'r' \(Reshape\) mixes spatial positions and channels/);
     assert.match(reason(g, 'd'), /softmax 'sm' \(Activation\) normalises across channels/);
     assert.match(reason(g, 'e'), /'inner' \(Sequential\) is a nested model/);
+    assert.match(reason(g, 'inner'), /^nested model: its layers are not analysed here/);
     assert.deepEqual(prunableNames(g), ['c']);
     // A nested model counts its own params and FLOPs.
     const s = summarizeModel(m);
     assert.equal(s.totalParams, m.countParams());
     assert.equal(s.layers.find((l) => l.name === 'inner')?.flops, 4 * 4 * 4 * 16);
+  });
+
+  it('ignores calls made by other models, e.g. heads built on the network tensors', () => {
+    const input = tf.input({ shape: [8, 8, 3], name: 'in' });
+    const a = conv(input, 4, 'a');
+    const m = tf.model({ inputs: input, outputs: head(conv(a, 4, 'b')) });
+    const auxHead = ap(tf.layers.dense({ units: 3, name: 'aux' }), ap(tf.layers.globalAveragePooling2d({ name: 'aux_pool' }), a));
+    const withHead = tf.model({ inputs: input, outputs: [m.outputs[0], auxHead] });
+    assert.deepEqual(prunableNames(analyzeGraph(m)), ['b']);
+    // Inside a model that outputs the head too, 'a' has a second reader.
+    assert.match(reason(analyzeGraph(withHead), 'b'), /^shared channels: 'a' also feeds 'aux_pool'/);
   });
 
   it('names unsupported convolution kinds', () => {
