@@ -4,5 +4,7 @@
  */
 import type { Command } from './command';
 import { inspectCommand } from './inspect';
+import { pruneCommand } from './prune';
+import { demoCommand } from './demo';
 
-export const COMMANDS: readonly Command[] = [inspectCommand];
+export const COMMANDS: readonly Command[] = [demoCommand, pruneCommand, inspectCommand];
