@@ -70,11 +70,12 @@ export function advance(p: RunProgress, event: RunEvent): RunProgress {
     case 'trainProgress': {
       if (!plan) return p;
       const phase = event.phase === 'heads' ? 'heads' : event.phase === 'final' ? 'final' : 'selection';
-      const within = (event.epoch + (event.batch + 1) / Math.max(1, event.batches)) / Math.max(1, event.epochs);
+      // The engine counts epochs and batches from 1 (server/dcp/train.ts).
+      const within = (event.epoch - 1 + event.batch / Math.max(1, event.batches)) / Math.max(1, event.epochs);
       const label = event.phase === 'heads' ? 'Training heads' : event.phase === 'final' ? 'Fine-tuning' : `Stage ${event.stage ?? '?'} fine-tune`;
       // Stage fine-tunes happen inside the selection phase: they move the message, not the bar.
       const fraction = phase === 'selection' ? p.fraction : phaseStart(plan, phase) + phaseSize(plan, phase) * Math.min(1, within);
-      return at(fraction, `${label}: epoch ${event.epoch + 1}/${event.epochs}, loss ${event.loss.toFixed(3)}`);
+      return at(fraction, `${label}: epoch ${event.epoch}/${event.epochs}, loss ${event.loss.toFixed(3)}`);
     }
     case 'epochDone':
       return p;

@@ -13,7 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import { loadLayersModel } from '../../server/io/model-files';
 import { installVsix, makeTempDirs, REPO, startCodeServer, toolsInstalled, type CodeServer } from './harness/code-server';
 import { makeWorkspace, type Fixture } from './harness/fixture';
-import { PANEL, panelText } from './harness/panel';
+import { PANEL, paintedPixels, summaryRow } from './harness/panel';
 import {
   explorerContextCommand, explorerRow, openWorkbench, runCommand, screenshot, SCREENSHOTS, statusItem, waitForToast, withFailureShot, type Workbench,
 } from './harness/workbench';
@@ -44,55 +44,58 @@ after(async () => {
 test('Prune Model from the palette streams into the panel and writes a loadable pruned model', { timeout: RUN_TIMEOUT + 60_000 }, async () => {
   const page = (bench as Workbench).page;
   await withFailureShot(page, 'prune', async () => {
-  await explorerRow(page, fixture.label).waitFor({ timeout: 30_000 });
-  await screenshot(page, '01-workbench');
+    await explorerRow(page, fixture.label).waitFor({ timeout: 30_000 });
+    await screenshot(page, '01-workbench');
 
-  await runCommand(page, 'dcp.pruneModel', 'DCP: Prune Model');
-  const panel = PANEL(page);
-  // Streaming: the panel shows the model's layers and the status bar a running percentage before the end.
-  await panel.layerRows.first().waitFor({ timeout: 120_000 });
-  await statusItem(page).filter({ hasText: /DCP vgg \d+%/ }).waitFor({ timeout: 30_000 });
-  await screenshot(page, '02-panel-streaming');
+    await runCommand(page, 'dcp.pruneModel', 'DCP: Prune Model');
+    const panel = PANEL(page);
+    // While the run streams: the panel shows it running with its layers, the status bar a percentage.
+    await panel.badge('running').waitFor({ timeout: 60_000 });
+    await panel.layerRows.first().waitFor({ state: 'attached', timeout: 60_000 });
+    await statusItem(page).filter({ hasText: /DCP vgg \d+%/ }).waitFor({ timeout: 30_000 });
+    await screenshot(page, '02-panel-streaming');
+    assert.ok((await panel.layerRows.count()) >= 2, 'the overview lists the prunable layers');
 
-  const toast = await waitForToast(page, /pruned: −\d+% params/, RUN_TIMEOUT);
-  await panel.summary.waitFor({ timeout: 30_000 });
-  const summary = await panelText(panel.summary);
-  assert.match(summary, /param/i, `summary: ${summary}`);
-  await screenshot(page, '03-run-finished');
+    const toast = await waitForToast(page, /vgg pruned: −\d+% params/, RUN_TIMEOUT);
+    await panel.badge('finished').waitFor({ timeout: 30_000 });
+    const [paramsBefore, , paramsAfter, change] = await summaryRow(panel, 'Parameters');
+    assert.notEqual(paramsBefore, paramsAfter, `summary shows fewer params: ${paramsBefore} → ${paramsAfter} (${change})`);
+    assert.ok((await paintedPixels(panel.overviewCanvas)) > 500, 'the overview chart is drawn');
+    await screenshot(page, '03-run-finished');
 
-  // The pruned model is where dcp.outputFolder says, and it loads with fewer parameters than the original.
-  const runs = readdirSync(fixture.outputRoot).filter((d) => d.startsWith(`${fixture.label}-dcp-`));
-  assert.equal(runs.length, 1, `one output folder in ${fixture.outputRoot}: ${runs.join(', ')}`);
-  const pruned = join(fixture.outputRoot, runs[0], 'model.json');
-  assert.ok(existsSync(pruned), pruned);
-  const original = await loadLayersModel(fixture.model);
-  const model = await loadLayersModel(pruned);
-  try {
-    assert.ok(model.countParams() < original.countParams(), `${model.countParams()} < ${original.countParams()}`);
-    const y = tf.tidy(() => model.predict(tf.zeros([2, 28, 28, 1])) as tf.Tensor);
-    assert.deepEqual(y.shape, [2, 10]);
-    y.dispose();
-  } finally {
-    model.dispose();
-    original.dispose();
-  }
-  assert.match(toast, /vgg pruned/);
+    // The pruned model is where dcp.outputFolder says, and it loads with fewer parameters than the original.
+    const outputs = readdirSync(fixture.outputRoot).filter((d) => d.startsWith(`${fixture.label}-dcp-`));
+    assert.equal(outputs.length, 1, `one output folder in ${fixture.outputRoot}: ${outputs.join(', ')}`);
+    const pruned = join(fixture.outputRoot, outputs[0], 'model.json');
+    assert.ok(existsSync(pruned), pruned);
+    const original = await loadLayersModel(fixture.model);
+    const model = await loadLayersModel(pruned);
+    try {
+      assert.ok(model.countParams() < original.countParams(), `${model.countParams()} < ${original.countParams()}`);
+      const y = tf.tidy(() => model.predict(tf.zeros([2, 28, 28, 1])) as tf.Tensor);
+      assert.deepEqual(y.shape, [2, 10]);
+      y.dispose();
+    } finally {
+      model.dispose();
+      original.dispose();
+    }
+    assert.match(toast, /FLOPs/);
   });
 });
 
 test('a run started from the explorer context menu can be cancelled', { timeout: RUN_TIMEOUT }, async () => {
   const page = (bench as Workbench).page;
   await withFailureShot(page, 'cancel', async () => {
-  const before = readdirSync(fixture.outputRoot).length;
-  await explorerRow(page, fixture.label).click();
-  await explorerContextCommand(page, explorerRow(page, 'model.json'), 'Prune Model');
-  await statusItem(page).filter({ hasText: /\$?DCP vgg \d+%/ }).waitFor({ timeout: 60_000 });
-  await runCommand(page, 'dcp.cancelRun', 'DCP: Cancel Run');
-  await waitForToast(page, /cancelled; no model was written/, 120_000);
-  const panel = PANEL(page);
-  await panel.cancelled.waitFor({ timeout: 30_000 });
-  await statusItem(page).filter({ hasText: /cancelled/ }).waitFor({ timeout: 10_000 });
-  await screenshot(page, '04-run-cancelled');
-  assert.equal(readdirSync(fixture.outputRoot).length, before, 'a cancelled run writes no model');
+    const outputsBefore = readdirSync(fixture.outputRoot).length;
+    await explorerRow(page, fixture.label).click();
+    await explorerContextCommand(page, explorerRow(page, 'model.json'), 'Prune Model');
+    const panel = PANEL(page);
+    await panel.badge('running').waitFor({ timeout: 60_000 });
+    await runCommand(page, 'dcp.cancelRun', 'DCP: Cancel Run');
+    await waitForToast(page, /cancelled; no model was written/, 120_000);
+    await panel.badge('cancelled').waitFor({ timeout: 30_000 });
+    await statusItem(page).filter({ hasText: /cancelled/ }).waitFor({ timeout: 10_000 });
+    await screenshot(page, '04-run-cancelled');
+    assert.equal(readdirSync(fixture.outputRoot).length, outputsBefore, 'a cancelled run writes no model');
   });
 });

@@ -16,7 +16,7 @@ function stream(finetuneEpochs: number): RunEvent[] {
   };
   const events: RunEvent[] = [
     { type: 'runStarted', config, model, before: stats, heads: [{ index: 0, after: 'c1', weight: 1 }], stages: [{ index: 0, layers: ['c1', 'c2'], head: 0 }], time: 0 },
-    { type: 'trainProgress', phase: 'heads', stage: null, epoch: 0, epochs: 1, batch: 4, batches: 10, loss: 2.3, time: 1 },
+    { type: 'trainProgress', phase: 'heads', stage: null, epoch: 1, epochs: 1, batch: 5, batches: 10, loss: 2.3, time: 1 },
     { type: 'headsTrained', heads: [{ index: 0, after: 'c1', accuracy: 0.5 }], time: 2 },
     { type: 'stageStarted', stage: 0, layers: ['c1', 'c2'], time: 3 },
     { type: 'selectionStarted', layer: 'c1', stage: 0, inChannels: 8, target: 4, time: 4 },
@@ -26,7 +26,7 @@ function stream(finetuneEpochs: number): RunEvent[] {
     { type: 'layerDone', result: result('c2'), time: 8 },
     { type: 'surgeryDone', afterSelection: stats, time: 9 },
   ];
-  if (finetuneEpochs > 0) events.push({ type: 'trainProgress', phase: 'final', stage: null, epoch: 0, epochs: finetuneEpochs, batch: 9, batches: 10, loss: 0.4, time: 10 });
+  if (finetuneEpochs > 0) events.push({ type: 'trainProgress', phase: 'final', stage: null, epoch: 1, epochs: finetuneEpochs, batch: 10, batches: 10, loss: 0.4, time: 10 });
   events.push({ type: 'runFinished', report, time: 11 });
   return events;
 }
@@ -61,6 +61,14 @@ test('layers done drive the selection share; messages name the layer', () => {
 test('without a final fine-tune, selection takes its share', () => {
   const seen = fold(stream(0));
   assert.ok(Math.abs(seen[8].fraction - 1) < 1e-9);
+});
+
+test('training progress: 1-based epochs and batches fill the phase share', () => {
+  const seen = fold(stream(2));
+  assert.ok(Math.abs(seen[1].fraction - 0.15 * 0.5) < 1e-9);
+  assert.match(seen[1].message, /Training heads: epoch 1\/1, loss 2\.300/);
+  const finalBatch = seen[10];
+  assert.ok(Math.abs(finalBatch.fraction - (0.8 + 0.2 * 0.5)) < 1e-9, String(finalBatch.fraction));
 });
 
 test('cancellation and failure keep the fraction and say what happened', () => {
