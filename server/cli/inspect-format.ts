@@ -35,6 +35,15 @@ function verdict(row: ModelSummary['layers'][number], conv: PrunableConv | undef
   return row.reason ? `no: ${row.reason}` : '';
 }
 
+/** 1722 → "1,722 (1.72 K)"; small numbers without the rounded form. */
+function approx(n: number): string {
+  return n >= 1000 ? `${grouped(n)} (${human(n)})` : grouped(n);
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
 /** The text report, one string per line. */
 export function formatInspect(report: InspectReport): string[] {
   const { summary: s } = report;
@@ -49,8 +58,8 @@ export function formatInspect(report: InspectReport): string[] {
     '',
     ...formatTable(['Layer', 'Type', 'Output', 'Params', 'FLOPs', 'DCP'], rows, [false, false, false, true, true, false]),
     '',
-    `Total: ${grouped(s.totalParams)} params (${human(s.totalParams)}), ${grouped(s.totalFlops)} FLOPs (${human(s.totalFlops)} multiply-adds per sample)`,
-    `Prunable: ${s.prunable.length} of ${convs} convolutions; ${report.blocks.length} blocks; ` +
-      (heads.length > 0 ? `${heads.length} auxiliary head${heads.length > 1 ? 's' : ''} by default, after ${heads.join(', ')}` : 'no auxiliary heads by default'),
+    `Total: ${approx(s.totalParams)} params, ${approx(s.totalFlops)} FLOPs (multiply-adds per sample)`,
+    `Prunable: ${s.prunable.length} of ${convs} convolutions; ${plural(report.blocks.length, 'block')}; ` +
+      (heads.length > 0 ? `${plural(heads.length, 'auxiliary head')} by default, after ${heads.join(', ')}` : 'no auxiliary heads by default'),
   ];
 }
