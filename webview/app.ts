@@ -4,7 +4,7 @@
  */
 import type { RunEvent } from '../protocol/model';
 import type { PersistedPanelState, SetupMessage, WebviewToHost } from '../protocol/webview';
-import { applyChartDefaults } from './charts';
+import { Chart, applyChartDefaults } from './charts';
 import { el } from './dom';
 import { followedLayer } from './selectors';
 import { initialState, reduce, type PanelState } from './state';
@@ -58,6 +58,9 @@ export class App {
       this.controls.root, this.summary.root, this.overview.root, this.layer.root, this.losses.root, this.training.root,
     ]);
     root.replaceChildren(this.header.root, main);
+    // The charts were created off-document; size them now rather than on Chart.js's next resize-observer frame, so
+    // the first clicks already map to the right bars.
+    for (const chart of Object.values(Chart.instances)) chart.resize();
     watchTheme(() => this.recolor());
     this.render();
   }

@@ -1,12 +1,14 @@
 /**
  * Chart.js set-up shared by every chart: only the pieces we use are registered (smaller bundle), animation is off
  * (thousands of updates per run; the webview batches them per frame), and colours come from the theme palette.
+ * Charts are redrawn with `update()`, not `update('none')`: in 'none' mode Chart.js hands bars the previous shared
+ * options, so a re-colour would show one update late.
  */
 import {
   BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip,
   type ChartOptions, type ChartType, type ScaleOptions,
 } from 'chart.js';
-import type { Palette } from './theme';
+import { withAlpha, type Palette } from './theme';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, LineController, LineElement, PointElement, Tooltip, Legend);
 
@@ -18,7 +20,8 @@ export function axis(p: Palette, title: string, extra: AxisOptions = {}): AxisOp
     ...extra,
     title: { display: title !== '', text: title, color: p.muted },
     ticks: { color: p.foreground, ...(extra.ticks ?? {}) },
-    grid: { color: p.grid, ...(extra.grid ?? {}) },
+    // Grid lines at a fraction of charts.lines: at full strength they compete with the data.
+    grid: { color: withAlpha(p.grid, 0.45), ...(extra.grid ?? {}) },
     border: { color: p.contrastBorder ?? p.grid },
   };
 }

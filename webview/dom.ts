@@ -56,12 +56,20 @@ export function fillTable(table: HTMLTableElement, head: string[], rows: Cell[][
 
 /**
  * A chart's table alternative: in the DOM for screen readers at all times, shown on screen when the user turns on
- * "Show data tables" (the `show-tables` class on body).
+ * "Show data tables" (the `show-tables` class on body). Append it wrapped in `tableBox`.
  */
 export function dataTable(caption: string): HTMLTableElement {
   const table = el('table', { class: 'data-table' });
   table.createCaption().textContent = caption;
   return table;
+}
+
+/**
+ * The box a chart's table lives in. The box, not the table, is visually hidden: a table cannot be shrunk below its
+ * content's height, so a hidden table would still stretch the page.
+ */
+export function tableBox(table: HTMLTableElement): HTMLDivElement {
+  return el('div', { class: 'table-box' }, [table]);
 }
 
 /** A canvas in a sized box (Chart.js sizes itself to its parent). Hidden from screen readers: the table speaks for it. */

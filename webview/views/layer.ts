@@ -3,7 +3,7 @@
  * channels kept before it and the one added at it marked, and for DKP its kernel mask so far.
  */
 import { Chart, axis, baseOptions } from '../charts';
-import { button, chartBox, dataTable, el, fillTable, section, setText } from '../dom';
+import { button, chartBox, dataTable, el, fillTable, section, setText, tableBox } from '../dom';
 import { formatLoss } from '../format';
 import { layerDetail, type ChannelMark, type LayerDetail } from '../selectors';
 import type { LayerState, PanelState } from '../state';
@@ -57,7 +57,7 @@ export class LayerView {
     });
     this.mask = new MaskGrid(palette);
     const legend = el('p', { class: 'hint', text: 'Bars: the channel added at this iteration (highlighted), channels kept earlier (score −∞, drawn full height, translucent), candidates (grey), and at the last step the removed ones (red).' });
-    s.body.append(this.title, this.meta, nav, iter, legend, box, this.table, this.mask.root);
+    s.body.append(this.title, this.meta, nav, iter, legend, box, tableBox(this.table), this.mask.root);
     this.recolor(palette);
   }
 
@@ -90,7 +90,7 @@ export class LayerView {
     const top = Math.max(0, ...d.scores.map((c) => c.score ?? 0));
     this.chart.data.datasets[0].data = d.scores.map((c) => c.score ?? (c.mark === 'kept' ? top : null));
     this.applyColors();
-    this.chart.update('none');
+    this.chart.update();
     fillTable(this.table, ['Channel', 'Score', 'Mark'], d.scores.map((c) =>
       [String(c.channel), c.score === null ? '−∞ (already selected)' : formatLoss(c.score), MARK_LABEL[c.mark]]));
     this.mask.update(d.mask, d.maskAdded, layer.result?.kept ?? layer.kept);
@@ -99,10 +99,10 @@ export class LayerView {
   recolor(p: Palette): void {
     this.palette = p;
     Object.assign(this.chart.options, baseOptions(p));
-    this.chart.options.scales = { x: axis(p, 'input channel', { ticks: { autoSkip: true, maxRotation: 0 } }), y: axis(p, 'score', { beginAtZero: true }) };
+    this.chart.options.scales = { x: axis(p, 'input channel', { grid: { display: false }, ticks: { autoSkip: true, maxRotation: 0 } }), y: axis(p, 'score', { beginAtZero: true }) };
     this.chart.options.plugins = { ...this.chart.options.plugins, legend: { display: false } };
     this.applyColors();
-    this.chart.update('none');
+    this.chart.update();
     this.mask.recolor(p);
   }
 

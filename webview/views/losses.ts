@@ -3,7 +3,7 @@
  * per layer at the end of its selection, and for the selected layer over its greedy iterations.
  */
 import { Chart, axis, baseOptions, outline } from '../charts';
-import { chartBox, dataTable, el, fillTable, section, setText } from '../dom';
+import { chartBox, dataTable, el, fillTable, section, setText, tableBox } from '../dom';
 import { formatLoss } from '../format';
 import { lossRows } from '../selectors';
 import type { LayerState, PanelState } from '../state';
@@ -29,7 +29,7 @@ export class LossView {
     this.curveTitle = el('h3', { text: 'Selected layer over iterations' });
     s.body.append(
       el('p', { class: 'hint', text: 'Reconstruction L_M vs. discrimination λ·L_S: the last iteration of each layer (dimmed while in progress).' }),
-      a.box, this.layerTable, this.curveTitle, b.box, this.curveTable,
+      a.box, tableBox(this.layerTable), this.curveTitle, b.box, tableBox(this.curveTable),
     );
     this.perLayer = new Chart<'bar', number[], string>(a.canvas, {
       type: 'bar',
@@ -53,7 +53,7 @@ export class LossView {
       this.perLayer.data.datasets[1].data = rows.map((r) => r.lossS);
       this.rowsFinal = rows.map((r) => r.final);
       this.applyBarColors();
-      this.perLayer.update('none');
+      this.perLayer.update();
       fillTable(this.layerTable, ['Layer', 'L_M', 'λ·L_S', 'Final'], rows.map((r) =>
         [r.name, formatLoss(r.lossM), formatLoss(r.lossS), r.final ? 'yes' : 'in progress']));
     }
@@ -65,7 +65,7 @@ export class LossView {
     this.curve.data.datasets[0].data = its.map((p) => p.lossM);
     this.curve.data.datasets[1].data = its.map((p) => p.lossS);
     this.curve.data.datasets[2].data = its.map((p) => p.loss);
-    this.curve.update('none');
+    this.curve.update();
     fillTable(this.curveTable, ['Iteration', 'L_M', 'λ·L_S', 'L', 'Added'], its.map((p) =>
       [String(p.iteration + 1), formatLoss(p.lossM), formatLoss(p.lossS), formatLoss(p.loss), `${p.kind === 'kernel' ? 'kernels' : 'channel'} ${p.added.join(', ')}`]));
   }
@@ -75,7 +75,7 @@ export class LossView {
     for (const c of [this.perLayer, this.curve] as const) {
       Object.assign(c.options, baseOptions(p));
     }
-    this.perLayer.options.scales = { x: axis(p, 'layer', { ticks: { autoSkip: true, maxRotation: 60 } }), y: axis(p, 'loss', { beginAtZero: true }) };
+    this.perLayer.options.scales = { x: axis(p, 'layer', { grid: { display: false }, ticks: { autoSkip: true, maxRotation: 60 } }), y: axis(p, 'loss', { beginAtZero: true }) };
     this.curve.options.scales = { x: axis(p, 'iteration'), y: axis(p, 'loss', { beginAtZero: true }) };
     this.applyBarColors();
     const colors = [p.lossM, p.lossS, p.foreground];

@@ -2,7 +2,7 @@
  * DKP kernel mask as an input × output grid: one cell per kernel W[:,:,k,j], filled when kept. Drawn on a plain
  * canvas (thousands of cells; a DOM grid would be slow) with a per-input-channel table as its text alternative.
  */
-import { dataTable, el, fillTable, setText } from '../dom';
+import { dataTable, el, fillTable, setText, tableBox } from '../dom';
 import type { Palette } from '../theme';
 
 export class MaskGrid {
@@ -17,7 +17,7 @@ export class MaskGrid {
   constructor(private palette: Palette) {
     this.canvas = el('canvas', { class: 'mask-grid', attrs: { role: 'img', 'aria-label': 'Kernel mask' } });
     this.caption = el('p', { class: 'hint' });
-    this.root = el('div', { class: 'mask' }, [el('h3', { text: 'Kernel mask (input × output)' }), this.caption, this.canvas, this.table]);
+    this.root = el('div', { class: 'mask' }, [el('h3', { text: 'Kernel mask (input × output)' }), this.caption, this.canvas, tableBox(this.table)]);
   }
 
   update(mask: ReadonlyArray<ReadonlyArray<number>> | null, added: ReadonlySet<number>, keptChannels: readonly number[]): void {

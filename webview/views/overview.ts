@@ -4,7 +4,7 @@
  * alternative has a button per layer, so screen-reader and keyboard users can select too.
  */
 import { Chart, axis, baseOptions, outline } from '../charts';
-import { button, chartBox, dataTable, el, fillTable, section, setText } from '../dom';
+import { button, chartBox, dataTable, el, fillTable, section, setText, tableBox } from '../dom';
 import { overviewRows, overviewUnit, type OverviewRow } from '../selectors';
 import type { PanelState } from '../state';
 import type { Palette } from '../theme';
@@ -30,7 +30,7 @@ export class OverviewView {
     canvas.tabIndex = 0;
     canvas.addEventListener('keydown', (e) => this.onKey(e));
     const hint = el('p', { class: 'hint', text: 'Click a bar, or focus the chart and use the arrow keys, to inspect a layer.' });
-    s.body.append(hint, box, this.table);
+    s.body.append(hint, box, tableBox(this.table));
     this.chart = new Chart<'bar', number[], string>(canvas, {
       type: 'bar',
       data: { labels: [], datasets: [
@@ -72,7 +72,7 @@ export class OverviewView {
       if (y?.title) y.title.text = unit;
     }
     this.highlight();
-    this.chart.update('none');
+    this.chart.update();
     fillTable(this.table, ['Layer', 'Kept', 'Removed', 'Not decided', 'Status', ''], this.rows.map((r) => [
       r.name, String(r.kept), String(r.removed), String(r.pending), r.status,
       button(r.name === selected ? 'Selected' : 'Select', () => this.onSelect(r.name),
@@ -83,7 +83,7 @@ export class OverviewView {
   recolor(p: Palette): void {
     const o = this.chart.options;
     Object.assign(o, baseOptions(p), { onClick: o.onClick, interaction: o.interaction });
-    o.scales = { x: axis(p, 'layer', { stacked: true, ticks: { autoSkip: true, maxRotation: 60 } }), y: axis(p, 'channels', { stacked: true, beginAtZero: true }) };
+    o.scales = { x: axis(p, 'layer', { stacked: true, grid: { display: false }, ticks: { autoSkip: true, maxRotation: 60 } }), y: axis(p, 'channels', { stacked: true, beginAtZero: true }) };
     const [kept, removed, pending] = this.chart.data.datasets;
     kept.backgroundColor = p.kept;
     removed.backgroundColor = p.removed;

@@ -18,7 +18,7 @@ export class SummaryView {
     this.root = s.root;
     this.table.classList.add('visible-table');
     this.note = el('p', { class: 'hint' });
-    s.body.append(this.table, this.note);
+    s.body.append(el('div', { class: 'summary-box' }, [this.table]), this.note);
   }
 
   update(s: PanelState): void {

@@ -4,7 +4,7 @@
  */
 import type { EpochPoint } from '../../protocol/model';
 import { Chart, axis, baseOptions, outline } from '../charts';
-import { chartBox, dataTable, el, fillTable, section } from '../dom';
+import { chartBox, dataTable, el, fillTable, section, tableBox } from '../dom';
 import { formatLoss, formatPercent } from '../format';
 import type { PanelState } from '../state';
 import type { Palette } from '../theme';
@@ -35,9 +35,9 @@ export class TrainingView {
     this.phase = el('select', { attrs: { id: 'curve-phase' } });
     this.phase.addEventListener('change', () => this.onPhase(this.phase.value === '' ? null : this.phase.value));
     s.body.append(
-      el('h3', { text: 'Heads’ accuracy' }), a.box, this.headTable,
+      el('h3', { text: 'Heads’ accuracy' }), a.box, tableBox(this.headTable),
       el('div', { class: 'row' }, [el('h3', { text: 'Training curve' }), el('label', { text: 'Phase', attrs: { for: 'curve-phase' } }), this.phase]),
-      b.box, this.curveTable,
+      b.box, tableBox(this.curveTable),
     );
     this.heads = new Chart<'bar', number[], string>(a.canvas, {
       type: 'bar', data: { labels: [], datasets: [{ label: 'accuracy', data: [] }] }, options: baseOptions<'bar'>(palette),
@@ -60,7 +60,7 @@ export class TrainingView {
       const names = s.headAccuracies.map((h) => (h.index < s.heads.length ? `head ${h.index + 1} (after ${h.after})` : `classifier (${h.after})`));
       this.heads.data.labels = names;
       this.heads.data.datasets[0].data = s.headAccuracies.map((h) => h.accuracy * 100);
-      this.heads.update('none');
+      this.heads.update();
       fillTable(this.headTable, ['Head', 'Accuracy'], s.headAccuracies.map((h, i) => [names[i], formatPercent(h.accuracy)]));
     }
     if (s.curveOrder !== this.lastOrder) {
@@ -77,7 +77,7 @@ export class TrainingView {
     this.curve.data.datasets[0].data = curve.map((p) => p.loss);
     this.curve.data.datasets[1].data = curve.map((p) => (p.accuracy === null ? null : p.accuracy * 100));
     this.curve.data.datasets[2].data = curve.map((p) => (p.valAccuracy === null ? null : p.valAccuracy * 100));
-    this.curve.update('none');
+    this.curve.update();
     if (this.curveTable.caption) this.curveTable.caption.textContent = `${key ? phaseName(key) : 'Training'}: loss and accuracy per epoch`;
     fillTable(this.curveTable, ['Epoch', 'Loss', 'Accuracy', 'Validation accuracy'], curve.map((p) =>
       [String(p.epoch + 1), formatLoss(p.loss), formatPercent(p.accuracy), formatPercent(p.valAccuracy)]));
@@ -85,7 +85,7 @@ export class TrainingView {
 
   recolor(p: Palette): void {
     Object.assign(this.heads.options, baseOptions(p));
-    this.heads.options.scales = { x: axis(p, ''), y: axis(p, 'accuracy (%)', { min: 0, max: 100 }) };
+    this.heads.options.scales = { x: axis(p, '', { grid: { display: false } }), y: axis(p, 'accuracy (%)', { min: 0, max: 100 }) };
     this.heads.options.plugins = { ...this.heads.options.plugins, legend: { display: false } };
     Object.assign(this.heads.data.datasets[0], { backgroundColor: p.accuracy }, outline(p));
     Object.assign(this.curve.options, baseOptions(p));
@@ -99,7 +99,7 @@ export class TrainingView {
       Object.assign(d, { borderColor: colors[i], backgroundColor: colors[i], pointRadius: 3, borderWidth: 2 });
       d.borderDash = i === 2 ? [4, 3] : [];
     });
-    this.heads.update('none');
-    this.curve.update('none');
+    this.heads.update();
+    this.curve.update();
   }
 }
