@@ -6,12 +6,12 @@
  * dependency that usually is not installed) and falls back to `wasm` with our training kernels.
  */
 import * as tf from '@tensorflow/tfjs';
-import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { BackendName } from '../../protocol/model';
 import { registerFastKernels } from './register';
-import { prepareWasmThreads } from './threads';
+import { enableWasmThreads, unrefWasmWorkers } from './threads';
 
 export interface BackendOptions {
   /**
@@ -40,19 +40,21 @@ export function findWasmDir(): string | null {
 
 let wasmConfigured = false;
 let wasmThreads = 1;
+/** Undoes the temporary changes threaded initialisation needs; called once the backend is up (or failed). */
+let afterInit: (() => void) | null = null;
 
 /** Sets the wasm paths and thread count; both must happen before the wasm backend is first created. */
 function configureWasm(threads: number): void {
   if (wasmConfigured) return;
   const dir = findWasmDir();
   if (dir === null) throw new Error(`${WASM_FILE} not found next to the bundle or in node_modules/@tensorflow/tfjs-backend-wasm/dist`);
-  wasmThreads = threads > 1 ? prepareWasmThreads(dir, threads) : 1;
-  setThreadsCount(wasmThreads);
+  if (threads > 1) afterInit = enableWasmThreads(threads);
+  setThreadsCount(threads);
   setWasmPaths(dir);
   wasmConfigured = true;
 }
 
-/** Threads the wasm backend was configured with (1 unless `threads` > 1 was requested and works). */
+/** XNNPACK threads of the wasm backend (1 unless `threads` > 1 was requested at its first initialisation). */
 export function wasmThreadCount(): number {
   return wasmThreads;
 }
@@ -86,8 +88,18 @@ async function tryNode(): Promise<boolean> {
 
 async function useWasm(threads: number): Promise<boolean> {
   configureWasm(threads);
-  const ok = await tf.setBackend('wasm');
-  if (ok) registerFastKernels();
+  let ok: boolean;
+  try {
+    ok = await tf.setBackend('wasm');
+  } finally {
+    afterInit?.();
+    afterInit = null;
+  }
+  if (ok) {
+    wasmThreads = getThreadsCount();
+    if (wasmThreads > 1) unrefWasmWorkers(tf.findBackend('wasm'));
+    registerFastKernels();
+  }
   return ok;
 }
 
