@@ -90,6 +90,10 @@ export class RunTracker implements vscode.Disposable {
     for (const run of hit) {
       run.status = 'interrupted';
       run.message = reason;
+      // The engine died with the server, so no terminal event will come: tell the panel in its own terms, which
+      // also enables its Resume button. A resumed run starts over with its own `runStarted`.
+      const failed: RunEvent = { type: 'runFailed', message: `${reason} Resume Run continues from the last finished layer.`, time: Date.now() };
+      for (const sink of this.sinks) sink.post(run.runId, failed);
       this.finish(run, { runId: run.runId, status: 'interrupted', report: null, message: reason, runDir: run.runDir, outDir: run.outDir });
     }
     return hit;

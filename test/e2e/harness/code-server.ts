@@ -137,3 +137,13 @@ export async function startCodeServer(dirs: TempDirs, logFile: string): Promise<
   }
   return { url, dirs, env, stop };
 }
+
+/** Pids of this code-server's DCP language servers (forked from the extension host, running dist/server.js). */
+export function languageServerPids(server: CodeServer): number[] {
+  const ps = spawnSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
+  return ps.stdout
+    .split('\n')
+    .filter((line) => line.includes(server.dirs.extensions) && /dist[/\\]server\.js/.test(line))
+    .map((line) => Number(line.trim().split(/\s+/)[0]))
+    .filter((pid) => Number.isInteger(pid) && pid > 0);
+}

@@ -68,9 +68,12 @@ export async function runCommand(page: Page, id: string, title: string, timeoutM
   }
 }
 
-/** The pruning panel's document: the webview's outer iframe, then its active content frame. */
+/**
+ * The pruning panel's document: the webview's outer iframe, then its active content frame. Other webviews (the
+ * Markdown preview) may be open too; the outer iframe's URL names the extension that owns it.
+ */
 export function panelFrame(page: Page): FrameLocator {
-  return page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+  return page.frameLocator('iframe.webview.ready[src*="extensionId=dcp-team.dcp-pruner"]').frameLocator('#active-frame');
 }
 
 /** Toasts currently on screen. */
@@ -105,5 +108,21 @@ export async function withFailureShot(page: Page, name: string, scenario: () => 
   } catch (e) {
     await screenshot(page, `${name}-failure`).catch(() => undefined);
     throw e;
+  }
+}
+
+/**
+ * Waits until some frame of the page (a webview such as the Markdown preview) shows text matching `pattern`;
+ * returns that frame's text. Webviews nest frames, so this looks at all of them rather than at one locator.
+ */
+export async function waitForFrameText(page: Page, pattern: RegExp, timeoutMs: number): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    for (const frame of page.frames()) {
+      const text = await frame.locator('body').innerText({ timeout: 1000 }).catch(() => '');
+      if (pattern.test(text)) return text;
+    }
+    if (Date.now() > deadline) throw new Error(`no frame showed ${pattern} within ${timeoutMs} ms`);
+    await page.waitForTimeout(250);
   }
 }
