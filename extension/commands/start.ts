@@ -12,12 +12,14 @@ import { outputDirFromSettings, runConfigFromSettings, type SettingReader } from
 
 /**
  * Reads only what the user set (in any scope), so unset options fall through to the server's defaults;
- * the `default`s in package.json are documentation of those same values.
+ * the `default`s in package.json are documentation of those same values. An untrusted workspace's own settings
+ * are not used at all: they could point the server at arbitrary folders or starve it of memory.
  */
 export function readerFor(scope: vscode.ConfigurationScope | undefined): SettingReader {
   const cfg = vscode.workspace.getConfiguration('dcp', scope);
   return (key) => {
     const i = cfg.inspect(key);
+    if (!vscode.workspace.isTrusted) return i?.globalValue;
     return i?.workspaceFolderValue ?? i?.workspaceValue ?? i?.globalValue;
   };
 }
