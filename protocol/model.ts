@@ -18,6 +18,13 @@ export type ScoreRule = 'official' | 'paper';
 /** Head loss weighting during head training: `v2` = the authors' v2 depth weights, `sum` = plain sum. */
 export type HeadWeighting = 'v2' | 'sum';
 
+/**
+ * How heads are trained before selection: `frozen` trains only the heads on the unchanged network (our
+ * default: on a CPU budget, one joint epoch measurably degraded the baseline); `joint` trains heads and
+ * network together on Σ w_p·L_S^p + L_f (the authors' v2 / TPAMI pipeline).
+ */
+export type HeadTraining = 'frozen' | 'joint';
+
 /** Where labels come from: the dataset's own, or the unpruned model's predictions. */
 export type LabelSource = 'dataset' | 'teacher';
 
@@ -39,8 +46,11 @@ export interface RunConfig {
   headWeighting: HeadWeighting;
   /** Size of the fixed, class-balanced selection subset. */
   selectionSamples: number;
-  /** Epochs of head training (with the network) before selection. */
+  /** Epochs of head training before selection. */
   headEpochs: number;
+  headTraining: HeadTraining;
+  /** Learning rate of head training when the network is frozen (fresh layers learn fast). */
+  headLearningRate: number;
   /** One-epoch fine-tune with all losses after each stage (TPAMI). */
   stageFinetune: boolean;
   /** Epochs of final fine-tuning; 0 skips it. */

@@ -116,6 +116,8 @@ const CONFIG_FIELDS: { [K in keyof RunConfig]-?: FieldCheck } = {
   headWeighting: oneOf('v2', 'sum'),
   selectionSamples: finite,
   headEpochs: finite,
+  headTraining: oneOf('frozen', 'joint'),
+  headLearningRate: finite,
   stageFinetune: bool,
   finetuneEpochs: finite,
   learningRate: finite,

@@ -11,7 +11,7 @@ export const RUN_OPTIONS = {
   data: { type: 'string' }, method: { type: 'string' }, rate: { type: 'string' }, lambda: { type: 'string' },
   stop: { type: 'string' }, epsilon: { type: 'string' }, tau: { type: 'string' }, score: { type: 'string' },
   heads: { type: 'string' }, 'head-weighting': { type: 'string' }, 'selection-samples': { type: 'string' },
-  'head-epochs': { type: 'string' }, 'finetune-epochs': { type: 'string' }, 'no-stage-finetune': { type: 'boolean' },
+  'head-epochs': { type: 'string' }, 'head-training': { type: 'string' }, 'head-lr': { type: 'string' }, 'finetune-epochs': { type: 'string' }, 'no-stage-finetune': { type: 'boolean' },
   lr: { type: 'string' }, 'selection-lr': { type: 'string' }, 'batch-size': { type: 'string' },
   'kernel-rate': { type: 'string' }, 'kernels-per-step': { type: 'string' }, labels: { type: 'string' },
   'max-train-samples': { type: 'string' }, seed: { type: 'string' }, backend: { type: 'string' },
@@ -30,6 +30,8 @@ export const RUN_OPTIONS_HELP = `Options:
   --head-weighting v2|sum   head loss weights during head training (default v2)
   --selection-samples N     size of the class-balanced selection subset (default 256)
   --head-epochs E           epochs of head training before selection (default 1)
+  --head-training frozen|joint   train only the heads (default) or heads and network together (authors' v2)
+  --head-lr LR              learning rate of frozen-network head training (default 0.1)
   --no-stage-finetune       skip the one-epoch fine-tune after each stage
   --finetune-epochs E       epochs of final fine-tuning, 0 skips it (default 2)
   --lr, --selection-lr      learning rates of fine-tuning (0.01) and of the per-channel sub-problem (0.01)
@@ -48,7 +50,8 @@ export function configFromOptions(v: RunValues): Partial<RunConfig> {
     data: v.data, method: v.method as RunConfig['method'], rate: num(v.rate), lambda: num(v.lambda),
     stop: v.stop as RunConfig['stop'], epsilon: num(v.epsilon), tau: num(v.tau), score: v.score as RunConfig['score'],
     heads: v.heads === undefined ? undefined : num(v.heads), headWeighting: v['head-weighting'] as RunConfig['headWeighting'],
-    selectionSamples: num(v['selection-samples']), headEpochs: num(v['head-epochs']), finetuneEpochs: num(v['finetune-epochs']),
+    selectionSamples: num(v['selection-samples']), headEpochs: num(v['head-epochs']),
+    headTraining: v['head-training'] as RunConfig['headTraining'], headLearningRate: num(v['head-lr']), finetuneEpochs: num(v['finetune-epochs']),
     stageFinetune: v['no-stage-finetune'] ? false : undefined, learningRate: num(v.lr), selectionLearningRate: num(v['selection-lr']),
     batchSize: num(v['batch-size']), kernelRate: num(v['kernel-rate']), kernelsPerStep: num(v['kernels-per-step']),
     labels: v.labels as RunConfig['labels'], maxTrainSamples: num(v['max-train-samples']), seed: num(v.seed),

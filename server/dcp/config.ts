@@ -1,4 +1,4 @@
-import type { RunConfig, PruneMethod, StopRule, ScoreRule, HeadWeighting, LabelSource, BackendName } from '../../protocol/model';
+import type { RunConfig, PruneMethod, StopRule, ScoreRule, HeadWeighting, HeadTraining, LabelSource, BackendName } from '../../protocol/model';
 
 /** Raised before any work starts when an option is out of range; the message names the option. */
 export class ConfigError extends Error {
@@ -21,6 +21,8 @@ export const DEFAULT_CONFIG: RunConfig = {
   headWeighting: 'v2',
   selectionSamples: 256,
   headEpochs: 1,
+  headTraining: 'frozen',
+  headLearningRate: 0.1,
   stageFinetune: true,
   finetuneEpochs: 2,
   learningRate: 0.01,
@@ -40,6 +42,7 @@ const STOPS: readonly StopRule[] = ['rate', 'epsilon', 'adaptive'];
 const SCORES: readonly ScoreRule[] = ['official', 'paper'];
 const WEIGHTINGS: readonly HeadWeighting[] = ['v2', 'sum'];
 const LABELS: readonly LabelSource[] = ['dataset', 'teacher'];
+const HEAD_TRAINING: readonly HeadTraining[] = ['frozen', 'joint'];
 const BACKENDS: readonly BackendName[] = ['auto', 'node', 'wasm', 'cpu'];
 
 function oneOf<T extends string>(option: string, value: unknown, allowed: readonly T[]): T {
@@ -75,6 +78,8 @@ export function resolveConfig(partial: Partial<RunConfig> = {}): RunConfig {
     headWeighting: oneOf('head-weighting', c.headWeighting, WEIGHTINGS),
     selectionSamples: num('selection-samples', c.selectionSamples, 1, 1e6, { integer: true }),
     headEpochs: num('head-epochs', c.headEpochs, 0, 1000, { integer: true }),
+    headTraining: oneOf('head-training', c.headTraining, HEAD_TRAINING),
+    headLearningRate: num('head-lr', c.headLearningRate, 0, 10),
     stageFinetune: Boolean(c.stageFinetune),
     finetuneEpochs: num('finetune-epochs', c.finetuneEpochs, 0, 10000, { integer: true }),
     learningRate: num('lr', c.learningRate, 0, 10),

@@ -52,7 +52,11 @@ export async function* runPipeline(cfg: RunConfig, opts: RunOptions): AsyncGener
     };
 
     // Heads are trained together with the network; the result is the baseline M_b (v2 / TPAMI pipeline).
-    yield* train(net, data.train, { phase: 'heads', stage: null, epochs: cfg.headEpochs, learningRate: cfg.learningRate, batchSize: cfg.batchSize, seed: cfg.seed, withHeads: true, validation: null, signal });
+    const joint = cfg.headTraining === 'joint';
+    yield* train(net, data.train, {
+      phase: 'heads', stage: null, epochs: cfg.headEpochs, learningRate: joint ? cfg.learningRate : cfg.headLearningRate,
+      batchSize: cfg.batchSize, seed: cfg.seed, withHeads: true, trainNetwork: joint, validation: null, signal,
+    });
     const accs = await headAccuracies(net, data.validation, cfg.batchSize, heads, signal);
     const headsTrained: HeadAccuracy[] = [
       ...heads.map((h, i) => ({ index: h.index, after: h.after, accuracy: accs.heads[i] })),
@@ -90,7 +94,7 @@ export async function* runPipeline(cfg: RunConfig, opts: RunOptions): AsyncGener
 
     const finalNet = plainNetwork(pruned, inputShape);
     kernelMasksAfterSurgery(finalNet, results, cuts);
-    const finetune: EpochPoint[] = yield* train(finalNet, data.train, { phase: 'final', stage: null, epochs: cfg.finetuneEpochs, learningRate: cfg.learningRate, batchSize: cfg.batchSize, seed: cfg.seed + 7, withHeads: false, validation: data.validation, signal });
+    const finetune: EpochPoint[] = yield* train(finalNet, data.train, { phase: 'final', stage: null, epochs: cfg.finetuneEpochs, learningRate: cfg.learningRate, batchSize: cfg.batchSize, seed: cfg.seed + 7, withHeads: false, stepSchedule: true, validation: data.validation, signal });
     tf.dispose([...finalNet.masks.values()]);
     const after: ModelStats = cfg.finetuneEpochs > 0
       ? await measureModel(pruned, prunedSummary, data.validation, inputShape, { batchSize: cfg.batchSize, latency: true, signal })

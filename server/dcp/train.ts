@@ -26,6 +26,13 @@ export interface TrainOptions {
   seed: number;
   /** Include the auxiliary heads' losses (head training, stage fine-tune) or only the final loss. */
   withHeads: boolean;
+  /**
+   * Update the network's own weights (BN in training mode). False trains only the heads on the frozen
+   * network (BN in inference mode), which keeps the baseline exactly as the user trained it.
+   */
+  trainNetwork?: boolean;
+  /** Step the learning rate down ×0.1 at 40% and ×0.01 at 60% of the epochs, as the authors' schedule does. */
+  stepSchedule?: boolean;
   validation: Split | null;
   signal?: AbortSignal;
 }
@@ -34,17 +41,17 @@ const MOMENTUM = 0.9;
 const WEIGHT_DECAY = 1e-4;
 
 /** The variables SGD updates: the network's trainable weights plus, when asked, the heads'. */
-export function trainableVariables(net: Network, withHeads: boolean): tf.Variable[] {
-  const own = net.runner.model.trainableWeights.map((w) => w.read() as tf.Variable);
+export function trainableVariables(net: Network, withHeads: boolean, trainNetwork = true): tf.Variable[] {
+  const own = trainNetwork ? net.runner.model.trainableWeights.map((w) => w.read() as tf.Variable) : [];
   return withHeads ? [...own, ...headVariables(net.heads)] : own;
 }
 
 /** Loss on one batch: final cross-entropy plus Σ w_p·L_S^p over the heads when `withHeads`. */
-export function batchLoss(net: Network, x: tf.Tensor4D, labels: tf.Tensor1D, withHeads: boolean, training: boolean): tf.Scalar {
+export function batchLoss(net: Network, x: tf.Tensor4D, labels: tf.Tensor1D, withHeads: boolean, training: boolean, networkTraining = training): tf.Scalar {
   return tf.tidy(() => {
     const heads = withHeads ? net.heads : [];
     const targets = [net.logits.target, ...heads.map((h) => h.after)];
-    const out = net.runner.run(new Map([[net.runner.inputNames[0], x]]), targets, { training, overrides: net.logits.overrides });
+    const out = net.runner.run(new Map([[net.runner.inputNames[0], x]]), targets, { training: networkTraining, overrides: net.logits.overrides });
     let loss = crossEntropy(labels, out.get(net.logits.target)!);
     for (const h of heads) loss = tf.add(loss, tf.mul(h.weight, crossEntropy(labels, headLogits(h, out.get(h.after)!, training))));
     return loss as tf.Scalar;
@@ -68,12 +75,14 @@ export function applyMasks(net: Network): void {
 export async function* train(net: Network, data: Split, opts: TrainOptions): AsyncGenerator<RunEvent, EpochPoint[]> {
   const points: EpochPoint[] = [];
   if (opts.epochs <= 0 || data.count === 0) return points;
-  const vars = trainableVariables(net, opts.withHeads);
+  const trainNetwork = opts.trainNetwork ?? true;
+  const vars = trainableVariables(net, opts.withHeads, trainNetwork);
   const optimizer = new NesterovSgd(vars, opts.learningRate);
   const [h, w, c] = net.inputShape;
   const nBatches = Math.ceil(data.count / opts.batchSize);
   try {
     for (let epoch = 1; epoch <= opts.epochs; epoch++) {
+      if (opts.stepSchedule) optimizer.lr = opts.learningRate * scheduleFactor(epoch, opts.epochs);
       let lossSum = 0;
       let seen = 0;
       let b = 0;
@@ -81,7 +90,7 @@ export async function* train(net: Network, data: Split, opts: TrainOptions): Asy
         checkCancelled(opts.signal);
         const x = tf.tensor4d(batch.x, [batch.n, h, w, c]);
         const y = tf.tensor1d(batch.y, 'int32');
-        const { value, grads } = tf.variableGrads(() => batchLoss(net, x, y, opts.withHeads, true), vars);
+        const { value, grads } = tf.variableGrads(() => batchLoss(net, x, y, opts.withHeads, true, trainNetwork), vars);
         optimizer.step(grads);
         applyMasks(net);
         const loss = (await value.data())[0];
@@ -141,7 +150,7 @@ export async function headAccuracies(
 export class NesterovSgd {
   private readonly buffers = new Map<string, tf.Tensor>();
 
-  constructor(private readonly vars: tf.Variable[], private readonly lr: number) {}
+  constructor(private readonly vars: tf.Variable[], public lr: number) {}
 
   step(grads: tf.NamedTensorMap): void {
     for (const v of this.vars) {
@@ -163,4 +172,10 @@ export class NesterovSgd {
     tf.dispose([...this.buffers.values()]);
     this.buffers.clear();
   }
+}
+
+/** The authors' step schedule (÷10 at 40% and 60% of training), by epoch (1-based). */
+export function scheduleFactor(epoch: number, epochs: number): number {
+  const progress = (epoch - 1) / epochs;
+  return progress >= 0.6 ? 0.01 : progress >= 0.4 ? 0.1 : 1;
 }
