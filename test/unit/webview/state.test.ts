@@ -1,0 +1,127 @@
+/**
+ * The panel's reducer on whole recorded streams: the final state agrees with the run's report, every prefix is a
+ * consistent state, and the reducer is pure (frozen inputs, same output twice).
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { RunEvent } from '../../../protocol/model';
+import { initialState, reduce, reduceAll, type PanelState } from '../../../webview/state';
+import { recordedOrSynthetic, synthetic } from '../../fixtures/events/load';
+
+function deepFreeze<T>(v: T): T {
+  if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const x of Object.values(v)) deepFreeze(x);
+  }
+  return v;
+}
+
+function report(events: RunEvent[]): Extract<RunEvent, { type: 'runFinished' }>['report'] {
+  const last = events.at(-1);
+  assert.ok(last?.type === 'runFinished', 'stream ends with runFinished');
+  return last.report;
+}
+
+for (const [name, stream] of [['recorded-or-synthetic DCP', recordedOrSynthetic().events], ['synthetic DKP', synthetic({ method: 'dkp' })]] as const) {
+  describe(`reducer on a ${name} run (${stream.length} events)`, () => {
+    const final = reduceAll(initialState('r'), stream);
+
+    test('the final state agrees with the report', () => {
+      const r = report(stream);
+      assert.equal(final.status, 'finished');
+      assert.equal(final.step, 'done');
+      assert.equal(final.eventCount, stream.length);
+      assert.deepEqual(final.before, r.before);
+      assert.deepEqual(final.afterSelection, r.afterSelection);
+      assert.deepEqual(final.after, r.after);
+      assert.deepEqual(final.layerOrder.filter((l) => final.layers[l].result), r.layers.map((l) => l.layer));
+      for (const lr of r.layers) {
+        const l = final.layers[lr.layer];
+        assert.equal(l.status, 'done');
+        assert.deepEqual([...l.kept].sort((a, b) => a - b), [...lr.kept].sort((a, b) => a - b), lr.layer);
+        const its = stream.filter((e) => e.type === 'selectionIteration' && e.layer === lr.layer).length;
+        assert.equal(l.iterations.length, its, `${lr.layer} iterations`);
+        if (lr.kernelMask) assert.deepEqual(l.kernelMask, lr.kernelMask);
+      }
+      assert.equal(final.curves.final?.length ?? 0, r.finetune.length);
+    });
+
+    test('the kept channels grow by what each iteration added, in order', () => {
+      let s = initialState('r');
+      for (const e of stream) {
+        const before = e.type === 'selectionIteration' ? s.layers[e.layer]?.kept.length ?? 0 : 0;
+        s = reduce(s, e);
+        if (e.type === 'selectionIteration' && s.layers[e.layer].iterations.at(-1)?.kind === 'channel') {
+          assert.equal(s.layers[e.layer].kept.length, before + e.added.length);
+          assert.deepEqual(s.layers[e.layer].kept.slice(-e.added.length), e.added);
+        }
+      }
+    });
+
+    test('walks the pipeline steps in order', () => {
+      const steps: string[] = [];
+      let s = initialState('r');
+      for (const e of stream) {
+        s = reduce(s, e);
+        if (steps.at(-1) !== s.step) steps.push(s.step);
+      }
+      const order = ['starting', 'heads', 'selection', 'stageFinetune', 'surgery', 'finetune', 'done'];
+      const seen = steps.filter((x, i) => steps.indexOf(x) === i);
+      assert.deepEqual(seen, order.filter((x) => seen.includes(x)), steps.join(' → '));
+      assert.equal(steps[0], 'starting');
+      assert.equal(steps.at(-1), 'done');
+    });
+
+    test('is pure: frozen inputs, same result twice', () => {
+      const frozen = deepFreeze(structuredClone(stream));
+      const a = reduceAll(deepFreeze(initialState('r')), frozen);
+      const b = reduceAll(initialState('r'), frozen);
+      assert.deepEqual(a, b);
+    });
+  });
+}
+
+describe('reducer edge cases', () => {
+  const events = synthetic();
+
+  test('a DKP kernel step adds flat indices k·out + j to the mask', () => {
+    const dkp = synthetic({ method: 'dkp' });
+    const i = dkp.findIndex((e) => e.type === 'selectionIteration' && e.scores.length > 64);
+    const e = dkp[i];
+    assert.ok(e.type === 'selectionIteration');
+    const s = reduceAll(initialState('r'), dkp.slice(0, i + 1));
+    const layer = s.layers[e.layer];
+    const out = layer.outChannels ?? 0;
+    assert.equal(layer.iterations.at(-1)?.kind, 'kernel');
+    for (const flat of e.added) assert.equal(layer.kernelMask?.[Math.floor(flat / out)][flat % out], 1);
+    assert.equal(layer.kernelMask?.flat().filter((v) => v === 1).length, e.added.length);
+  });
+
+  test('a resumed run starts over at its runStarted; failures and cancels end it', () => {
+    const mid = reduceAll(initialState('r'), events.slice(0, 120));
+    assert.equal(mid.status, 'running');
+    const restarted = reduce(mid, events[0]);
+    assert.equal(restarted.layerOrder.every((l) => restarted.layers[l].status === 'pending'), true);
+    assert.equal(restarted.eventCount, 121);
+    const failed = reduce(mid, { type: 'runFailed', message: 'Out of memory in layer s1b0_conv2', time: 1 });
+    assert.equal(failed.status, 'failed');
+    assert.equal(failed.failure, 'Out of memory in layer s1b0_conv2');
+    assert.equal(reduce(mid, { type: 'runCancelled', time: 1 }).status, 'cancelled');
+  });
+
+  test('unknown events are counted and ignored; unknown layers are added', () => {
+    const s0 = reduceAll(initialState('r'), events.slice(0, 5));
+    const s1 = reduce(s0, { type: 'fromTheFuture', time: 9 } as unknown as RunEvent);
+    assert.equal(s1.eventCount, s0.eventCount + 1);
+    assert.deepEqual({ ...s1, eventCount: 0, lastTime: 0 }, { ...s0, eventCount: 0, lastTime: 0 });
+    const s2 = reduce(s0, { type: 'selectionStarted', layer: 'extra', stage: 0, inChannels: 4, target: 2, time: 10 });
+    assert.equal(s2.layerOrder.at(-1), 'extra');
+    assert.equal(s2.currentLayer, 'extra');
+  });
+
+  test('curves are kept per phase, in the order the phases began', () => {
+    const s: PanelState = reduceAll(initialState('r'), events);
+    assert.deepEqual(s.curveOrder, ['heads', 'stage:0', 'stage:1', 'stage:2', 'final']);
+    assert.ok(s.epochMs !== null && s.epochMs > 0);
+  });
+});
