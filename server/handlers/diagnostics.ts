@@ -12,6 +12,7 @@ import { validateModelJsonText } from '../io/model-json';
 import { parseJsonTree, toJsonValue, type JsonNode, type JsonObject } from '../io/model-json-parse';
 import { shardPathProblem } from '../io/model-manifest';
 import { ModelFileError, type ModelJsonProblem } from '../io/model-types';
+import { mainThreadTf } from './inspect';
 import { outlineModel, property, type LayerLocation } from './model-outline';
 
 /** Building the layers to learn their weight shapes allocates every weight; skip it for models this large. */
@@ -84,6 +85,7 @@ async function shapeProblems(root: JsonNode, weights: ManifestWeight[], layers: 
   const topology = property(root, 'modelTopology');
   if (!topology) return [];
   let model: tf.LayersModel;
+  await mainThreadTf();
   try {
     // Without weight data the io builder only deserialises the topology, and frees everything if that fails.
     model = await buildLayersModel(join(modelDir ?? '', 'model.json'), { modelTopology: toJsonValue(topology) as JsonObject });

@@ -16,8 +16,20 @@ interface CacheEntry {
   summary: Promise<ModelSummary>;
 }
 
+let cpuReady: Promise<unknown> | undefined;
+
+/**
+ * The main thread only deserialises models (inspect, diagnostics): TF.js's pure-JS cpu backend, selected before the
+ * first op, so that a faster backend registered by some import (wasm needs an async init) is never picked half-ready.
+ */
+export function mainThreadTf(): Promise<unknown> {
+  cpuReady ??= import('@tensorflow/tfjs').then((tf) => tf.setBackend('cpu'));
+  return cpuReady;
+}
+
 /** TF.js and the graph analysis are imported on first use, so starting the server stays instant. */
 async function loadSummary(path: string): Promise<ModelSummary> {
+  await mainThreadTf();
   const [{ loadLayersModel }, { analyzeGraph, summarizeModel }] = await Promise.all([import('../io/model-files'), import('../dcp/graph')]);
   const model = await loadLayersModel(path);
   try {
@@ -38,7 +50,7 @@ export class ModelInspector {
 
   /** Loads the modules in the background so the first inspect during a run does not pay for importing TF.js. */
   warmUp(): void {
-    void Promise.all([import('../io/model-files'), import('../dcp/graph')]).catch(() => undefined);
+    void Promise.all([mainThreadTf(), import('../io/model-files'), import('../dcp/graph')]).catch(() => undefined);
   }
 
   /** The model's summary, or an error response: ModelNotFound for a missing file, ModelInvalid for a bad one. */

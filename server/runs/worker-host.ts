@@ -10,7 +10,7 @@ import type { RunConfig, RunEvent } from '../../protocol/model';
 import { isTerminal, isWorkerToHost, type HostToWorker, type WorkerRunOptions } from './worker-messages';
 
 /** How long a cancelled run may take to reach its next step before the thread is terminated. */
-const CANCEL_GRACE_MS = 10_000;
+export const CANCEL_GRACE_MS = 10_000;
 
 /**
  * The worker entry next to this module: `worker.ts` when the server runs from sources under tsx,
@@ -43,7 +43,13 @@ export class WorkerRun {
   private cancelRequested = false;
   private cancelTimer: NodeJS.Timeout | undefined;
 
-  constructor(script: string, config: RunConfig, options: WorkerRunOptions, private readonly listener: WorkerRunListener) {
+  constructor(
+    script: string,
+    config: RunConfig,
+    options: WorkerRunOptions,
+    private readonly listener: WorkerRunListener,
+    private readonly cancelGraceMs = CANCEL_GRACE_MS,
+  ) {
     this.worker = spawn(script);
     for (const stream of [this.worker.stdout, this.worker.stderr]) {
       stream.setEncoding('utf8');
@@ -74,7 +80,7 @@ export class WorkerRun {
     if (this.terminal || this.cancelRequested) return;
     this.cancelRequested = true;
     this.post({ kind: 'cancel' });
-    this.cancelTimer = setTimeout(() => void this.worker.terminate(), CANCEL_GRACE_MS);
+    this.cancelTimer = setTimeout(() => void this.worker.terminate(), this.cancelGraceMs);
     this.cancelTimer.unref();
   }
 
@@ -90,8 +96,8 @@ export class WorkerRun {
   }
 
   private onMessage(m: unknown): void {
-    if (!isWorkerToHost(m)) return this.fail('The pruning worker sent a message the server does not understand');
-    if (m.kind === 'event') this.deliver(m.event);
+    if (!isWorkerToHost(m)) this.fail('The pruning worker sent a message the server does not understand');
+    else if (m.kind === 'event') this.deliver(m.event);
     else if (m.kind === 'error') this.fail(m.message);
     else if (!this.terminal) this.fail('The engine stopped without a final event');
     // The run is over once a terminal event arrived: free the thread (TF.js may keep handles alive).

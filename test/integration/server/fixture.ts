@@ -23,16 +23,15 @@ const CLASSES = 3;
 
 function buildModel(): tf.LayersModel {
   const seeded = (seed: number) => tf.initializers.glorotUniform({ seed });
-  return tf.sequential({
-    name: 'tiny',
-    layers: [
-      tf.layers.conv2d({ inputShape: [8, 8, 1], filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: seeded(1), name: 'conv1' }),
-      tf.layers.conv2d({ filters: 8, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: seeded(2), name: 'conv2' }),
-      tf.layers.conv2d({ filters: 8, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: seeded(3), name: 'conv3' }),
-      tf.layers.globalAveragePooling2d({ name: 'pool' }),
-      tf.layers.dense({ units: CLASSES, activation: 'softmax', kernelInitializer: seeded(4), name: 'logits' }),
-    ],
-  });
+  const conv = (filters: number, name: string, seed: number) =>
+    tf.layers.conv2d({ filters, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: seeded(seed), name });
+  const input = tf.input({ shape: [8, 8, 1], name: 'input' });
+  let x = conv(4, 'conv1', 1).apply(input) as tf.SymbolicTensor;
+  x = conv(8, 'conv2', 2).apply(x) as tf.SymbolicTensor;
+  x = conv(8, 'conv3', 3).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.globalAveragePooling2d({ name: 'pool' }).apply(x) as tf.SymbolicTensor;
+  const out = tf.layers.dense({ units: CLASSES, activation: 'softmax', kernelInitializer: seeded(4), name: 'logits' }).apply(x) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: out, name: 'tiny' });
 }
 
 /** Class k lights up row band k of the image, plus deterministic noise: learnable in a step or two. */
