@@ -4,6 +4,7 @@
  *
  *   npm run bench                       full comparison (cpu at a small batch, scaled to 64)
  *   npm run bench -- --profile          also prints the slowest wasm kernels of one step
+ *   npm run bench -- --builtin          use the in-code ResNet (16/32/64) even if examples/resnet/model.json exists
  *   npm run bench -- --backend wasm --threads 2 --json    one measurement, as JSON (used for the 2-thread run)
  */
 import * as tf from '@tensorflow/tfjs';
@@ -15,7 +16,7 @@ import { loadLayersModel } from '../server/io/model-files';
 
 const BATCH = 64;
 const WASM_STEPS = 5;
-const CPU_BATCH = 4;
+const CPU_BATCH = 16;
 const CPU_STEPS = 2;
 const MODEL_JSON = join(__dirname, '..', 'examples', 'resnet', 'model.json');
 
@@ -41,9 +42,16 @@ function buildResNet(): tf.LayersModel {
   return tf.model({ inputs: input, outputs: out, name: 'resnet_mnist_bench' });
 }
 
+/** `--builtin` forces the in-code model even when examples/resnet/model.json exists. */
+const BUILTIN = process.argv.includes('--builtin');
+
 async function getModel(): Promise<{ model: tf.LayersModel; source: string }> {
-  if (existsSync(MODEL_JSON)) return { model: await loadLayersModel(MODEL_JSON), source: 'examples/resnet/model.json' };
-  return { model: buildResNet(), source: 'built in code (examples/resnet/model.json not found)' };
+  let got: { model: tf.LayersModel; source: string };
+  if (!BUILTIN && existsSync(MODEL_JSON)) got = { model: await loadLayersModel(MODEL_JSON), source: 'examples/resnet/model.json' };
+  else got = { model: buildResNet(), source: BUILTIN ? 'built in code (--builtin)' : 'built in code (examples/resnet/model.json not found)' };
+  const convs = got.model.layers.filter((l) => l.getClassName() === 'Conv2D').length;
+  got.source += `, ${convs} convs, ${got.model.countParams()} params`;
+  return got;
 }
 
 function median(xs: number[]): number {
@@ -88,12 +96,18 @@ async function measure(backend: 'wasm' | 'cpu', batch: number, steps: number, th
 
 async function printProfile(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor): Promise<void> {
   const info = await tf.profile(async () => { await model.trainOnBatch(x, y); });
-  const byKernel = new Map<string, number>();
-  for (const k of info.kernels) byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + (k.kernelTimeMs as number));
-  const total = [...byKernel.values()].reduce((a, b) => a + b, 0);
+  const byKernel = new Map<string, { ms: number; calls: number }>();
+  // Ops that run kernels inside their own scope (fusedConv2d__op around FusedConv2D) would be counted twice.
+  for (const k of info.kernels.filter((k) => !k.name.endsWith('__op'))) {
+    const e = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
+    e.ms += k.kernelTimeMs as number;
+    e.calls += 1;
+    byKernel.set(k.name, e);
+  }
+  const total = [...byKernel.values()].reduce((a, b) => a + b.ms, 0);
   console.log(`\nwasm kernels of one step (sum ${total.toFixed(0)} ms):`);
-  for (const [name, ms] of [...byKernel].sort((a, b) => b[1] - a[1]).slice(0, 14)) {
-    console.log(`  ${name.padEnd(36)} ${ms.toFixed(1).padStart(8)} ms  ${((100 * ms) / total).toFixed(1).padStart(5)}%`);
+  for (const [name, e] of [...byKernel].sort((a, b) => b[1].ms - a[1].ms).slice(0, 16)) {
+    console.log(`  ${name.padEnd(36)} ${e.ms.toFixed(1).padStart(8)} ms  ${((100 * e.ms) / total).toFixed(1).padStart(5)}%  ${String(e.calls).padStart(4)} calls`);
   }
 }
 
@@ -104,7 +118,9 @@ function arg(name: string): string | undefined {
 
 /** Runs this script in a fresh process (the wasm thread count is fixed per process) and parses its JSON line. */
 function measureInChild(threads: number): Measurement | string {
-  const r = spawnSync(process.execPath, [...process.execArgv, __filename, '--backend', 'wasm', '--threads', String(threads), '--json'],
+  const args = [...process.execArgv, __filename, '--backend', 'wasm', '--threads', String(threads), '--json'];
+  if (BUILTIN) args.push('--builtin');
+  const r = spawnSync(process.execPath, args,
     { encoding: 'utf8', timeout: 600_000 });
   const line = r.stdout.split('\n').find((l) => l.startsWith('{'));
   if (r.status !== 0 || line === undefined) return (r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ');

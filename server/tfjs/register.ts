@@ -8,6 +8,7 @@ import type { KernelConfig } from '@tensorflow/tfjs';
 import { conv2DBackpropFilterConfig, conv2DBackpropInputConfig } from './conv-backprop';
 import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './depthwise-backprop';
 import { fusedBatchNormGradConfig } from './batchnorm-grad';
+import { fusedBatchNormConfig } from './batchnorm-forward';
 import { makeBatchMatMulConfig } from './matmul';
 import { captureStock } from './wasm-ops';
 
@@ -29,6 +30,7 @@ function fastConfigs(): KernelConfig[] {
   matMulConfig ??= makeBatchMatMulConfig();
   const configs = [
     conv2DBackpropFilterConfig, conv2DBackpropInputConfig, depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig,
+    fusedBatchNormConfig,
   ];
   return matMulConfig === undefined ? configs : [...configs, matMulConfig];
 }

@@ -120,7 +120,7 @@ export class Ops {
   }
 
   zeros(shape: number[]): TensorInfo {
-    return this.run('Fill', {}, { shape, value: 0, dtype: 'float32' });
+    return this.fill(shape, 0);
   }
 
   /** Sum over `axes`. */
@@ -139,6 +139,22 @@ export class Ops {
 
   sub(a: TensorInfo, b: TensorInfo): TensorInfo {
     return this.run('Sub', { a, b }, {});
+  }
+
+  add(a: TensorInfo, b: TensorInfo): TensorInfo {
+    return this.run('Add', { a, b }, {});
+  }
+
+  neg(x: TensorInfo): TensorInfo {
+    return this.run('Neg', { x }, {});
+  }
+
+  rsqrt(x: TensorInfo): TensorInfo {
+    return this.run('Rsqrt', { x }, {});
+  }
+
+  fill(shape: number[], value: number): TensorInfo {
+    return this.run('Fill', {}, { shape, value, dtype: 'float32' });
   }
 }
 

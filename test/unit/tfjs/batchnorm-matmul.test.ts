@@ -70,6 +70,38 @@ test('batchNorm in training mode (mean/variance from moments, as layers does) ma
   ref.forEach((g, i) => assert.ok(relErr(ours[i], g) < TOL, `input ${i}: rel err ${relErr(ours[i], g)}`));
 });
 
+/** tf.batchNorm forward on `name`, optional scale/offset, as host data. */
+async function batchNormOn(name: 'wasm' | 'cpu', ins: HostTensor[], withScale: boolean, withOffset: boolean): Promise<Float32Array> {
+  await use(name);
+  const [x, mean, variance, offset, scale] = ins.map((h) => tf.tensor(h.data, h.shape));
+  const y = tf.batchNorm(x, mean, variance, withOffset ? offset : undefined, withScale ? scale : undefined, EPS);
+  const data = (await y.data()) as Float32Array;
+  tf.dispose([x, mean, variance, offset, scale, y]);
+  return data;
+}
+
+for (const shape of [[4, 5, 6, 3], [8, 7]]) {
+  for (const [withScale, withOffset] of [[true, true], [false, true], [true, false], [false, false]]) {
+    test(`batchNorm forward (ours on wasm) matches cpu: x ${shape.join('×')}, scale ${withScale}, offset ${withOffset}`, async () => {
+      const c = shape[shape.length - 1];
+      const ins = [randomHost(shape, 61), randomHost([c], 62), positive(randomHost([c], 63)), randomHost([c], 64), randomHost([c], 65)];
+      const cpu = await batchNormOn('cpu', ins, withScale, withOffset);
+      const wasm = await batchNormOn('wasm', ins, withScale, withOffset);
+      assert.ok(relErr(wasm, cpu) < TOL, `rel err ${relErr(wasm, cpu)}`);
+    });
+  }
+}
+
+test('batchNorm forward stays accurate when |mean| is 100× the std', async () => {
+  const shape = [16, 4, 4, 8];
+  const x = randomHost(shape, 71);
+  const ins = [{ data: x.data.map((v) => 100 + v), shape }, { data: new Float32Array(8).fill(100), shape: [8] },
+    { data: new Float32Array(8).fill(0.33), shape: [8] }, randomHost([8], 74), randomHost([8], 75)];
+  const cpu = await batchNormOn('cpu', ins, true, true);
+  const wasm = await batchNormOn('wasm', ins, true, true);
+  assert.ok(relErr(wasm, cpu) < TOL, `rel err ${relErr(wasm, cpu)}`);
+});
+
 for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]]) {
   for (const batch of [0, 3]) {
     test(`matMul transposeA=${ta} transposeB=${tb} ${batch ? `batch ${batch}` : '2-D'} matches cpu`, async () => {
