@@ -15,7 +15,7 @@ import { installVsix, makeTempDirs, REPO, startCodeServer, toolsInstalled, type 
 import { makeWorkspace, type Fixture } from './harness/fixture';
 import { PANEL, paintedPixels, summaryRow } from './harness/panel';
 import {
-  explorerContextCommand, explorerRow, openWorkbench, runCommand, screenshot, SCREENSHOTS, statusItem, waitForToast, withFailureShot, type Workbench,
+  explorerContextCommand, explorerRow, openWorkbench, runCommand, screenshot, statusItem, waitForToast, withFailureShot, type Workbench,
 } from './harness/workbench';
 
 const RUN_TIMEOUT = 240_000;
@@ -25,7 +25,6 @@ let fixture: Fixture;
 
 before(async () => {
   if (!toolsInstalled()) throw new Error('code-server/Node 24 are missing: run `npm run setup:e2e` (test:e2e does)');
-  rmSync(SCREENSHOTS, { recursive: true, force: true });
   const pack = spawnSync('npm', ['run', 'package'], { cwd: REPO, encoding: 'utf8' });
   assert.equal(pack.status, 0, `npm run package failed:\n${pack.stdout}\n${pack.stderr}`);
   const dirs = makeTempDirs();

@@ -93,12 +93,20 @@ export function statusItem(page: Page): Locator {
   return page.locator('.statusbar-item[id="dcp-team.dcp-pruner.dcp.run"], .statusbar-item[id$="dcp.run"]').first();
 }
 
-/** Right-clicks an explorer row and picks a context-menu entry by its label. */
+/**
+ * Right-clicks an explorer row and picks a context-menu entry by its label. The menu ignores a click that comes
+ * too soon after it opened (so the right-click's own mouse-up cannot pick an entry), so hover the entry until the
+ * menu marks it focused and press Enter, which it always honours.
+ */
 export async function explorerContextCommand(page: Page, row: Locator, label: string): Promise<void> {
   await row.click({ button: 'right' });
-  const item = page.locator('.monaco-menu .action-item .action-label', { hasText: label }).first();
+  const menu = page.locator('.monaco-menu');
+  const item = menu.locator('.action-item', { has: page.locator('.action-label', { hasText: label }) }).first();
   await item.waitFor({ state: 'visible', timeout: 10_000 });
-  await item.click();
+  await item.hover();
+  await menu.locator('.action-item.focused', { hasText: label }).waitFor({ timeout: 10_000 });
+  await page.keyboard.press('Enter');
+  await menu.waitFor({ state: 'hidden', timeout: 10_000 });
 }
 
 /** Runs a scenario; on failure saves `<name>-failure.png` (what the screen showed is the best clue) and rethrows. */
