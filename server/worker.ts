@@ -1,8 +1,10 @@
 /**
  * Entry of the pruning worker thread: it owns TF.js and runs the engine for exactly one run, so the server's main
  * thread stays free for inspect, cancel and language features. Bundled as dist/worker.js next to dist/server.js.
+ * A failure to load the engine (TF.js, wasm) kills the thread before it answers; the host reports that as runFailed.
  */
 import { parentPort } from 'node:worker_threads';
+import { runPruning } from './dcp/engine';
 import { isHostToWorker, type HostToWorker, type WorkerToHost } from './runs/worker-messages';
 
 const port = parentPort;
@@ -17,8 +19,6 @@ function post(message: WorkerToHost): void {
 
 async function run(start: Extract<HostToWorker, { kind: 'start' }>): Promise<void> {
   try {
-    // Imported here, not at the top, so a TF.js load failure becomes a runFailed event instead of a dead thread.
-    const { runPruning } = await import('./dcp/engine');
     for await (const event of runPruning(start.config, { ...start.options, signal: controller.signal })) {
       post({ kind: 'event', event });
     }

@@ -89,8 +89,9 @@ export function registerLanguageFeatures(connection: Connection, documents: Text
     const doc = documents.get(textDocument.uri);
     const outline = doc && outlines.get(doc);
     if (!doc || !outline) return null;
-    const loc = layerAtNameOffset(outline.layers, doc.offsetAt(position));
-    if (!loc) return null;
+    const hit = layerAtNameOffset(outline.layers, doc.offsetAt(position));
+    if (!hit) return null;
+    const loc = hit.layer;
     let info: LayerInfo | undefined;
     let lastRun: LastRunLayer | undefined;
     if (doc.uri.startsWith('file:')) {
@@ -101,7 +102,7 @@ export function registerLanguageFeatures(connection: Connection, documents: Text
       const result = last?.report.layers.find((r) => r.layer === loc.name);
       if (last && result) lastRun = { runId: last.runId, result };
     }
-    const range = { start: doc.positionAt(loc.nameOffset), end: doc.positionAt(loc.nameOffset + loc.nameLength) };
+    const range = { start: doc.positionAt(hit.offset), end: doc.positionAt(hit.offset + hit.length) };
     return { contents: { kind: MarkupKind.Markdown, value: layerHoverMarkdown(loc, info, lastRun) }, range };
   });
 

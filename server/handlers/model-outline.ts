@@ -11,9 +11,11 @@ export interface LayerLocation {
   /** The whole layer object. */
   offset: number;
   length: number;
-  /** The layer's "name" string value (including quotes): where hovers apply and symbols point. */
+  /** The layer's "name" string value (including quotes): where symbols point. */
   nameOffset: number;
   nameLength: number;
+  /** Every string holding the layer's name (functional models write it twice): where hovers apply. */
+  nameRanges: { offset: number; length: number }[];
 }
 
 export interface ModelOutline {
@@ -77,7 +79,8 @@ export function findLayersNode(topology: JsonNode | undefined): JsonNode | undef
 function locateLayer(item: JsonNode): LayerLocation | undefined {
   if (item.kind !== 'object') return undefined;
   // Functional models name a layer twice (top level and config); the config's name is the one Keras uses.
-  const nameNode = nodeAt(item, ['config', 'name']) ?? property(item, 'name');
+  const names = [nodeAt(item, ['config', 'name']), property(item, 'name')].filter((n) => n?.kind === 'string');
+  const nameNode = names[0];
   if (nameNode?.kind !== 'string') return undefined;
   return {
     name: nameNode.value,
@@ -86,12 +89,17 @@ function locateLayer(item: JsonNode): LayerLocation | undefined {
     length: item.length,
     nameOffset: nameNode.offset,
     nameLength: nameNode.length,
+    nameRanges: names.map((n) => ({ offset: n!.offset, length: n!.length })),
   };
 }
 
-/** The layer whose name string contains the offset (a hover target), if any. */
-export function layerAtNameOffset(layers: readonly LayerLocation[], offset: number): LayerLocation | undefined {
-  return layers.find((l) => offset >= l.nameOffset && offset <= l.nameOffset + l.nameLength);
+/** The layer and the name string that contains the offset (a hover target), if any. */
+export function layerAtNameOffset(layers: readonly LayerLocation[], offset: number): { layer: LayerLocation; offset: number; length: number } | undefined {
+  for (const layer of layers) {
+    const hit = layer.nameRanges.find((r) => offset >= r.offset && offset <= r.offset + r.length);
+    if (hit) return { layer, ...hit };
+  }
+  return undefined;
 }
 
 /** The innermost layer object containing the offset, if any. */

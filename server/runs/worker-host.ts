@@ -23,9 +23,11 @@ export function defaultWorkerScript(): string {
 function spawn(script: string): Worker {
   const options = { stdout: true, stderr: true } as const;
   if (extname(script) !== '.ts') return new Worker(script, options);
-  // Node cannot start a worker from a .ts file, even under `--import tsx`; register tsx's CommonJS hook first.
-  const tsx = createRequire(__filename).resolve('tsx/cjs/api');
-  return new Worker(`require(${JSON.stringify(tsx)}).register(); require(${JSON.stringify(script)});`, { ...options, eval: true });
+  // Node cannot start a worker from a .ts file, even under `--import tsx` (loader hooks do not reach the thread):
+  // register tsx's CommonJS and ESM hooks in the thread first, so `require` and dynamic `import()` both load .ts.
+  const resolve = createRequire(__filename).resolve;
+  const [cjs, esm] = [resolve('tsx/cjs/api'), resolve('tsx/esm/api')].map((p) => JSON.stringify(p));
+  return new Worker(`require(${cjs}).register(); require(${esm}).register(); require(${JSON.stringify(script)});`, { ...options, eval: true });
 }
 
 export interface WorkerRunListener {

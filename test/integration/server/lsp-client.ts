@@ -15,6 +15,7 @@ import {
 import { RunEndedNotification, RunEventNotification, type DcpInitializationOptions, type RunEndedParams, type RunEventParams } from '../../../protocol/lsp';
 
 const ROOT = join(__dirname, '..', '..', '..');
+const TERMINAL: readonly string[] = ['runFinished', 'runFailed', 'runCancelled'];
 
 export const fileUri = (path: string): string => pathToFileURL(path).href;
 
@@ -95,12 +96,19 @@ export class TestServer {
     return this.events.all().filter((e) => e.runId === runId);
   }
 
-  waitEnded(runId: string, ms = 60_000): Promise<RunEndedParams> {
-    return this.ended.wait((p) => (p.runId === runId ? p : undefined), ms, `runEnded of ${runId}`);
+  /** The run's `nth` runEnded (0 = the first; a resumed run ends again). */
+  waitEnded(runId: string, nth = 0, ms = 60_000): Promise<RunEndedParams> {
+    let seen = 0;
+    return this.ended.wait((p) => (p.runId === runId && seen++ === nth ? p : undefined), ms, `runEnded #${nth} of ${runId}`);
   }
 
-  waitEvent(runId: string, type: RunEventParams['event']['type'], ms = 60_000): Promise<RunEventParams> {
-    return this.events.wait((p) => (p.runId === runId && p.event.type === type ? p : undefined), ms, `${type} of ${runId}`);
+  /** The first event of that type; rejects at once if the run ends without one. */
+  async waitEvent(runId: string, type: RunEventParams['event']['type'], ms = 60_000): Promise<RunEventParams> {
+    const hit = await this.events.wait(
+      (p) => (p.runId === runId && (p.event.type === type || TERMINAL.includes(p.event.type)) ? p : undefined), ms, `${type} of ${runId}`,
+    );
+    if (hit.event.type !== type) throw new Error(`run ${runId} ended with ${JSON.stringify(hit.event)} before ${type}`);
+    return hit;
   }
 
   /** Polite shutdown; kills the process if it does not exit promptly. */
