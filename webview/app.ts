@@ -4,17 +4,15 @@
  */
 import type { RunEvent } from '../protocol/model';
 import type { PersistedPanelState, SetupMessage, WebviewToHost } from '../protocol/webview';
-import { Chart, applyChartDefaults } from './charts';
 import { el } from './dom';
 import { followedLayer } from './selectors';
 import { initialState, reduce, type PanelState } from './state';
-import { readPalette, watchTheme, type Palette } from './theme';
+import { Chart, applyChartDefaults, readPalette, watchTheme, type Palette } from './theme';
 import { ControlsView } from './views/controls';
-import { HeaderView } from './views/header';
+import { HeaderView, SummaryView } from './views/status';
 import { LayerView } from './views/layer';
 import { LossView } from './views/losses';
 import { OverviewView } from './views/overview';
-import { SummaryView } from './views/summary';
 import { TrainingView } from './views/training';
 
 export interface AppHost {

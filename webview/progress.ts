@@ -12,7 +12,7 @@ import type { LayerState, PanelState, PipelineStep, RunStatus, TrainTick } from 
 export interface ProgressInfo {
   status: RunStatus;
   stepLabel: string;
-  /** "layer 4 of 9: name · 5 of 16 channels", or "epoch 2 of 3 · batch 5 of 12". */
+  /** "stage 2 of 3 · layer 4 of 9: name · 5 of 16 channels", or "epoch 2 of 3 · batch 5 of 12". */
   detail: string | null;
   layer: string | null;
   /** Overall fraction done in [0, 1]; null before anything can be estimated. */
@@ -93,7 +93,8 @@ export function progressInfo(s: PanelState): ProgressInfo {
       const unit = l.iterations.at(-1)?.kind === 'kernel' ? 'kernel steps' : 'channels';
       if (unit === 'kernel steps') stepLabel = 'Selecting kernels';
       const kept = unit === 'channels' ? `${l.kept.length} of ${l.target ?? l.inChannels} channels` : `${l.iterations.length} of ${expectedIterations(l, s.config)} steps`;
-      detail = `layer ${s.layerOrder.indexOf(l.name) + 1} of ${s.layerOrder.length}: ${l.name} · ${kept}`;
+      const stage = s.stages.length > 0 ? `stage ${l.stage + 1} of ${s.stages.length} · ` : '';
+      detail = `${stage}layer ${s.layerOrder.indexOf(l.name) + 1} of ${s.layerOrder.length}: ${l.name} · ${kept}`;
     }
   } else if (s.train && (s.step === 'heads' || s.step === 'stageFinetune' || s.step === 'finetune')) {
     const t = s.train;

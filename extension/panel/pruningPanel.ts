@@ -11,9 +11,8 @@
 import * as vscode from 'vscode';
 import type { RunConfig, RunEvent } from '../../protocol/model';
 import { persistedRunId } from '../../protocol/webview';
-import { PanelBridge, type PanelAction } from './bridge';
+import { PanelBridge, RunStore, type PanelAction } from './bridge';
 import { buildPanelHtml, makeNonce } from './html';
-import { RunStore } from './runStore';
 
 export type { PanelAction } from './bridge';
 

@@ -8,8 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { SYNTHETIC_CONFIG } from '../fixtures/events/synthetic';
-import { recordedOrSynthetic, synthetic } from '../fixtures/events/load';
+import { SYNTHETIC_CONFIG, recordedOrSynthetic, synthetic } from '../fixtures/events/synthetic';
 import { PanelPage, buildWebview, launchBrowser, startHarness, type Harness } from './harness';
 import { THEMES, rgb, type ThemeName } from './themes';
 
@@ -87,10 +86,12 @@ describe(`panel with a ${stream.source} run (${stream.events.length} events)`, (
     const box = await panel.page.locator('#overview canvas').boundingBox();
     assert.ok(box);
     await panel.page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
-    const clicked = await panel.selectedLayer();
+    // Chart.js handles pointer events on the next animation frame: wait for the message the selection sends.
+    const msg = await panel.waitForSent((m) => m.type === 'selectLayer');
+    const clicked = msg.type === 'selectLayer' ? msg.layer ?? '' : '';
+    assert.equal(await panel.selectedLayer(), clicked);
     const i = layerNames.indexOf(clicked);
     assert.ok(Math.abs(i - (layerNames.length - 1) / 2) <= 1.5, `click in the middle selected ${clicked} (#${i})`);
-    await panel.waitForSent((m) => m.type === 'selectLayer' && m.layer === clicked);
 
     await panel.page.locator('#overview canvas').focus();
     await panel.page.keyboard.press('ArrowRight');
@@ -119,6 +120,7 @@ describe(`panel with a ${stream.source} run (${stream.events.length} events)`, (
     assert.match(await mask.locator('p.hint').innerText(), /^\d+ of 4096 kernels kept/);
     const grid = (await panel.canvases()).find((c) => c.label.startsWith('Kernel mask'));
     assert.ok(grid && grid.ink > 1000, JSON.stringify(grid));
+    await panel.page.locator('#layer').screenshot({ path: join(RESULTS, 'panel-dkp-layer.png') });
     // Back to the first iteration: one channel added, nothing kept earlier, no kernel mask yet.
     const slider = panel.page.locator('#iteration');
     await slider.focus();

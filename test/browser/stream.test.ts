@@ -9,8 +9,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import type { RunEvent } from '../../protocol/model';
-import { synthetic } from '../fixtures/events/load';
-import { SYNTHETIC_CONFIG } from '../fixtures/events/synthetic';
+import { SYNTHETIC_CONFIG, synthetic } from '../fixtures/events/synthetic';
 import { PanelPage, buildWebview, launchBrowser, startHarness, type Harness } from './harness';
 
 const RESULTS = join(__dirname, '..', '..', 'test-results');
@@ -47,7 +46,7 @@ test('a streamed run updates progress, charts and controls', async () => {
   await panel.waitForEvents(mid);
   const text = await header.innerText();
   assert.match(text, /Selecting channels/);
-  assert.match(text, /layer 5 of 9: s1b1_conv2 · \d+ of 16 channels/);
+  assert.match(text, /stage 2 of 3 · layer 5 of 9: s1b1_conv2 · \d+ of 16 channels/);
   assert.match(text, /ETA \d+ (s|min)/);
   const pct = Number(await panel.page.locator('.progress').getAttribute('aria-valuenow'));
   assert.ok(pct > 10 && pct < 90, `progress ${pct}%`);

@@ -7,8 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import type { RunEvent } from '../../protocol/model';
-import { synthetic } from '../fixtures/events/load';
-import { SYNTHETIC_CONFIG } from '../fixtures/events/synthetic';
+import { SYNTHETIC_CONFIG, synthetic } from '../fixtures/events/synthetic';
 import { PanelPage, buildWebview, launchBrowser, startHarness, type Harness } from './harness';
 
 const HOSTILE = ['<img src=x onerror=alert(1)>', '"><script>alert(2)</script>', '<svg onload=alert(3)>'];

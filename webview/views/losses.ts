@@ -2,12 +2,10 @@
  * What drives the choice: the reconstruction loss L_M against the weighted discrimination loss λ·L_S (DCP-SPEC §3),
  * per layer at the end of its selection, and for the selected layer over its greedy iterations.
  */
-import { Chart, axis, baseOptions, outline } from '../charts';
 import { chartBox, dataTable, el, fillTable, section, setText, tableBox } from '../dom';
-import { formatLoss } from '../format';
-import { lossRows } from '../selectors';
+import { formatLoss, lossRows } from '../selectors';
 import type { LayerState, PanelState } from '../state';
-import { withAlpha, type Palette } from '../theme';
+import { Chart, axis, baseOptions, outline, withAlpha, type Palette } from '../theme';
 
 export class LossView {
   readonly root: HTMLElement;

@@ -3,11 +3,10 @@
  * Clicking a bar selects the layer; the canvas is focusable and Left/Right/Home/End move the selection; the table
  * alternative has a button per layer, so screen-reader and keyboard users can select too.
  */
-import { Chart, axis, baseOptions, outline } from '../charts';
 import { button, chartBox, dataTable, el, fillTable, section, setText, tableBox } from '../dom';
 import { overviewRows, overviewUnit, type OverviewRow } from '../selectors';
 import type { PanelState } from '../state';
-import type { Palette } from '../theme';
+import { Chart, axis, baseOptions, outline, type Palette } from '../theme';
 
 export class OverviewView {
   readonly root: HTMLElement;

@@ -3,11 +3,10 @@
  * training phase (head training, per-stage fine-tunes, final fine-tune), one phase at a time.
  */
 import type { EpochPoint } from '../../protocol/model';
-import { Chart, axis, baseOptions, outline } from '../charts';
 import { chartBox, dataTable, el, fillTable, section, tableBox } from '../dom';
-import { formatLoss, formatPercent } from '../format';
+import { formatLoss, formatPercent } from '../selectors';
 import type { PanelState } from '../state';
-import type { Palette } from '../theme';
+import { Chart, axis, baseOptions, outline, type Palette } from '../theme';
 
 /** Human name of a curve key from the reducer (`heads`, `stage:N`, `final`). */
 export function phaseName(key: string): string {

@@ -5,11 +5,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { RunEvent } from '../../../protocol/model';
-import { formatCount, formatDuration, formatLoss, formatPercent, formatRatio } from '../../../webview/format';
 import { expectedIterations, progressInfo } from '../../../webview/progress';
-import { followedLayer, layerDetail, lossRows, overviewRows, summaryRows } from '../../../webview/selectors';
+import {
+  followedLayer, formatCount, formatDuration, formatLoss, formatPercent, formatRatio, layerDetail, lossRows, overviewRows, summaryRows,
+} from '../../../webview/selectors';
 import { initialState, reduceAll } from '../../../webview/state';
-import { synthetic } from '../../fixtures/events/load';
+import { synthetic } from '../../fixtures/events/synthetic';
 
 const dcp = synthetic();
 const dkp = synthetic({ method: 'dkp' });
@@ -87,7 +88,7 @@ describe('summary and progress', () => {
     }
     assert.ok(points[0].etaSeconds! > points[1].etaSeconds! && points[1].etaSeconds! > points[2].etaSeconds!, JSON.stringify(points.map((p) => p.etaSeconds)));
     assert.ok(points[0].fraction! < points[1].fraction! && points[1].fraction! < points[2].fraction!);
-    assert.match(points[1].detail ?? '', /^layer 6 of 9: s1b2_conv2 · 4 of 16 channels$/);
+    assert.match(points[1].detail ?? '', /^stage 2 of 3 · layer 6 of 9: s1b2_conv2 · 4 of 16 channels$/);
     const done = progressInfo(reduceAll(initialState('r'), dcp));
     assert.deepEqual([done.stepLabel, done.fraction, done.etaSeconds], ['Finished', 1, 0]);
   });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { RunEvent } from '../../../protocol/model';
 import { initialState, reduce, reduceAll, type PanelState } from '../../../webview/state';
-import { recordedOrSynthetic, synthetic } from '../../fixtures/events/load';
+import { recordedOrSynthetic, synthetic } from '../../fixtures/events/synthetic';
 
 function deepFreeze<T>(v: T): T {
   if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) {

@@ -1,18 +1,53 @@
 /**
- * The host side of the panel without VS Code: the ready handshake, replay to a re-created webview, batching,
- * switching to a new run, validation of webview messages, the run store, and the HTML with its CSP.
+ * The host side of the panel without VS Code: the protocol's type guards, the ready handshake, replay to a
+ * re-created webview, batching, switching to a new run, validation of webview messages, the run store, the HTML
+ * with its CSP.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { RunEvent } from '../../../protocol/model';
-import type { HostToWebview } from '../../../protocol/webview';
-import { PanelBridge, type PanelAction } from '../../../extension/panel/bridge';
+import {
+  isHostToWebview, isPersistedPanelState, isRunConfigPatch, isWebviewToHost, persistedRunId, type HostToWebview,
+} from '../../../protocol/webview';
+import { PanelBridge, RunStore, chunk, type PanelAction } from '../../../extension/panel/bridge';
 import { buildPanelHtml, escapeHtml, makeNonce, panelCsp } from '../../../extension/panel/html';
-import { RunStore, chunk } from '../../../extension/panel/runStore';
-import { SYNTHETIC_CONFIG } from '../../fixtures/events/synthetic';
-import { synthetic } from '../../fixtures/events/load';
+import { SYNTHETIC_CONFIG, synthetic } from '../../fixtures/events/synthetic';
 
 const events = synthetic();
+
+describe('protocol guards', () => {
+  test('isRunConfigPatch accepts known keys of the right type only', () => {
+    assert.equal(isRunConfigPatch(SYNTHETIC_CONFIG), true);
+    assert.equal(isRunConfigPatch({}), true);
+    assert.equal(isRunConfigPatch({ heads: null, stageFinetune: false }), true);
+    for (const bad of [{ rate: NaN }, { rate: Infinity }, { method: 'magic' }, { data: 5 }, { stageFinetune: 'yes' }, { unknown: 1 }, [], null])
+      assert.equal(isRunConfigPatch(bad), false, JSON.stringify(bad));
+  });
+
+  test('isWebviewToHost', () => {
+    for (const ok of [{ type: 'ready' }, { type: 'start', config: { rate: 0.5 } }, { type: 'resume', runId: 'r1' }, { type: 'selectLayer', runId: null, layer: null }])
+      assert.equal(isWebviewToHost(ok), true, JSON.stringify(ok));
+    for (const bad of [{ type: 'start' }, { type: 'resume', runId: 3 }, { type: 'selectLayer', runId: 'r', layer: 7 }, { type: 'READY' }, 42])
+      assert.equal(isWebviewToHost(bad), false, JSON.stringify(bad));
+  });
+
+  test('isHostToWebview checks the outer shape of events', () => {
+    assert.equal(isHostToWebview({ type: 'events', runId: 'r', events: [{ type: 'runCancelled', time: 1 }] }), true);
+    assert.equal(isHostToWebview({ type: 'showRun', runId: null, events: [] }), true);
+    assert.equal(isHostToWebview({ type: 'events', runId: 'r', events: [{ type: 'runCancelled' }] }), false);
+    assert.equal(isHostToWebview({ type: 'notice', level: 'warning', message: 'x' }), false);
+    assert.equal(isHostToWebview({ type: 'setup', defaults: SYNTHETIC_CONFIG, modelName: null }), true);
+  });
+
+  test('persisted state', () => {
+    const state = { version: 1, runId: 'r1', selectedLayer: 'conv', iteration: null, showTables: true, curvePhase: 'final', form: { rate: 0.3 } };
+    assert.equal(isPersistedPanelState(state), true);
+    assert.equal(persistedRunId(state), 'r1');
+    assert.equal(persistedRunId({ ...state, version: 0 }), null);
+    assert.equal(persistedRunId({ ...state, form: { rate: 'x' } }), null);
+    assert.equal(persistedRunId(undefined), null);
+  });
+});
 
 function setup(options: { loadEvents?: (id: string) => Promise<readonly RunEvent[] | undefined>; replayChunk?: number } = {}) {
   const store = new RunStore();
