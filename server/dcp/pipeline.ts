@@ -11,7 +11,8 @@ import { createHeads, disposeHeads } from './heads';
 import { logitsOf } from './layers';
 import { makePlan, cutsFor, type PrunePlan } from './plan';
 import { selectLayer } from './select-layer';
-import { measureModel, plainNetwork } from './stats';
+import { measureModel, plainNetwork, LATENCY_BATCH, LATENCY_REPEATS } from './stats';
+import { compareLatency } from './latency';
 import { cloneModel, pruneModel } from './surgery';
 import { train, headAccuracies, type Network } from './train';
 import { selectionCost, measurePath, type PassCount } from './cost';
@@ -41,7 +42,7 @@ export async function* runPipeline(cfg: RunConfig, opts: RunOptions): AsyncGener
     const data = await loadData(cfg, model, inputShape, summary.numClasses);
     checkCancelled(signal);
 
-    const before = await measureModel(model, summary, data.validation, inputShape, { batchSize: cfg.batchSize, latency: true, signal });
+    const before = await measureModel(model, summary, data.validation, inputShape, { batchSize: cfg.batchSize, latency: false, signal });
     const featureChannels = plan.heads.map((h) => graph.layers[h.after].outputShape.at(-1)!);
     const heads = createHeads(plan.heads, featureChannels, summary.numClasses, cfg.seed, cfg.headWeighting, plan.blocks, plan.layersPerBlock);
     const runner = new GraphRunner(model);
@@ -89,7 +90,7 @@ export async function* runPipeline(cfg: RunConfig, opts: RunOptions): AsyncGener
     const cuts = results.flatMap((r) => cutsFor(plan.convs.find((c) => c.conv === r.layer)!, r.kept));
     pruned = await pruneModel(model, cuts);
     const prunedSummary = kernelSparseSummary(summarizeModel(pruned, analyzeGraph(pruned), model.name), results, cuts);
-    const afterSelection = await measureModel(pruned, prunedSummary, data.validation, inputShape, { batchSize: cfg.batchSize, latency: true, signal });
+    const afterSelection = await measureModel(pruned, prunedSummary, data.validation, inputShape, { batchSize: cfg.batchSize, latency: false, signal });
     yield { type: 'surgeryDone', afterSelection, time: Date.now() };
 
     const finalNet = plainNetwork(pruned, inputShape);
@@ -97,8 +98,12 @@ export async function* runPipeline(cfg: RunConfig, opts: RunOptions): AsyncGener
     const finetune: EpochPoint[] = yield* train(finalNet, data.train, { phase: 'final', stage: null, epochs: cfg.finetuneEpochs, learningRate: cfg.learningRate, batchSize: cfg.batchSize, seed: cfg.seed + 7, withHeads: false, stepSchedule: true, validation: data.validation, signal });
     tf.dispose([...finalNet.masks.values()]);
     const after: ModelStats = cfg.finetuneEpochs > 0
-      ? await measureModel(pruned, prunedSummary, data.validation, inputShape, { batchSize: cfg.batchSize, latency: true, signal })
-      : afterSelection;
+      ? await measureModel(pruned, prunedSummary, data.validation, inputShape, { batchSize: cfg.batchSize, latency: false, signal })
+      : { ...afterSelection };
+    // Latency depends only on the architecture: the unpruned and the pruned model are timed interleaved, at the end.
+    const lat = await compareLatency(model, pruned, inputShape, LATENCY_BATCH, LATENCY_REPEATS, signal);
+    [before.latencyMs1, before.latencyMsBatch] = lat.a;
+    for (const s of [afterSelection, after]) [s.latencyMs1, s.latencyMsBatch] = lat.b;
     checkCancelled(signal);
 
     const report: RunReport = {

@@ -53,7 +53,8 @@ export function batchLoss(net: Network, x: tf.Tensor4D, labels: tf.Tensor1D, wit
     const targets = [net.logits.target, ...heads.map((h) => h.after)];
     const out = net.runner.run(new Map([[net.runner.inputNames[0], x]]), targets, { training: networkTraining, overrides: net.logits.overrides });
     let loss = crossEntropy(labels, out.get(net.logits.target)!);
-    for (const h of heads) loss = tf.add(loss, tf.mul(h.weight, crossEntropy(labels, headLogits(h, out.get(h.after)!, training))));
+    // With the network frozen the heads are independent problems: their weights would only rescale each one's learning rate.
+    for (const h of heads) loss = tf.add(loss, tf.mul(networkTraining ? h.weight : 1, crossEntropy(labels, headLogits(h, out.get(h.after)!, training))));
     return loss as tf.Scalar;
   });
 }
