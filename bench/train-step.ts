@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { initBackend, wasmThreadCount } from '../server/tfjs/backend';
 import { loadLayersModel } from '../server/io/model-files';
@@ -67,6 +68,8 @@ interface Measurement {
   steps: number;
   medianMs: number;
   allMs: number[];
+  /** Median process CPU time (user + system, all threads) per step: less sensitive to other load than wall time. */
+  medianCpuMs: number;
   source: string;
 }
 
@@ -81,17 +84,21 @@ async function measure(backend: 'wasm' | 'cpu', batch: number, steps: number, th
   const y = tf.oneHot(tf.randomUniform([batch], 0, classes, 'int32') as tf.Tensor1D, classes);
   await model.trainOnBatch(x, y);
   const allMs: number[] = [];
+  const cpuMs: number[] = [];
   for (let i = 0; i < steps; i++) {
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     await model.trainOnBatch(x, y);
+    const c = process.cpuUsage(c0);
     allMs.push(performance.now() - t0);
+    cpuMs.push((c.user + c.system) / 1000);
   }
   if (profile) await printProfile(model, x, y);
   tf.dispose([x, y]);
   model.optimizer.dispose();
   model.dispose();
   const used = active === 'wasm' ? wasmThreadCount() : 1;
-  return { backend: active, threads: used, batch, steps, medianMs: median(allMs), allMs, source };
+  return { backend: active, threads: used, batch, steps, medianMs: median(allMs), allMs, medianCpuMs: median(cpuMs), source };
 }
 
 async function printProfile(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor): Promise<void> {
@@ -127,7 +134,8 @@ function measureInChild(threads: number): Measurement | string {
   return JSON.parse(line) as Measurement;
 }
 
-const fmt = (m: Measurement) => `${m.medianMs.toFixed(0)} ms (median of ${m.steps}: ${m.allMs.map((v) => v.toFixed(0)).join(', ')})`;
+const fmt = (m: Measurement) =>
+  `${m.medianMs.toFixed(0)} ms (median of ${m.steps}: ${m.allMs.map((v) => v.toFixed(0)).join(', ')}; CPU time ${m.medianCpuMs.toFixed(0)} ms)`;
 
 async function main(): Promise<void> {
   const only = arg('backend');
@@ -143,7 +151,10 @@ async function main(): Promise<void> {
   const cpu = await measure('cpu', CPU_BATCH, CPU_STEPS, 1, false);
   const cpuScaled = (cpu.medianMs * BATCH) / CPU_BATCH;
   console.log(`cpu, batch ${CPU_BATCH}: ${fmt(cpu)} → scaled ×${BATCH / CPU_BATCH} to batch ${BATCH}: ${(cpuScaled / 1000).toFixed(1)} s`);
-  console.log(`ratio cpu / wasm at batch ${BATCH}: ${(cpuScaled / wasm.medianMs).toFixed(0)}×`);
+  const cpuTimeScaled = (cpu.medianCpuMs * BATCH) / CPU_BATCH;
+  console.log(`ratio cpu / wasm at batch ${BATCH}: ${(cpuScaled / wasm.medianMs).toFixed(0)}× wall, ${(cpuTimeScaled / wasm.medianCpuMs).toFixed(0)}× CPU time`);
+  const load = loadavg()[0];
+  console.log(`load average during the run: ${load.toFixed(1)} on ${cpus().length} CPUs${load > cpus().length ? ' (busy machine: wall times are inflated)' : ''}`);
   const two = measureInChild(2);
   if (typeof two === 'string') console.log(`wasm, 2 threads: unavailable (${two})`);
   else if (two.threads < 2) console.log(`wasm, 2 threads: not available in this build (ran with ${two.threads}); see server/tfjs/threads.ts`);
