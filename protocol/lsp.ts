@@ -73,7 +73,7 @@ export interface RunHistoryEntry {
   /** Epoch milliseconds. */
   startedAt: number;
   endedAt: number | null;
-  /** Whether `dcp/resumeRun` can continue it (cancelled/failed/interrupted with at least a started checkpoint folder). */
+  /** Whether `dcp/resumeRun` can continue it: cancelled, failed and interrupted runs can. */
   resumable: boolean;
   /** Layers finished so far (from the checkpoint or the report). */
   layersDone: number;

@@ -68,9 +68,13 @@ export class TestServer {
     child.on('exit', (code) => (this.exitCode = code));
   }
 
-  /** Spawns the server on stdio and completes the initialize handshake. */
-  static async start(options: DcpInitializationOptions = {}): Promise<{ server: TestServer; init: InitializeResult }> {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'server', 'server.ts'), '--stdio'], {
+  /**
+   * Spawns the server on stdio and completes the initialize handshake. `entry` defaults to the sources;
+   * `dist/server.js` checks the bundle (which must find dist/worker.js next to it).
+   */
+  static async start(options: DcpInitializationOptions = {}, entry = join(ROOT, 'server', 'server.ts')): Promise<{ server: TestServer; init: InitializeResult }> {
+    const loader = entry.endsWith('.ts') ? ['--import', 'tsx'] : [];
+    const child = spawn(process.execPath, [...loader, entry, '--stdio'], {
       cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'],
     });
     const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
@@ -109,6 +113,15 @@ export class TestServer {
     );
     if (hit.event.type !== type) throw new Error(`run ${runId} ended with ${JSON.stringify(hit.event)} before ${type}`);
     return hit;
+  }
+
+  /** Kills the process without a shutdown, as a crash would. */
+  async kill(): Promise<void> {
+    if (!this.alive) return;
+    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    this.child.kill('SIGKILL');
+    await exited;
+    this.connection.dispose();
   }
 
   /** Polite shutdown; kills the process if it does not exit promptly. */

@@ -119,6 +119,27 @@ describe('runs', () => {
     assert.deepEqual(keptByLayer(done), keptByLayer(finished), 'same seed → same channels as the uninterrupted run');
   });
 
+  it('lists a run whose server died as interrupted, and a new server resumes it to the end', async () => {
+    const { server: doomed } = await TestServer.start();
+    let runId: string;
+    try {
+      ({ runId } = await doomed.connection.sendRequest(StartRunRequest, { uri, config: quickConfig(fixture) }));
+      await doomed.waitEvent(runId, 'headsTrained');
+    } finally {
+      await doomed.kill();
+    }
+    const entry = (await server.connection.sendRequest(ListRunsRequest, { uri })).find((e) => e.runId === runId);
+    assert.equal(entry?.status, 'interrupted');
+    assert.equal(entry?.resumable, true);
+    const replay = await server.connection.sendRequest(GetRunEventsRequest, { runId, uri });
+    assert.equal(replay[0].event.type, 'runStarted', 'the events of the first attempt are on disk');
+
+    await server.connection.sendRequest(ResumeRunRequest, { runId, uri });
+    const done = await server.waitEnded(runId);
+    assert.equal(done.status, 'finished', done.message ?? '');
+    assert.deepEqual(keptByLayer(done), keptByLayer(finished));
+  });
+
   it('reports a run that cannot load its data as runFailed, and keeps serving', async () => {
     const started = await server.connection.sendRequest(StartRunRequest, { uri, config: quickConfig(fixture, { data: 'npz:/nonexistent/data.npz' }) });
     const ended = await server.waitEnded(started.runId);
