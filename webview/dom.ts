@@ -30,28 +30,30 @@ export function section(id: string, title: string): { root: HTMLElement; heading
 export type Cell = string | Node;
 
 /**
- * Rebuilds a table's body (and header once): the table alternative of a chart. Rows are built off-document and
- * swapped in at once, so a frame never shows a half-filled table.
+ * Brings a table (the text alternative of a chart) up to date in place: only cells whose content changed are
+ * touched, so a live run does not rebuild the DOM every frame, and a focused button in a row keeps its focus.
+ * Node cells are placed as given: pass the same node again (e.g. a cached button) to leave it alone.
  */
 export function fillTable(table: HTMLTableElement, head: string[], rows: Cell[][]): void {
   if (!table.tHead) {
     const tr = el('tr', {}, head.map((h) => el('th', { text: h, attrs: { scope: 'col' } })));
     table.createTHead().append(tr);
   }
-  const body = document.createElement('tbody');
-  for (const row of rows) {
-    const tr = document.createElement('tr');
+  const body = table.tBodies[0] ?? table.appendChild(document.createElement('tbody'));
+  rows.forEach((row, r) => {
+    const tr = body.rows[r] ?? body.appendChild(document.createElement('tr'));
     row.forEach((cell, i) => {
-      const td = document.createElement(i === 0 ? 'th' : 'td');
+      const td = tr.cells[i] ?? tr.appendChild(document.createElement(i === 0 ? 'th' : 'td'));
       if (i === 0) td.setAttribute('scope', 'row');
-      if (typeof cell === 'string') td.textContent = cell;
-      else td.append(cell);
-      tr.append(td);
+      if (typeof cell !== 'string') {
+        if (td.firstChild !== cell || td.childNodes.length !== 1) td.replaceChildren(cell);
+      } else if (td.childElementCount > 0 || td.textContent !== cell) {
+        td.textContent = cell;
+      }
     });
-    body.append(tr);
-  }
-  if (table.tBodies[0]) table.tBodies[0].replaceWith(body);
-  else table.append(body);
+    while (tr.cells.length > row.length) tr.lastChild?.remove();
+  });
+  while (body.rows.length > rows.length) body.lastChild?.remove();
 }
 
 /**

@@ -43,7 +43,8 @@ export function readPalette(): Palette {
   const style = getComputedStyle(document.body);
   const v = (name: string, fallback: string): string => cssVar(style, `--vscode-${name}`, fallback);
   const foreground = v('charts-foreground', v('foreground', '#cccccc'));
-  const highContrast = document.body.classList.contains('vscode-high-contrast');
+  // High-contrast light themes get `vscode-high-contrast-light` (recent VS Code adds `vscode-high-contrast` too).
+  const highContrast = ['vscode-high-contrast', 'vscode-high-contrast-light'].some((c) => document.body.classList.contains(c));
   const border = style.getPropertyValue('--vscode-contrastBorder').trim();
   return {
     foreground,

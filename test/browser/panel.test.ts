@@ -120,7 +120,7 @@ describe(`panel with a ${stream.source} run (${stream.events.length} events)`, (
     assert.match(await mask.locator('p.hint').innerText(), /^\d+ of 4096 kernels kept/);
     const grid = (await panel.canvases()).find((c) => c.label.startsWith('Kernel mask'));
     assert.ok(grid && grid.ink > 1000, JSON.stringify(grid));
-    await panel.page.locator('#layer').screenshot({ path: join(RESULTS, 'panel-dkp-layer.png') });
+    await panel.page.screenshot({ path: join(RESULTS, 'panel-dkp.png'), fullPage: true });
     // Back to the first iteration: one channel added, nothing kept earlier, no kernel mask yet.
     const slider = panel.page.locator('#iteration');
     await slider.focus();

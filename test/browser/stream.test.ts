@@ -58,12 +58,21 @@ test('a streamed run updates progress, charts and controls', async () => {
   assert.match(overview[8], /s2b2_conv2\s+0\s+0\s+64\s+pending/);
   await panel.page.screenshot({ path: join(RESULTS, 'panel-streaming.png'), fullPage: true });
 
+  // Keyboard focus in a chart's table survives the re-renders of a live run.
+  await panel.page.getByRole('button', { name: 'Show data tables' }).click();
+  await panel.page.getByRole('button', { name: 'Select layer s0b1_conv2' }).focus();
+  await panel.deliver({ type: 'events', runId: 'live', events: events.slice(mid, mid + 3) });
+  await panel.waitForEvents(mid + 3);
+  assert.equal(await panel.page.evaluate<string | null>(`document.activeElement.getAttribute('aria-label')`), 'Select layer s0b1_conv2');
+  await panel.page.keyboard.press('Enter');
+  await panel.waitForSent((m) => m.type === 'selectLayer' && m.layer === 's0b1_conv2');
+
   // Controls while running: Start is off, Cancel posts the run id; Resume comes back after the cancel event.
   assert.equal(await panel.page.getByRole('button', { name: 'Start' }).isDisabled(), true);
   await panel.page.getByRole('button', { name: 'Cancel' }).click();
   await panel.waitForSent((m) => m.type === 'cancel' && m.runId === 'live');
-  await panel.deliver({ type: 'events', runId: 'live', events: [{ type: 'runCancelled', time: events[mid - 1].time + 10 }] });
-  await panel.waitForEvents(mid + 1);
+  await panel.deliver({ type: 'events', runId: 'live', events: [{ type: 'runCancelled', time: events[mid + 2].time + 10 }] });
+  await panel.waitForEvents(mid + 4);
   await panel.page.getByRole('button', { name: 'Resume' }).click();
   await panel.waitForSent((m) => m.type === 'resume' && m.runId === 'live');
   await panel.page.locator('#f-rate').fill('0.3');

@@ -23,6 +23,7 @@ export class LayerView {
   private readonly slider: HTMLInputElement;
   private readonly sliderLabel: HTMLSpanElement;
   private readonly latest: HTMLButtonElement;
+  private readonly legend: HTMLParagraphElement;
   private readonly chart: Chart<'bar', Array<number | null>, string>;
   private readonly table = dataTable('Channel scores at the shown iteration');
   private readonly mask: MaskGrid;
@@ -53,8 +54,8 @@ export class LayerView {
       options: baseOptions<'bar'>(palette),
     });
     this.mask = new MaskGrid(palette);
-    const legend = el('p', { class: 'hint', text: 'Bars: the channel added at this iteration (highlighted), channels kept earlier (score −∞, drawn full height, translucent), candidates (grey), and at the last step the removed ones (red).' });
-    s.body.append(this.title, this.meta, nav, iter, legend, box, tableBox(this.table), this.mask.root);
+    this.legend = el('p', { class: 'hint' });
+    s.body.append(this.title, this.meta, nav, iter, this.legend, box, tableBox(this.table), this.mask.root);
     this.recolor(palette);
   }
 
@@ -82,6 +83,9 @@ export class LayerView {
     this.latest.disabled = iteration === null;
     setText(this.sliderLabel, n === 0 ? 'no iterations yet' : `${d.index + 1} of ${n}${iteration === null ? ' (latest)' : ''}`
       + (d.point?.kind === 'kernel' ? ' · kernel step (scores summed over outputs)' : ''));
+    setText(this.legend, d.point?.kind === 'kernel'
+      ? 'Kernel step: each bar sums one input channel’s kernel scores over its outputs (channels kept by channel selection in blue). The grid below shows the kernels kept so far; highlighted ones were added at this step.'
+      : 'Bars: the channel added at this iteration (highlighted), channels kept earlier (score −∞, drawn full height, translucent), candidates (grey), and at the last step the removed ones (red).');
     this.chart.data.labels = d.scores.map((c) => String(c.channel));
     // Earlier-selected channels have no score (−∞): draw them at the top of the axis, marked, so they stay visible.
     const top = Math.max(0, ...d.scores.map((c) => c.score ?? 0));

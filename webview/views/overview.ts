@@ -16,6 +16,7 @@ export class OverviewView {
   private readonly chart: Chart<'bar', number[], string>;
   private rows: OverviewRow[] = [];
   private palette: Palette | null = null;
+  private readonly buttons = new Map<string, HTMLButtonElement>();
   private selected: string | null = null;
   private lastLayers: PanelState['layers'] | null = null;
   private lastSelected: string | null | undefined;
@@ -73,10 +74,20 @@ export class OverviewView {
     this.highlight();
     this.chart.update();
     fillTable(this.table, ['Layer', 'Kept', 'Removed', 'Not decided', 'Status', ''], this.rows.map((r) => [
-      r.name, String(r.kept), String(r.removed), String(r.pending), r.status,
-      button(r.name === selected ? 'Selected' : 'Select', () => this.onSelect(r.name),
-        { attrs: { 'aria-pressed': String(r.name === selected), 'aria-label': `Select layer ${r.name}` } }),
+      r.name, String(r.kept), String(r.removed), String(r.pending), r.status, this.selectButton(r.name, r.name === selected),
     ]));
+  }
+
+  /** One button per layer, kept across updates so keyboard focus survives a live run's re-renders. */
+  private selectButton(name: string, pressed: boolean): HTMLButtonElement {
+    let b = this.buttons.get(name);
+    if (!b) {
+      b = button('Select', () => this.onSelect(name), { attrs: { 'aria-label': `Select layer ${name}` } });
+      this.buttons.set(name, b);
+    }
+    setText(b, pressed ? 'Selected' : 'Select');
+    b.setAttribute('aria-pressed', String(pressed));
+    return b;
   }
 
   recolor(p: Palette): void {
