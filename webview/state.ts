@@ -132,8 +132,10 @@ export function reduce(state: PanelState, event: RunEvent): PanelState {
     case 'stageStarted':
       return withStep({ ...s, currentStage: event.stage }, 'selection', event.time);
     case 'selectionStarted': {
+      // A layer's selection always starts from nothing (W = 0), also when a resumed run redoes it.
       const layer = ensureLayer(s, event.layer, event.stage, event.inChannels);
-      const next = { ...layer, target: event.target, status: 'selecting' as const, startedAt: event.time };
+      const next: LayerState = { ...emptyLayer(layer.name, event.stage, event.inChannels, layer.outChannels),
+        target: event.target, status: 'selecting', startedAt: event.time };
       return withStep(putLayer({ ...s, currentLayer: event.layer, currentStage: event.stage }, next), 'selection', event.time);
     }
     case 'selectionIteration':
@@ -164,20 +166,25 @@ export function reduceAll(state: PanelState, events: Iterable<RunEvent>): PanelS
 }
 
 function startRun(s: PanelState, e: Extract<RunEvent, { type: 'runStarted' }>): PanelState {
-  // A resumed run starts again from runStarted: keep nothing of the old state but the id.
   const base = initialState(s.runId);
   const layerOrder = e.model.prunable.length > 0 ? e.model.prunable : e.stages.flatMap((st) => st.layers);
+  // A resumed run (same log, same layers) starts again with runStarted and continues after its last finished
+  // layer: keep what the earlier attempt finished, drop the rest.
+  const resumed = s.model !== null && s.layerOrder.length === layerOrder.length && s.layerOrder.every((l, i) => l === layerOrder[i]);
   const stageOf = new Map(e.stages.flatMap((st) => st.layers.map((l) => [l, st.index] as const)));
   const info = new Map(e.model.layers.map((l) => [l.name, l]));
   const layers: Record<string, LayerState> = {};
   for (const name of layerOrder) {
     const li = info.get(name);
-    layers[name] = emptyLayer(name, stageOf.get(name) ?? 0, li?.inChannels ?? 0, li?.outChannels ?? null);
+    const earlier = resumed ? s.layers[name] : undefined;
+    layers[name] = earlier?.status === 'done' ? earlier
+      : emptyLayer(name, stageOf.get(name) ?? 0, li?.inChannels ?? 0, li?.outChannels ?? null);
   }
+  const kept = resumed ? { headAccuracies: s.headAccuracies, curves: s.curves, curveOrder: s.curveOrder, epochMs: s.epochMs } : {};
   return {
     ...base, status: 'running', step: 'starting', config: e.config, model: e.model, heads: e.heads, stages: e.stages,
     before: e.before, layerOrder, layers, startedAt: e.time, stepStartedAt: e.time, lastTime: e.time,
-    eventCount: s.eventCount,
+    eventCount: s.eventCount, ...kept,
   };
 }
 

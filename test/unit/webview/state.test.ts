@@ -97,16 +97,23 @@ describe('reducer edge cases', () => {
     assert.equal(layer.kernelMask?.flat().filter((v) => v === 1).length, e.added.length);
   });
 
-  test('a resumed run starts over at its runStarted; failures and cancels end it', () => {
-    const mid = reduceAll(initialState('r'), events.slice(0, 120));
+  test('a resumed run keeps the layers it finished and redoes the rest; failures and cancels end it', () => {
+    const cut = events.findIndex((e) => e.type === 'selectionIteration' && e.layer === 's1b0_conv2' && e.iteration === 4);
+    const mid = reduceAll(initialState('r'), events.slice(0, cut));
     assert.equal(mid.status, 'running');
-    const restarted = reduce(mid, events[0]);
-    assert.equal(restarted.layerOrder.every((l) => restarted.layers[l].status === 'pending'), true);
-    assert.equal(restarted.eventCount, 121);
+    const cancelled = reduce(mid, { type: 'runCancelled', time: 1 });
+    assert.equal(cancelled.status, 'cancelled');
+    const resumed = reduce(cancelled, events[0]);
+    assert.equal(resumed.status, 'running');
+    assert.deepEqual(resumed.layerOrder.map((l) => resumed.layers[l].status), ['done', 'done', 'done', ...new Array(6).fill('pending')]);
+    assert.equal(resumed.layers.s0b0_conv2, mid.layers.s0b0_conv2);
+    assert.equal(resumed.eventCount, cut + 2);
+    // The resumed attempt redoes s1b0_conv2 from its selectionStarted: its earlier iterations are gone.
+    const redo = reduce(resumed, events.find((e) => e.type === 'selectionStarted' && e.layer === 's1b0_conv2') ?? events[0]);
+    assert.deepEqual([redo.layers.s1b0_conv2.iterations.length, redo.layers.s1b0_conv2.kept.length], [0, 0]);
     const failed = reduce(mid, { type: 'runFailed', message: 'Out of memory in layer s1b0_conv2', time: 1 });
     assert.equal(failed.status, 'failed');
     assert.equal(failed.failure, 'Out of memory in layer s1b0_conv2');
-    assert.equal(reduce(mid, { type: 'runCancelled', time: 1 }).status, 'cancelled');
   });
 
   test('unknown events are counted and ignored; unknown layers are added', () => {
