@@ -15,8 +15,11 @@ import { ModelFileError, type ModelJsonProblem } from '../io/model-types';
 import { mainThreadTf } from './inspect';
 import { outlineModel, property, type LayerLocation } from './model-outline';
 
-/** Building the layers to learn their weight shapes allocates every weight; skip it for models this large. */
-const MAX_SHAPE_CHECK_ELEMENTS = 32e6;
+/**
+ * Building the layers to learn their weight shapes allocates and initialises every weight on the main thread;
+ * above ~16 MB of weights that would stall the server, so larger models get this check from inspect (the loader).
+ */
+const MAX_SHAPE_CHECK_ELEMENTS = 4e6;
 
 /** A manifest entry with the positions diagnostics point at. */
 interface ManifestWeight {

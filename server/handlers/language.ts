@@ -60,6 +60,14 @@ export function modelLenses(uri: string): CodeLens[] {
   ];
 }
 
+function safeModelRef(uri: string): ReturnType<typeof modelRef> | undefined {
+  try {
+    return modelRef(uri, 'hover');
+  } catch {
+    return undefined; // e.g. a file URI with a host on POSIX: no disk file to summarise.
+  }
+}
+
 /** Parsed outlines per document version: hovers and symbols ask for the same one many times. */
 class OutlineCache {
   private readonly entries = new Map<string, { version: number; outline: ModelOutline | undefined }>();
@@ -94,8 +102,8 @@ export function registerLanguageFeatures(connection: Connection, documents: Text
     const loc = hit.layer;
     let info: LayerInfo | undefined;
     let lastRun: LastRunLayer | undefined;
-    if (doc.uri.startsWith('file:')) {
-      const model = modelRef(doc.uri, 'hover');
+    const model = doc.uri.startsWith('file:') ? safeModelRef(doc.uri) : undefined;
+    if (model) {
       // A model that does not load still gets a hover with its name; the diagnostics explain the problem.
       info = (await inspector.inspect(model).catch(() => undefined))?.layers.find((l) => l.name === loc.name);
       const last = await runs().lastRunOf(model).catch(() => undefined);

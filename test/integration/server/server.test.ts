@@ -88,13 +88,14 @@ describe('DCP language server', () => {
       const body = text(fixture);
       await server.open(uri, body);
       const symbols = (await server.connection.sendRequest(DocumentSymbolRequest.type, { textDocument: { uri } })) as DocumentSymbol[];
-      assert.deepEqual(symbols.map((s) => s.name), ['conv1', 'conv2', 'conv3', 'pool', 'logits']);
-      assert.equal(symbols[0].detail, 'Conv2D');
+      assert.deepEqual(symbols.map((s) => s.name), ['input', 'conv1', 'conv2', 'conv3', 'pool', 'logits']);
+      assert.deepEqual(symbols.map((s) => s.detail), ['InputLayer', 'Conv2D', 'Conv2D', 'Conv2D', 'GlobalAveragePooling2D', 'Dense']);
+      const conv2 = symbols[2];
 
       const lenses = await server.connection.sendRequest(CodeLensRequest.type, { textDocument: { uri } });
       assert.deepEqual(lenses?.map((l) => [l.command?.command, l.command?.arguments]), [[DcpCommands.pruneModel, [uri]], [DcpCommands.inspectModel, [uri]]]);
 
-      const hover = await server.connection.sendRequest(HoverRequest.type, { textDocument: { uri }, position: symbols[1].selectionRange.start });
+      const hover = await server.connection.sendRequest(HoverRequest.type, { textDocument: { uri }, position: conv2.selectionRange.start });
       const value = (hover?.contents as MarkupContent).value;
       assert.match(value, /\*\*conv2\*\*/);
       assert.match(value, /params: 296/); // 3·3·4·8 + 8
@@ -126,9 +127,12 @@ describe('DCP language server', () => {
 
     it('puts diagnostics on an unknown layer class and on a weight-shape mismatch', async () => {
       const dir = join(fixture.dir, 'tiny');
-      type Json = { modelTopology: { config: { layers: { class_name: string }[] } }; weightsManifest: { weights: { name: string; shape: number[] }[] }[] };
+      type Json = {
+        modelTopology: { config: { layers: { class_name: string; name: string }[] } };
+        weightsManifest: { weights: { name: string; shape: number[] }[] }[];
+      };
       const unknown = JSON.parse(text(fixture)) as Json;
-      unknown.modelTopology.config.layers[3].class_name = 'FancyPool';
+      unknown.modelTopology.config.layers.find((l) => l.name === 'pool')!.class_name = 'FancyPool';
       const unknownUri = fileUri(join(dir, 'unknown.json'));
       const unknownBody = JSON.stringify(unknown, null, 2);
       await server.open(unknownUri, unknownBody);
