@@ -50,6 +50,7 @@ export class App {
     this.layer = new LayerView(this.palette, {
       step: (delta) => this.step(delta),
       iteration: (index) => this.updateUi({ iteration: index }),
+      follow: () => this.select(null),
     });
     this.training = new TrainingView(this.palette, (key) => this.updateUi({ curvePhase: key }));
     const main = el('main', { class: 'grid' }, [
@@ -100,7 +101,7 @@ export class App {
     this.controls.setStatus(s.status, this.setupMsg?.modelName ?? null, s.runId !== null);
     this.summary.update(s);
     this.overview.update(s, selected);
-    this.layer.update(s, layer, this.ui.iteration);
+    this.layer.update(s, layer, this.ui.iteration, selected !== this.ui.selectedLayer);
     this.losses.update(s, layer);
     this.training.update(s, this.ui.curvePhase);
   }

@@ -66,6 +66,9 @@ test('a streamed run updates progress, charts and controls', async () => {
   assert.equal(await panel.page.evaluate<string | null>(`document.activeElement.getAttribute('aria-label')`), 'Select layer s0b1_conv2');
   await panel.page.keyboard.press('Enter');
   await panel.waitForSent((m) => m.type === 'selectLayer' && m.layer === 's0b1_conv2');
+  assert.equal(await panel.selectedLayer(), 's0b1_conv2');
+  await panel.page.getByRole('button', { name: 'Follow the run' }).click();
+  assert.equal(await panel.selectedLayer(), 's1b1_conv2');
 
   // Controls while running: Start is off, Cancel posts the run id; Resume comes back after the cancel event.
   assert.equal(await panel.page.getByRole('button', { name: 'Start' }).isDisabled(), true);

@@ -12,6 +12,8 @@ export interface LayerViewActions {
   step(delta: number): void;
   /** Shows iteration `index` (0-based); null = follow the latest. */
   iteration(index: number | null): void;
+  /** Goes back to showing the layer being selected. */
+  follow(): void;
 }
 
 const MARK_LABEL: Record<ChannelMark, string> = { kept: 'kept earlier', added: 'added now', candidate: 'candidate', removed: 'removed' };
@@ -24,6 +26,7 @@ export class LayerView {
   private readonly sliderLabel: HTMLSpanElement;
   private readonly latest: HTMLButtonElement;
   private readonly legend: HTMLParagraphElement;
+  private readonly followBtn: HTMLButtonElement;
   private readonly chart: Chart<'bar', Array<number | null>, string>;
   private readonly table = dataTable('Channel scores at the shown iteration');
   private readonly mask: MaskGrid;
@@ -36,10 +39,12 @@ export class LayerView {
     const s = section('layer', 'Selected layer');
     this.root = s.root;
     this.title = el('h3', { class: 'layer-name', text: 'No layer selected' });
+    this.followBtn = button('Follow the run', () => actions.follow(), { attrs: { 'aria-pressed': 'true' } });
     this.meta = el('p', { class: 'hint' });
     const nav = el('div', { class: 'row' }, [
       button('◀ Previous layer', () => actions.step(-1), { attrs: { 'aria-label': 'Previous layer' } }),
       button('Next layer ▶', () => actions.step(1), { attrs: { 'aria-label': 'Next layer' } }),
+      this.followBtn,
     ]);
     this.slider = el('input', { attrs: { type: 'range', min: '0', max: '0', value: '0', id: 'iteration' } });
     this.slider.addEventListener('input', () => actions.iteration(Number(this.slider.value)));
@@ -59,7 +64,8 @@ export class LayerView {
     this.recolor(palette);
   }
 
-  update(s: PanelState, layer: LayerState | null, iteration: number | null): void {
+  update(s: PanelState, layer: LayerState | null, iteration: number | null, following: boolean): void {
+    this.followBtn.setAttribute('aria-pressed', String(following));
     if (this.last && this.last.layer === layer && this.last.iteration === iteration) return;
     this.last = { layer, iteration };
     if (!layer) {
