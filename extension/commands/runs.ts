@@ -88,7 +88,8 @@ export async function showRunReport(s: Services, arg: unknown): Promise<void> {
     // The history folder keeps the report even when the output folder was moved or deleted.
     const file = await firstExisting([path.join(entry.runDir, 'report.json'), path.join(entry.outDir, 'report.json')]);
     const report = JSON.parse(await fs.readFile(file, 'utf8')) as RunReport;
-    await s.docs.open(`report-${entry.runId}`, reportMarkdown(report, entry.runId) + `\n[report.json](${vscode.Uri.file(file).toString()})\n`);
+    // The Markdown preview refuses file: links, so the source file is named rather than linked.
+    await s.docs.open(`report-${entry.runId}`, `${reportMarkdown(report, entry.runId)}\nReport: \`${file}\` · pruned model: \`${entry.outDir}\`\n`);
   });
 }
 
