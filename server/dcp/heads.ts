@@ -42,7 +42,9 @@ export function createHeads(
   layersPerBlock: number,
 ): Head[] {
   return positions.map((p, i) => {
-    const bn = tf.layers.batchNormalization({ axis: -1, name: `dcp_head${i}_bn` });
+    // Momentum 0.9 (not Keras' 0.99) so the moving statistics settle within the one short epoch heads get;
+    // selection then runs the heads in inference mode on those statistics.
+    const bn = tf.layers.batchNormalization({ axis: -1, momentum: 0.9, name: `dcp_head${i}_bn` });
     const dense = tf.layers.dense({
       units: numClasses,
       name: `dcp_head${i}_fc`,
