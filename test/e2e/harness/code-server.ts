@@ -52,11 +52,12 @@ function isolatedEnv(home: string): NodeJS.ProcessEnv {
   return { ...process.env, HOME: home, XDG_CONFIG_HOME: join(home, '.config'), XDG_DATA_HOME: join(home, '.local', 'share'), XDG_CACHE_HOME: join(home, '.cache') };
 }
 
-export function makeTempDirs(): TempDirs {
+/** Temp folders for one code-server; `userSettings` go over the quiet defaults (e.g. to turn workspace trust on). */
+export function makeTempDirs(userSettings: Record<string, unknown> = {}): TempDirs {
   const root = mkdtempSync(join(tmpdir(), 'dcp-e2e-'));
   const dirs = { root, home: join(root, 'home'), userData: join(root, 'user-data'), extensions: join(root, 'extensions'), profile: join(root, 'chromium') };
   for (const d of [dirs.home, join(dirs.userData, 'User'), dirs.extensions, dirs.profile]) mkdirSync(d, { recursive: true });
-  writeFileSync(join(dirs.userData, 'User', 'settings.json'), JSON.stringify(QUIET_USER_SETTINGS, null, 2));
+  writeFileSync(join(dirs.userData, 'User', 'settings.json'), JSON.stringify({ ...QUIET_USER_SETTINGS, ...userSettings }, null, 2));
   return dirs;
 }
 

@@ -134,3 +134,20 @@ export async function waitForFrameText(page: Page, pattern: RegExp, timeoutMs: n
     await page.waitForTimeout(250);
   }
 }
+
+/** The ids of the palette entries matching `query` (F1, type, read, Escape); retries until `expected` is among them. */
+export async function paletteCommandIds(page: Page, query: string, expected: string, timeoutMs = 60_000): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs;
+  const input = page.locator('.quick-input-widget input.input');
+  for (;;) {
+    await page.keyboard.press('F1');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(`>${query}`);
+    const entry = page.locator(`.quick-input-list-entry[data-quick-input-id="${expected}"]`);
+    const found = await entry.first().waitFor({ state: 'visible', timeout: 3000 }).then(() => true, () => false);
+    const ids = found ? await page.locator('.quick-input-list-entry').evaluateAll((els) => els.map((e) => e.getAttribute('data-quick-input-id') ?? '')) : [];
+    await page.keyboard.press('Escape');
+    if (found) return ids;
+    if (Date.now() > deadline) throw new Error(`${expected} never appeared in the palette for "${query}"`);
+  }
+}
