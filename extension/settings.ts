@@ -6,7 +6,7 @@
  * so the server's defaults (server/dcp/config.ts) stay the single source of truth. The server validates ranges.
  */
 import * as path from 'node:path';
-import type { BackendName, HeadWeighting, LabelSource, PruneMethod, RunConfig, StopRule } from '../protocol/model';
+import type { BackendName, HeadTraining, HeadWeighting, LabelSource, PruneMethod, RunConfig, ScoreRule, StopRule } from '../protocol/model';
 
 /** Reads one `dcp.<key>` setting; `undefined` = not set by the user (inspect() gives no value in any scope). */
 export type SettingReader = (key: string) => unknown;
@@ -16,6 +16,8 @@ const STOPS: readonly StopRule[] = ['rate', 'epsilon', 'adaptive'];
 const BACKENDS: readonly BackendName[] = ['auto', 'node', 'wasm', 'cpu'];
 const LABELS: readonly LabelSource[] = ['dataset', 'teacher'];
 const WEIGHTINGS: readonly HeadWeighting[] = ['v2', 'sum'];
+const HEAD_TRAINING: readonly HeadTraining[] = ['frozen', 'joint'];
+const SCORES: readonly ScoreRule[] = ['official', 'paper'];
 
 /** Settings that carry straight over to a RunConfig field of the same meaning. */
 const NUMERIC: ReadonlyArray<[setting: string, field: keyof RunConfig]> = [
@@ -25,6 +27,7 @@ const NUMERIC: ReadonlyArray<[setting: string, field: keyof RunConfig]> = [
   ['tau', 'tau'],
   ['selectionSamples', 'selectionSamples'],
   ['headEpochs', 'headEpochs'],
+  ['headLearningRate', 'headLearningRate'],
   ['finetuneEpochs', 'finetuneEpochs'],
   ['learningRate', 'learningRate'],
   ['batchSize', 'batchSize'],
@@ -67,6 +70,10 @@ export function runConfigFromSettings(get: SettingReader, baseDir: string | unde
   if (labels) out.labels = labels;
   const weighting = pick(get('headWeighting'), WEIGHTINGS);
   if (weighting) out.headWeighting = weighting;
+  const headTraining = pick(get('headTraining'), HEAD_TRAINING);
+  if (headTraining) out.headTraining = headTraining;
+  const score = pick(get('score'), SCORES);
+  if (score) out.score = score;
   for (const [setting, field] of NUMERIC) {
     const v = finite(get(setting));
     if (v !== undefined) (out as Record<string, number>)[field] = v;

@@ -14,10 +14,12 @@ test('settings map onto RunConfig fields', () => {
   const config = runConfigFromSettings(reader({
     method: 'dkp', rate: 0.3, lambda: 2, stop: 'adaptive', heads: 2, selectionSamples: 64,
     finetuneEpochs: 0, headEpochs: 1, backend: 'wasm', maxTrainSamples: 500, stageFinetune: false, dataset: 'mnist',
+    headTraining: 'joint', headLearningRate: 0.05, score: 'paper',
   }), ws);
   assert.deepEqual(config, {
     method: 'dkp', rate: 0.3, lambda: 2, stop: 'adaptive', heads: 2, selectionSamples: 64,
     finetuneEpochs: 0, headEpochs: 1, backend: 'wasm', maxTrainSamples: 500, stageFinetune: false, data: 'mnist',
+    headTraining: 'joint', headLearningRate: 0.05, score: 'paper',
   });
 });
 
