@@ -55,7 +55,11 @@ if [ ! -f "$CS_BIN" ] || [ "$(installed_version)" != "$CODE_SERVER_VERSION" ] ||
     cd "$CS_DIR"
     export PATH="$NODE24_BIN:$PATH"
     export npm_config_nodedir="$NODEDIR"
-    npm install --no-audit --no-fund --no-save --foreground-scripts=false "code-server@$CODE_SERVER_VERSION"
+    # npm 11 skips dependency install scripts unless allowed. code-server's postinstall only re-installs
+    # lib/vscode's modules, whose native binaries ship prebuilt for Node 24, so the skipped scripts are not needed
+    # (measured: code-server starts and runs extensions without them). An npm that does run them builds against
+    # the Node 24 headers set above.
+    npm install --no-audit --no-fund --no-save "code-server@$CODE_SERVER_VERSION"
   )
   touch "$CS_DIR/.complete"
 fi
