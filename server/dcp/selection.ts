@@ -90,13 +90,14 @@ export async function* greedySelect(p: SelectionProblem): AsyncGenerator<Iterati
   let forwardPasses = 0;
   const kept: number[] = [];
   const candidate = new Set(p.candidates);
+  let current: PassResult | null = null;
   try {
     let fullLoss: number | null = null;
     if (p.stop === 'adaptive') {
       fullLoss = (await pass(p, p.reference, p.bias, false)).loss;
       forwardPasses++;
     }
-    let current = await pass(p, w, b, true);
+    current = await pass(p, w, b, true);
     gradientPasses++;
     const initialLoss = current.loss;
     const history: number[] = [current.loss];
@@ -105,6 +106,7 @@ export async function* greedySelect(p: SelectionProblem): AsyncGenerator<Iterati
       checkCancelled(p.signal);
       const scores = await unitScores(current.grad!, p.granularity, p.score);
       current.grad!.dispose();
+      current.grad = null;
       const added = topUnits(scores, candidate, maskValues, p.granularity === 'channel' ? 1 : p.unitsPerStep, p.stop === 'rate' ? p.keep - kept.length : Infinity);
       for (const u of added) { maskValues[u] = 1; kept.push(u); }
       const mask = tf.tensor4d(maskValues, maskShape);
@@ -112,8 +114,11 @@ export async function* greedySelect(p: SelectionProblem): AsyncGenerator<Iterati
       const next = tf.tidy(() => tf.add(w, tf.mul(maskFromUnits(added, units, maskShape), tf.sub(p.reference, w))) as tf.Tensor4D);
       w.dispose();
       w = next;
-      [w, b] = await sgdPass(p, w, b, mask);
-      mask.dispose();
+      try {
+        [w, b] = await sgdPass(p, w, b, mask);
+      } finally {
+        mask.dispose();
+      }
       gradientPasses++;
       iteration++;
       const exhausted = kept.length >= candidate.size;
@@ -126,6 +131,7 @@ export async function* greedySelect(p: SelectionProblem): AsyncGenerator<Iterati
       if (exhausted || rateDone) break;
       if (p.stop !== 'rate' && shouldStop(p.stop, history, initialLoss, fullLoss, p.epsilon, p.tau)) {
         current.grad?.dispose();
+        current.grad = null;
         break;
       }
     }
@@ -137,6 +143,7 @@ export async function* greedySelect(p: SelectionProblem): AsyncGenerator<Iterati
   } catch (e) {
     w.dispose();
     b?.dispose();
+    current?.grad?.dispose();
     throw e;
   }
 }
@@ -162,29 +169,34 @@ async function pass(p: SelectionProblem, w: tf.Tensor4D, b: tf.Tensor1D | null, 
   const total = p.batches.reduce((a, x) => a + x.n, 0);
   let grad: tf.Tensor4D | null = withGrad ? tf.zerosLike(w) : null;
   const sums = [0, 0, 0];
-  for (const batch of p.batches) {
-    checkCancelled(p.signal);
-    const frac = batch.n / total;
-    const parts = tf.tidy(() => {
-      if (!withGrad) {
-        const l = batchLoss(p, batch, w, b);
-        return [l.total, l.m, l.s];
-      }
-      let kept: tf.Scalar[] = [];
-      const g = tf.grad((wt: tf.Tensor) => {
-        const l = batchLoss(p, batch, wt, b);
-        kept = [tf.keep(l.total), tf.keep(l.m), tf.keep(l.s)];
-        return l.total;
-      })(w);
-      const next = tf.add(grad!, tf.mul(g, frac));
-      grad!.dispose();
-      grad = tf.keep(next) as tf.Tensor4D;
-      return kept;
-    });
-    const values = await Promise.all(parts.map((t) => t.data()));
-    values.forEach((v, i) => { sums[i] += v[0] * frac; });
-    tf.dispose(parts);
-    await yieldToLoop();
+  try {
+    for (const batch of p.batches) {
+      checkCancelled(p.signal);
+      const frac = batch.n / total;
+      const parts = tf.tidy(() => {
+        if (!withGrad) {
+          const l = batchLoss(p, batch, w, b);
+          return [l.total, l.m, l.s];
+        }
+        let kept: tf.Scalar[] = [];
+        const g = tf.grad((wt: tf.Tensor) => {
+          const l = batchLoss(p, batch, wt, b);
+          kept = [tf.keep(l.total), tf.keep(l.m), tf.keep(l.s)];
+          return l.total;
+        })(w);
+        const next = tf.add(grad!, tf.mul(g, frac));
+        grad!.dispose();
+        grad = tf.keep(next) as tf.Tensor4D;
+        return kept;
+      });
+      const values = await Promise.all(parts.map((t) => t.data()));
+      values.forEach((v, i) => { sums[i] += v[0] * frac; });
+      tf.dispose(parts);
+      await yieldToLoop();
+    }
+  } catch (e) {
+    grad?.dispose();
+    throw e;
   }
   return { loss: sums[0], lossM: sums[1], lossS: sums[2], grad };
 }
@@ -199,30 +211,36 @@ async function sgdPass(p: SelectionProblem, w0: tf.Tensor4D, b0: tf.Tensor1D | n
   let vw: tf.Tensor4D = tf.zerosLike(w);
   let vb: tf.Tensor1D | null = b ? tf.zerosLike(b) : null;
   const lr = p.learningRate;
-  for (const batch of p.batches) {
-    checkCancelled(p.signal);
-    const next = tf.tidy(() => {
-      const xs = b ? [w, b] : [w];
-      const grads = tf.grads((...args: tf.Tensor[]) => batchLoss(p, batch, args[0], args[1] ?? null).total)(xs);
-      const gw = tf.mul(tf.add(grads[0], tf.mul(WEIGHT_DECAY, w)), mask);
-      const vwNext = tf.add(tf.mul(MOMENTUM, vw), gw);
-      const wNext = tf.sub(w, tf.mul(lr, tf.add(gw, tf.mul(MOMENTUM, vwNext))));
-      if (!b || !vb) return [wNext, vwNext];
-      const gb = tf.add(grads[1], tf.mul(WEIGHT_DECAY, b));
-      const vbNext = tf.add(tf.mul(MOMENTUM, vb), gb);
-      const bNext = tf.sub(b, tf.mul(lr, tf.add(gb, tf.mul(MOMENTUM, vbNext))));
-      return [wNext, vwNext, bNext, vbNext];
-    });
-    tf.dispose([w, vw]);
-    if (b) b.dispose();
-    if (vb) vb.dispose();
-    w = next[0] as tf.Tensor4D;
-    vw = next[1] as tf.Tensor4D;
-    b = (next[2] as tf.Tensor1D | undefined) ?? null;
-    vb = (next[3] as tf.Tensor1D | undefined) ?? null;
-    await yieldToLoop();
+  try {
+    for (const batch of p.batches) {
+      checkCancelled(p.signal);
+      const next = tf.tidy(() => {
+        const xs = b ? [w, b] : [w];
+        const grads = tf.grads((...args: tf.Tensor[]) => batchLoss(p, batch, args[0], args[1] ?? null).total)(xs);
+        const gw = tf.mul(tf.add(grads[0], tf.mul(WEIGHT_DECAY, w)), mask);
+        const vwNext = tf.add(tf.mul(MOMENTUM, vw), gw);
+        const wNext = tf.sub(w, tf.mul(lr, tf.add(gw, tf.mul(MOMENTUM, vwNext))));
+        if (!b || !vb) return [wNext, vwNext];
+        const gb = tf.add(grads[1], tf.mul(WEIGHT_DECAY, b));
+        const vbNext = tf.add(tf.mul(MOMENTUM, vb), gb);
+        const bNext = tf.sub(b, tf.mul(lr, tf.add(gb, tf.mul(MOMENTUM, vbNext))));
+        return [wNext, vwNext, bNext, vbNext];
+      });
+      tf.dispose([w, vw]);
+      if (b) b.dispose();
+      if (vb) vb.dispose();
+      w = next[0] as tf.Tensor4D;
+      vw = next[1] as tf.Tensor4D;
+      b = (next[2] as tf.Tensor1D | undefined) ?? null;
+      vb = (next[3] as tf.Tensor1D | undefined) ?? null;
+      await yieldToLoop();
+    }
+  } catch (e) {
+    tf.dispose([w, ...(b ? [b] : [])]);
+    throw e;
+  } finally {
+    tf.dispose([vw, ...(vb ? [vb] : [])]);
   }
-  tf.dispose([vw, ...(vb ? [vb] : [])]);
   return [w, b];
 }
 
