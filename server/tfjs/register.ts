@@ -10,9 +10,11 @@ import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './d
 import { fusedBatchNormGradConfig } from './batchnorm-grad';
 import { fusedBatchNormConfig } from './batchnorm-forward';
 import { makeBatchMatMulConfig } from './matmul';
+import { makeIdentityConfig } from './identity';
 import { captureStock } from './wasm-ops';
 
 let matMulConfig: KernelConfig | undefined;
+let identityConfig: KernelConfig | undefined;
 
 function installKernel(config: KernelConfig): void {
   const current = tf.getKernel(config.kernelName, 'wasm') as KernelConfig | undefined;
@@ -26,13 +28,15 @@ function installKernel(config: KernelConfig): void {
 
 /** Our kernel configs, in installation order (BatchMatMul is built lazily: it wraps the stock kernel). */
 function fastConfigs(): KernelConfig[] {
-  // The stock BatchMatMul must be captured before ours replaces it: ours delegates to it.
+  // The stock BatchMatMul and Identity are captured before ours replace them: ours delegate to them.
   matMulConfig ??= makeBatchMatMulConfig();
+  identityConfig ??= makeIdentityConfig();
   const configs = [
     conv2DBackpropFilterConfig, conv2DBackpropInputConfig, depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig,
     fusedBatchNormConfig,
   ];
-  return matMulConfig === undefined ? configs : [...configs, matMulConfig];
+  for (const c of [matMulConfig, identityConfig]) if (c !== undefined) configs.push(c);
+  return configs;
 }
 
 /** Registers the fast wasm kernels and the FusedBatchNorm gradient. Safe to call repeatedly. */

@@ -38,8 +38,27 @@ test('switching between cpu and wasm keeps our kernels registered exactly once',
   assert.equal(await initBackend('wasm'), 'wasm');
   registerFastKernels();
   registerFastKernels();
-  assert.equal(fastKernelNames().length, 6);
+  assert.equal(fastKernelNames().length, 7);
   const y = tf.tidy(() => tf.sum(tf.conv2d(tf.ones([1, 4, 4, 1]) as tf.Tensor4D, tf.ones([3, 3, 1, 1]) as tf.Tensor4D, 1, 'valid')));
   assert.equal((await y.data())[0], 36);
   y.dispose();
+});
+
+test('wasm clone shares the buffer but keeps value semantics', async () => {
+  assert.equal(await initBackend('wasm'), 'wasm');
+  const backend = tf.backend();
+  const buffers = backend.numDataIds();
+  const a = tf.tensor([1, 2, 3]);
+  const b = tf.clone(a);
+  assert.equal(backend.numDataIds(), buffers + 1, 'clone allocates no second buffer');
+  a.dispose();
+  assert.deepEqual(Array.from(await b.data()), [1, 2, 3], 'the clone outlives the original');
+  const v = tf.variable(b);
+  const kept = tf.clone(v);
+  const next = tf.tensor([7, 8, 9]);
+  v.assign(next);
+  assert.deepEqual(Array.from(await kept.data()), [1, 2, 3], 'assigning the variable does not change the clone');
+  assert.deepEqual(Array.from(await v.data()), [7, 8, 9]);
+  tf.dispose([b, v, kept, next]);
+  assert.equal(backend.numDataIds(), buffers);
 });
