@@ -57,7 +57,7 @@ function selectionRemainingMs(s: PanelState): number | null {
 
 function trainRemainingMs(tick: TrainTick | null, since: number | null): number | null {
   if (!tick || since === null) return null;
-  const done = tick.epoch * tick.batches + tick.batch + 1;
+  const done = (tick.epoch - 1) * tick.batches + tick.batch;
   const total = tick.epochs * tick.batches;
   return done <= 0 ? null : ((tick.time - since) / done) * Math.max(0, total - done);
 }
@@ -100,7 +100,7 @@ export function progressInfo(s: PanelState): ProgressInfo {
     const t = s.train;
     stepMs = trainRemainingMs(t, s.stepStartedAt);
     if (s.step === 'stageFinetune') stepLabel = `${STEP_LABELS.stageFinetune} ${(t.stage ?? 0) + 1}`;
-    detail = `epoch ${t.epoch + 1} of ${t.epochs} · batch ${t.batch + 1} of ${t.batches}`;
+    detail = `epoch ${t.epoch} of ${t.epochs} · batch ${t.batch} of ${t.batches}`;
   }
   let later = s.step === 'heads' || s.step === 'starting' ? null : laterTrainingMs(s, s.step);
   // A stage fine-tune sits between stages: the later stages' selection is still to come.

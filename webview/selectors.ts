@@ -25,7 +25,8 @@ export function overviewRows(s: PanelState): OverviewRow[] {
   return s.layerOrder.map((name) => {
     const l = s.layers[name];
     if (unit === 'kernels') {
-      const total = l.result?.totalKernels ?? l.inChannels * (l.outChannels ?? 1);
+      // The whole layer's kernels (in × out): the engine's totalKernels counts only the kept channels' kernels.
+      const total = l.outChannels !== null ? l.inChannels * l.outChannels : l.result?.totalKernels ?? l.inChannels;
       const kept = l.result?.keptKernels ?? countMask(l.kernelMask);
       return l.status === 'done'
         ? { name, kept, removed: total - kept, pending: 0, status: l.status }

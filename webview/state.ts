@@ -14,7 +14,7 @@ export type RunStatus = 'idle' | 'running' | 'finished' | 'failed' | 'cancelled'
 export type PipelineStep = 'starting' | 'heads' | 'selection' | 'stageFinetune' | 'surgery' | 'finetune' | 'done';
 
 /**
- * One greedy step. `kind` = what `scores` are over: `channel` = one score per input channel;
+ * One greedy step (the engine numbers them from 1, and again from 1 for DKP's kernel phase). `kind` = what `scores` are over: `channel` = one score per input channel;
  * `kernel` (DKP) = one per kernel, row-major [inChannels][outChannels], and `added` holds flat indices k·out + j.
  */
 export interface IterationPoint {
@@ -48,7 +48,7 @@ export interface LayerState {
   startedAt: number | null;
 }
 
-/** Latest batch-level progress of a training phase. */
+/** Latest batch-level progress of a training phase. Epochs and batches count from 1, as the engine yields them. */
 export interface TrainTick {
   phase: TrainPhase;
   stage: number | null;
@@ -117,7 +117,7 @@ export function reduce(state: PanelState, event: RunEvent): PanelState {
     case 'trainProgress': {
       const { type: _t, ...tick } = event;
       // The first batch's event comes after that batch ran: the epoch began at the event before it.
-      const epochStartedAt = event.batch === 0 ? (state.lastTime ?? event.time) : s.epochStartedAt;
+      const epochStartedAt = event.batch === 1 ? (state.lastTime ?? event.time) : s.epochStartedAt;
       return withStep({ ...s, train: tick, epochStartedAt }, STEP_OF_PHASE[event.phase], event.time);
     }
     case 'epochDone': {

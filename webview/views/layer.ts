@@ -91,7 +91,7 @@ export class LayerView {
       + (d.point?.kind === 'kernel' ? ' · kernel step (scores summed over outputs)' : ''));
     setText(this.legend, d.point?.kind === 'kernel'
       ? 'Kernel step: each bar sums one input channel’s kernel scores over its outputs (channels kept by channel selection in blue). The grid below shows the kernels kept so far; highlighted ones were added at this step.'
-      : 'Bars: the channel added at this iteration (highlighted), channels kept earlier (score −∞, drawn full height, translucent), candidates (grey), and at the last step the removed ones (red).');
+      : 'Bars: the channel added at this iteration (highlighted), channels kept earlier (translucent; out of the running, drawn full height when their score is −∞), candidates (grey), and at the last step the removed ones (red).');
     this.chart.data.labels = d.scores.map((c) => String(c.channel));
     // Earlier-selected channels have no score (−∞): draw them at the top of the axis, marked, so they stay visible.
     const top = Math.max(0, ...d.scores.map((c) => c.score ?? 0));

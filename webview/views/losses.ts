@@ -59,13 +59,14 @@ export class LossView {
     this.lastLayer = layer;
     setText(this.curveTitle, layer ? `${layer.name} over iterations` : 'Selected layer over iterations');
     const its = layer?.iterations ?? [];
-    this.curve.data.labels = its.map((p) => p.iteration + 1);
+    // Steps are numbered by position: the engine restarts its count for DKP's kernel phase.
+    this.curve.data.labels = its.map((_, i) => i + 1);
     this.curve.data.datasets[0].data = its.map((p) => p.lossM);
     this.curve.data.datasets[1].data = its.map((p) => p.lossS);
     this.curve.data.datasets[2].data = its.map((p) => p.loss);
     this.curve.update();
-    fillTable(this.curveTable, ['Iteration', 'L_M', 'λ·L_S', 'L', 'Added'], its.map((p) =>
-      [String(p.iteration + 1), formatLoss(p.lossM), formatLoss(p.lossS), formatLoss(p.loss), `${p.kind === 'kernel' ? 'kernels' : 'channel'} ${p.added.join(', ')}`]));
+    fillTable(this.curveTable, ['Iteration', 'L_M', 'λ·L_S', 'L', 'Added'], its.map((p, i) =>
+      [String(i + 1), formatLoss(p.lossM), formatLoss(p.lossS), formatLoss(p.loss), `${p.kind === 'kernel' ? 'kernels' : 'channel'} ${p.added.join(', ')}`]));
   }
 
   recolor(p: Palette): void {

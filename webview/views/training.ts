@@ -72,14 +72,14 @@ export class TrainingView {
     const curve = key ? s.curves[key] : [];
     if (curve === this.lastCurve) return;
     this.lastCurve = curve;
-    this.curve.data.labels = curve.map((p) => p.epoch + 1);
+    this.curve.data.labels = curve.map((p) => p.epoch);
     this.curve.data.datasets[0].data = curve.map((p) => p.loss);
     this.curve.data.datasets[1].data = curve.map((p) => (p.accuracy === null ? null : p.accuracy * 100));
     this.curve.data.datasets[2].data = curve.map((p) => (p.valAccuracy === null ? null : p.valAccuracy * 100));
     this.curve.update();
     if (this.curveTable.caption) this.curveTable.caption.textContent = `${key ? phaseName(key) : 'Training'}: loss and accuracy per epoch`;
     fillTable(this.curveTable, ['Epoch', 'Loss', 'Accuracy', 'Validation accuracy'], curve.map((p) =>
-      [String(p.epoch + 1), formatLoss(p.loss), formatPercent(p.accuracy), formatPercent(p.valAccuracy)]));
+      [String(p.epoch), formatLoss(p.loss), formatPercent(p.accuracy), formatPercent(p.valAccuracy)]));
   }
 
   recolor(p: Palette): void {
