@@ -18,6 +18,15 @@ import { train, headAccuracies, type Network } from './train';
 import { selectionCost, measurePath, type PassCount } from './cost';
 import { kernelSparseSummary, kernelMasksAfterSurgery } from './kernel-stats';
 import { writeOutputs } from './outputs';
+import { readCheckpoint, restoreCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint';
+
+/** A finished layer's mask as selection left it: channels [1,1,c,1], or kernels [1,1,c,n] for DKP. */
+function maskOf(r: LayerResult): tf.Tensor {
+  if (r.kernelMask) return tf.tensor4d(r.kernelMask.flat(), [1, 1, r.kernelMask.length, r.kernelMask[0]?.length ?? 0]);
+  const v = new Float32Array(r.inChannels);
+  for (const k of r.kept) v[k] = 1;
+  return tf.tensor4d(v, [1, 1, r.inChannels, 1]);
+}
 
 /** The whole DCP pipeline (DCP-SPEC §2) as events; throws on failure (the caller turns errors into events). */
 export async function* runPipeline(cfg: RunConfig, opts: RunOptions): AsyncGenerator<RunEvent> {
@@ -41,8 +50,10 @@ export async function* runPipeline(cfg: RunConfig, opts: RunOptions): AsyncGener
     checkCancelled(signal);
     const data = await loadData(cfg, model, inputShape, summary.numClasses);
     checkCancelled(signal);
+    const resumeFrom = opts.resume ? await readCheckpoint(opts.checkpointDir ?? '', opts.modelPath, cfg) : null;
+    if (opts.resume && !resumeFrom) throw new Error(`nothing to resume: no checkpoint in ${opts.checkpointDir ?? '(no checkpoint folder given)'}`);
 
-    const before = await measureModel(model, summary, data.validation, inputShape, { batchSize: cfg.batchSize, latency: false, signal });
+    const before = resumeFrom?.before ?? await measureModel(model, summary, data.validation, inputShape, { batchSize: cfg.batchSize, latency: false, signal });
     const featureChannels = plan.heads.map((h) => graph.layers[h.after].outputShape.at(-1)!);
     const heads = createHeads(plan.heads, featureChannels, summary.numClasses, cfg.seed, cfg.headWeighting, plan.blocks, plan.layersPerBlock);
     const runner = new GraphRunner(model);
@@ -52,39 +63,73 @@ export async function* runPipeline(cfg: RunConfig, opts: RunOptions): AsyncGener
       heads: heads.map((h) => ({ index: h.index, after: h.after, weight: h.weight })), stages: plan.stages,
     };
 
-    // Heads are trained together with the network; the result is the baseline M_b (v2 / TPAMI pipeline).
-    const joint = cfg.headTraining === 'joint';
-    yield* train(net, data.train, {
-      phase: 'heads', stage: null, epochs: cfg.headEpochs, learningRate: joint ? cfg.learningRate : cfg.headLearningRate,
-      batchSize: cfg.batchSize, seed: cfg.seed, withHeads: true, trainNetwork: joint, validation: null, signal,
-    });
-    const accs = await headAccuracies(net, data.validation, cfg.batchSize, heads, signal);
-    const headsTrained: HeadAccuracy[] = [
-      ...heads.map((h, i) => ({ index: h.index, after: h.after, accuracy: accs.heads[i] })),
-      { index: heads.length, after: runner.outputName, accuracy: accs.final },
-    ];
-    yield { type: 'headsTrained', heads: headsTrained, time: Date.now() };
-    baseline = await cloneModel(model);
-    const baseRunner = new GraphRunner(baseline);
-
+    let headsTrained: HeadAccuracy[];
     const results: LayerResult[] = [];
-    const passes: PassCount[] = [];
+    const counts: CheckpointState['passes'] = [];
+    const stagesTuned: number[] = [];
+    if (resumeFrom) {
+      // Resume: the network, heads and baseline as they were after the last finished step; replay its results.
+      baseline = await restoreCheckpoint(opts.checkpointDir!, resumeFrom, model, heads);
+      headsTrained = resumeFrom.heads;
+      yield { type: 'headsTrained', heads: headsTrained, time: Date.now() };
+      for (const r of resumeFrom.layers) {
+        results.push(r);
+        net.masks.set(r.layer, maskOf(r));
+        yield { type: 'layerDone', result: r, time: Date.now() };
+      }
+      counts.push(...resumeFrom.passes);
+      stagesTuned.push(...resumeFrom.stagesTuned);
+    } else {
+      // Heads first (on the frozen network by default; jointly with it for the authors' v2 pipeline): the result is the baseline M_b.
+      const joint = cfg.headTraining === 'joint';
+      yield* train(net, data.train, {
+        phase: 'heads', stage: null, epochs: cfg.headEpochs, learningRate: joint ? cfg.learningRate : cfg.headLearningRate,
+        batchSize: cfg.batchSize, seed: cfg.seed, withHeads: true, trainNetwork: joint, validation: null, signal,
+      });
+      const accs = await headAccuracies(net, data.validation, cfg.batchSize, heads, signal);
+      headsTrained = [
+        ...heads.map((h, i) => ({ index: h.index, after: h.after, accuracy: accs.heads[i] })),
+        { index: heads.length, after: runner.outputName, accuracy: accs.final },
+      ];
+      yield { type: 'headsTrained', heads: headsTrained, time: Date.now() };
+      baseline = await cloneModel(model);
+    }
+    const baseRunner = new GraphRunner(baseline);
+    let ckpt = resumeFrom;
+    const checkpoint = async (): Promise<void> => {
+      if (!opts.checkpointDir) return;
+      const state = { config: cfg, modelPath: opts.modelPath, before, heads: headsTrained, layers: results, passes: counts, stagesTuned, step: (ckpt?.step ?? -1) + 1 };
+      ckpt = await saveCheckpoint(opts.checkpointDir, state, { network: model, baseline: baseline!, heads }, ckpt);
+    };
+    if (!resumeFrom) await checkpoint();
+
     for (const stage of plan.stages) {
-      if (stage.layers.length === 0) continue;
+      const todo = plan.convs.filter((c) => c.stage === stage.index && !results.some((r) => r.layer === c.conv));
+      const tune = cfg.stageFinetune && stage.index < heads.length && !stagesTuned.includes(stage.index);
+      if (stage.layers.length === 0 || (todo.length === 0 && !tune)) continue;
       checkCancelled(signal);
       yield { type: 'stageStarted', stage: stage.index, layers: stage.layers, time: Date.now() };
-      for (const conv of plan.convs.filter((c) => c.stage === stage.index)) {
+      for (const conv of todo) {
         checkCancelled(signal);
         const head = stage.index < heads.length ? heads[stage.index] : null;
         const out = yield* selectLayer({ net, baseline: baseRunner, config: cfg, selection: data.selection, signal }, conv, head);
         results.push(out.result);
-        passes.push(measurePath({ plan: conv, head: head?.after ?? net.logits.target, gradientPasses: out.gradientPasses, forwardPasses: out.forwardPasses, kept: out.result.kept.length }, runner, summary));
+        counts.push({ layer: conv.conv, gradientPasses: out.gradientPasses, forwardPasses: out.forwardPasses });
+        await checkpoint();
       }
-      if (cfg.stageFinetune && stage.index < heads.length) {
+      if (tune) {
         yield* train(net, data.train, { phase: 'stage', stage: stage.index, epochs: 1, learningRate: cfg.learningRate, batchSize: cfg.batchSize, seed: cfg.seed + 31 * (stage.index + 1), withHeads: true, validation: null, signal });
+        stagesTuned.push(stage.index);
+        await checkpoint();
       }
     }
     checkCancelled(signal);
+    const passes: PassCount[] = counts.map((c) => {
+      const conv = plan.convs.find((p) => p.conv === c.layer)!;
+      const head = conv.stage < heads.length ? heads[conv.stage].after : net!.logits.target;
+      const kept = results.find((r) => r.layer === c.layer)!.kept.length;
+      return measurePath({ plan: conv, head, gradientPasses: c.gradientPasses, forwardPasses: c.forwardPasses, kept }, runner, summary);
+    });
 
     // Surgery: slice the kept channels out physically; the heads are not part of the model and are dropped.
     const cuts = results.flatMap((r) => cutsFor(plan.convs.find((c) => c.conv === r.layer)!, r.kept));

@@ -145,3 +145,39 @@ test('DKP keeps its kernel budget and its zeros survive saving and reloading', a
   assert.ok(report.after.flops < report.afterSelection.flops * 1.0001);
   pruned.dispose();
 });
+
+test('a cancelled run resumed from its checkpoint gives the same result as an uninterrupted run', async () => {
+  const modelPath = await saved(tinyResNet(3), 'res-resume');
+  const whole = await collect(TINY, modelPath, path.join(dir, 'resume-whole'));
+  const wholeReport = (whole.at(-1) as { report: RunReport }).report;
+
+  const ckpt = path.join(dir, 'ckpt');
+  const controller = new AbortController();
+  const first = await collect(TINY, modelPath, path.join(dir, 'resume-a'), controller.signal, (e) => {
+    if (e.type === 'layerDone') controller.abort();
+  });
+  assert.equal(first.at(-1)!.type, 'runCancelled');
+  const events: RunEvent[] = [];
+  for await (const e of runPruning(TINY, { modelPath, outDir: path.join(dir, 'resume-b'), checkpointDir: ckpt, resume: true })) events.push(e);
+  // Without a checkpoint there is nothing to resume: the first run above had no checkpointDir.
+  assert.equal(events.at(-1)!.type, 'runFailed');
+
+  const c2 = new AbortController();
+  const partial: RunEvent[] = [];
+  for await (const e of runPruning(TINY, { modelPath, outDir: path.join(dir, 'resume-d'), checkpointDir: ckpt, signal: c2.signal })) {
+    partial.push(e);
+    if (e.type === 'layerDone') c2.abort();
+  }
+  assert.equal(partial.at(-1)!.type, 'runCancelled');
+  const resumed: RunEvent[] = [];
+  for await (const e of runPruning(TINY, { modelPath, outDir: path.join(dir, 'resume-e'), checkpointDir: ckpt, resume: true })) resumed.push(e);
+  assert.equal(resumed.at(-1)!.type, 'runFinished', JSON.stringify(resumed.at(-1)));
+  const r = (resumed.at(-1) as { report: RunReport }).report;
+  assert.deepEqual(r.layers.map((l) => [l.layer, l.kept]), wholeReport.layers.map((l) => [l.layer, l.kept]));
+  assert.equal(r.afterSelection.accuracy, wholeReport.afterSelection.accuracy);
+  assert.equal(r.after.accuracy, wholeReport.after.accuracy);
+  // Resuming with other options is refused rather than mixing two configurations.
+  const other: RunEvent[] = [];
+  for await (const e of runPruning({ ...TINY, rate: 0.3 }, { modelPath, outDir: path.join(dir, 'resume-f'), checkpointDir: ckpt, resume: true })) other.push(e);
+  assert.match((other.at(-1) as { message: string }).message, /different options \(rate\)/);
+});
