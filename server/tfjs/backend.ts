@@ -15,8 +15,8 @@ import { enableWasmThreads, unrefWasmWorkers } from './threads';
 
 export interface BackendOptions {
   /**
-   * XNNPACK threads for `wasm` (default 1). More than 1 needs the threaded wasm binary and worker threads; it
-   * only applies to the first wasm initialisation in a process. See `threads.ts` for what works.
+   * XNNPACK threads for `wasm` (default 1). More than 1 loads the threaded wasm binary with worker threads (see
+   * `threads.ts`); it only applies to the first wasm initialisation in a process, later calls keep that count.
    */
   threads?: number;
 }
