@@ -18,7 +18,7 @@ const upTo = (events: RunEvent[], pred: (e: RunEvent) => boolean) => reduceAll(i
 
 describe('overview and losses', () => {
   test('done layers split kept/removed; others show what is undecided', () => {
-    const s = upTo(dcp, (e) => e.type === 'selectionIteration' && e.layer === 's1b0_conv2' && e.iteration === 2);
+    const s = upTo(dcp, (e) => e.type === 'selectionIteration' && e.layer === 's1b0_conv2' && e.iteration === 3);
     const rows = overviewRows(s);
     assert.deepEqual(rows[0], { name: 's0b0_conv2', kept: 8, removed: 8, pending: 0, status: 'done' });
     assert.deepEqual(rows[3], { name: 's1b0_conv2', kept: 3, removed: 0, pending: 29, status: 'selecting' });
@@ -81,7 +81,7 @@ describe('summary and progress', () => {
     const heads = progressInfo(upTo(dcp, (e) => e.type === 'trainProgress' && e.batch === 5));
     assert.equal(heads.stepLabel, 'Training heads');
     assert.equal(heads.etaScope, 'step');
-    const points = [2, 5, 8].map((n) => progressInfo(upTo(dcp, (e) => e.type === 'selectionIteration' && e.layer === `s${Math.floor(n / 3)}b${n % 3}_conv2` && e.iteration === 3)));
+    const points = [2, 5, 8].map((n) => progressInfo(upTo(dcp, (e) => e.type === 'selectionIteration' && e.layer === `s${Math.floor(n / 3)}b${n % 3}_conv2` && e.iteration === 4)));
     for (const p of points) {
       assert.equal(p.etaScope, 'run');
       assert.ok(p.etaSeconds !== null && p.fraction !== null);

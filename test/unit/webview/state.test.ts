@@ -98,7 +98,7 @@ describe('reducer edge cases', () => {
   });
 
   test('a resumed run keeps the layers it finished and redoes the rest; failures and cancels end it', () => {
-    const cut = events.findIndex((e) => e.type === 'selectionIteration' && e.layer === 's1b0_conv2' && e.iteration === 4);
+    const cut = events.findIndex((e) => e.type === 'selectionIteration' && e.layer === 's1b0_conv2' && e.iteration === 5);
     const mid = reduceAll(initialState('r'), events.slice(0, cut));
     assert.equal(mid.status, 'running');
     const cancelled = reduce(mid, { type: 'runCancelled', time: 1 });
