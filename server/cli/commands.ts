@@ -6,5 +6,6 @@ import type { Command } from './command';
 import { inspectCommand } from './inspect';
 import { pruneCommand } from './prune';
 import { demoCommand } from './demo';
+import { compareCommand } from './compare';
 
-export const COMMANDS: readonly Command[] = [demoCommand, pruneCommand, inspectCommand];
+export const COMMANDS: readonly Command[] = [demoCommand, pruneCommand, inspectCommand, compareCommand];
