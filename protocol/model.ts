@@ -149,7 +149,8 @@ export type TrainPhase = 'heads' | 'stage' | 'final';
  * Events the engine yields, in order:
  * runStarted → headsTrained → (stageStarted → (selectionStarted → selectionIteration* → layerDone)* → stageFinetune*)*
  * → surgeryDone → finetune* → runFinished | runFailed | runCancelled.
- * `trainProgress` may appear in every training phase.
+ * `trainProgress` may appear in every training phase. Epochs, batches and greedy iterations count from 1.
+ * `selectionIteration.scores` has one entry per channel (DCP) or per kernel, c·n entries (DKP kernel steps).
  */
 export type RunEvent =
   | { type: 'runStarted'; config: RunConfig; model: ModelSummary; before: ModelStats; heads: HeadInfo[]; stages: StageInfo[]; time: number }
