@@ -1,5 +1,5 @@
 /**
- * Installs our training kernels on the `wasm` backend and the fast BatchNorm gradient (all backends).
+ * Installs our training kernels on the `wasm` backend, and gradients for FusedBatchNorm, Mean and Sum (all backends).
  * Idempotent: a kernel already ours is left alone; a stock one is captured (so ours can delegate to it),
  * unregistered, then replaced.
  */
@@ -11,10 +11,13 @@ import { fusedBatchNormGradConfig } from './batchnorm-grad';
 import { fusedBatchNormConfig } from './batchnorm-forward';
 import { makeBatchMatMulConfig } from './matmul';
 import { makeIdentityConfig } from './identity';
+import { makeReduceConfigs } from './reduce';
+import { meanGradConfig, sumGradConfig } from './reduce-grad';
 import { captureStock } from './wasm-ops';
 
 let matMulConfig: KernelConfig | undefined;
 let identityConfig: KernelConfig | undefined;
+let reduceConfigs: KernelConfig[] | undefined;
 
 function installKernel(config: KernelConfig): void {
   const current = tf.getKernel(config.kernelName, 'wasm') as KernelConfig | undefined;
@@ -28,21 +31,24 @@ function installKernel(config: KernelConfig): void {
 
 /** Our kernel configs, in installation order (BatchMatMul is built lazily: it wraps the stock kernel). */
 function fastConfigs(): KernelConfig[] {
-  // The stock BatchMatMul and Identity are captured before ours replace them: ours delegate to them.
+  // The stock BatchMatMul, Identity, Sum and Mean are captured before ours replace them: ours delegate to them.
   matMulConfig ??= makeBatchMatMulConfig();
   identityConfig ??= makeIdentityConfig();
+  reduceConfigs ??= makeReduceConfigs();
   const configs = [
     conv2DBackpropFilterConfig, conv2DBackpropInputConfig, depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig,
     fusedBatchNormConfig,
   ];
-  for (const c of [matMulConfig, identityConfig]) if (c !== undefined) configs.push(c);
+  for (const c of [matMulConfig, identityConfig, ...reduceConfigs]) if (c !== undefined) configs.push(c);
   return configs;
 }
 
-/** Registers the fast wasm kernels and the FusedBatchNorm gradient. Safe to call repeatedly. */
+/** Registers the fast wasm kernels and the FusedBatchNorm, Mean and Sum gradients. Safe to call repeatedly. */
 export function registerFastKernels(): void {
   for (const config of fastConfigs()) installKernel(config);
-  if (tf.getGradient(tf.FusedBatchNorm) !== fusedBatchNormGradConfig) tf.registerGradient(fusedBatchNormGradConfig);
+  for (const g of [fusedBatchNormGradConfig, meanGradConfig, sumGradConfig]) {
+    if (tf.getGradient(g.kernelName) !== g) tf.registerGradient(g);
+  }
 }
 
 /** Names of the wasm kernels that are currently ours. */

@@ -114,6 +114,11 @@ export class Ops {
     return this.run('Concat', xs as unknown as NamedTensorInfoMap, { axis });
   }
 
+  /** Average pooling of NHWC x with a window equal to its stride (non-overlapping), 'valid'. */
+  avgPool(x: TensorInfo, window: [number, number]): TensorInfo {
+    return this.run('AvgPool', { x }, { filterSize: window, strides: window, pad: 'valid', dimRoundingMode: 'floor' });
+  }
+
   /** NHWC DepthToSpace: out[n, h·b + i, w·b + j, c] = x[n, h, w, (i·b + j)·C + c]. */
   depthToSpace(x: TensorInfo, blockSize: number): TensorInfo {
     return this.run('DepthToSpace', { x }, { blockSize, dataFormat: 'NHWC' });

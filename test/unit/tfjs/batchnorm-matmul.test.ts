@@ -128,3 +128,72 @@ for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, tru
     });
   }
 }
+
+const reduceCases: [number[], number | number[], boolean][] = [
+  [[4, 5, 6, 3], [0, 1, 2], false], [[4, 5, 6, 3], [0, 1, 2], true], [[4, 5, 6, 3], [0], false], [[4, 5, 6, 3], [1, 0], true],
+  [[4, 5, 6, 3], [1, 2], false], [[4, 5, 6, 3], -1, false], [[4, 5, 6, 3], [0, 1, 2, 3], false], [[64, 10], 0, false],
+  [[1, 7, 3], [0], false], [[300, 2], [0], true],
+];
+for (const [shape, axis, keepDims] of reduceCases) {
+  test(`sum and mean over ${JSON.stringify(axis)} of ${shape.join('×')} (keepDims ${keepDims}) match cpu`, async () => {
+    const x = randomHost(shape, 90);
+    const run = async (name: 'wasm' | 'cpu') => {
+      await use(name);
+      const t = tf.tensor(x.data, x.shape);
+      const s = tf.sum(t, axis, keepDims);
+      const m = tf.mean(t, axis, keepDims);
+      const out = { s: await s.data(), m: await m.data(), shape: s.shape, mShape: m.shape };
+      tf.dispose([t, s, m]);
+      return out;
+    };
+    const cpu = await run('cpu');
+    const wasm = await run('wasm');
+    assert.deepEqual(wasm.shape, cpu.shape);
+    assert.deepEqual(wasm.mShape, cpu.mShape);
+    assert.ok(relErr(wasm.s, cpu.s) < TOL, `sum rel err ${relErr(wasm.s, cpu.s)}`);
+    assert.ok(relErr(wasm.m, cpu.m) < TOL, `mean rel err ${relErr(wasm.m, cpu.m)}`);
+  });
+}
+
+test('int32 sums stay exact on wasm (16777223 is not a float32)', async () => {
+  await use('wasm');
+  const t = tf.tensor2d([[1, 2], [3, 4], [5, 16777217]], [3, 2], 'int32');
+  const s = tf.sum(t, 0);
+  assert.equal(s.dtype, 'int32');
+  assert.deepEqual(Array.from(await s.data()), [9, 16777223]);
+  tf.dispose([t, s]);
+});
+
+/** dx of sum/mean over `axes` for upstream dy: dy broadcast back over the reduced axes (÷ count for mean). */
+function broadcastBack(shape: number[], axes: number[], dy: Float32Array, mean: boolean): Float32Array {
+  const size = shape.reduce((p, q) => p * q, 1);
+  const keptShape = shape.map((d, i) => (axes.includes(i) ? 1 : d));
+  const count = axes.reduce((p, a) => p * shape[a], 1);
+  const out = new Float32Array(size);
+  for (let flat = 0; flat < size; flat++) {
+    let rest = flat;
+    let kept = 0;
+    for (let i = shape.length - 1, stride = 1; i >= 0; i--) {
+      const idx = rest % shape[i];
+      rest = Math.floor(rest / shape[i]);
+      if (!axes.includes(i)) kept += idx * stride;
+      stride *= keptShape[i];
+    }
+    out[flat] = mean ? dy[kept] / count : dy[kept];
+  }
+  return out;
+}
+
+for (const [shape, axes] of [[[3, 4, 5], [0, 2]], [[4, 5, 6, 3], [0, 1, 2]], [[6, 7], [1]]] as [number[], number[]][]) {
+  test(`sum and mean gradients over ${JSON.stringify(axes)} of ${shape.join('×')} broadcast dy back`, async () => {
+    const x = randomHost(shape, 95);
+    const outShape = shape.filter((_, i) => !axes.includes(i));
+    const dy = randomHost(outShape, 96);
+    for (const name of ['wasm', 'cpu'] as const) {
+      const [ds] = await gradsOn(name, ((t: tf.Tensor) => tf.sum(t, axes)) as (...xs: tf.Tensor[]) => tf.Tensor, [x], dy);
+      const [dm] = await gradsOn(name, ((t: tf.Tensor) => tf.mean(t, axes)) as (...xs: tf.Tensor[]) => tf.Tensor, [x], dy);
+      assert.ok(relErr(ds, broadcastBack(shape, axes, dy.data, false)) < TOL, `${name} sum grad`);
+      assert.ok(relErr(dm, broadcastBack(shape, axes, dy.data, true)) < TOL, `${name} mean grad`);
+    }
+  });
+}

@@ -39,7 +39,7 @@ test('fast kernels are registered on wasm', async () => {
   await use('wasm');
   assert.deepEqual(fastKernelNames().sort(), [
     'BatchMatMul', 'Conv2DBackpropFilter', 'Conv2DBackpropInput',
-    'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'FusedBatchNorm', 'Identity',
+    'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'FusedBatchNorm', 'Identity', 'Mean', 'Sum',
   ]);
 });
 

