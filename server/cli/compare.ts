@@ -5,7 +5,7 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { PruneMethod, RunConfig, RunReport } from '../../protocol/model';
+import type { PruneMethod, RunConfig, RunEvent, RunReport } from '../../protocol/model';
 import { EXIT, UsageError, type CliIO, type Command } from './command';
 import { parseCommandArgs, positionals } from './args';
 import { RUN_OPTIONS, RUN_OPTIONS_HELP, configFromOptions } from './prune';
@@ -50,8 +50,8 @@ export interface CompareOptions {
   signal?: AbortSignal;
   /** Called when a run finishes (its line) or fails (its message). */
   onRun?: (index: number, total: number, job: CompareJob, run: CompareRun | null, failure: string | null) => void;
-  /** Sees every engine event (the live status line); optional. */
-  onEvent?: ProgressPrinter;
+  /** Sees every engine event (the CLI draws its live status line from them). */
+  onEvent?: (e: RunEvent) => void;
 }
 
 export interface CompareResult {
@@ -79,12 +79,11 @@ export async function runCompare(o: CompareOptions): Promise<CompareResult> {
       let report: RunReport | null = null;
       let failure: string | null = null;
       for await (const e of runPruning({ ...o.config, method: job.method, seed: job.seed }, { modelPath: o.modelPath, outDir, signal: o.signal })) {
-        o.onEvent?.onEvent(e);
+        o.onEvent?.(e);
         if (e.type === 'runFinished') report = e.report;
         else if (e.type === 'runFailed') failure = e.message;
         else if (e.type === 'runCancelled') cancelled = true;
       }
-      o.onEvent?.clear();
       await fs.rm(outDir, { recursive: true, force: true });
       if (cancelled) break;
       const run = report ? runFromReport(report) : null;
@@ -163,13 +162,15 @@ async function compareCli(modelPath: string, config: Partial<RunConfig>, jobs: C
   let result: CompareResult;
   try {
     result = await runCompare({
-      modelPath, config, jobs, signal: controller.signal, onEvent: status,
+      modelPath, config, jobs, signal: controller.signal, onEvent: (e) => status.onEvent(e),
       onRun: (i, n, job, run, failure) => {
+        status.clear();
         if (run) io.out(runLine(i, n, run));
         else io.err(`[${i}/${n}] ${job.method} seed ${job.seed} failed: ${failure}`);
       },
     });
   } finally {
+    status.clear();
     process.removeListener('SIGINT', onSigint);
   }
   if (result.cancelled) {

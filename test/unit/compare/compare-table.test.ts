@@ -1,0 +1,89 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ModelStats, PruneMethod, RunReport } from '../../../protocol/model';
+import { resolveConfig } from '../../../server/dcp/config';
+import { aggregate, compareTable, marginPoints, runFromReport, runLine, stat, unprunedOf, type CompareRun } from '../../../server/cli/compare-table';
+import { parseMethods } from '../../../server/cli/compare';
+import { UsageError } from '../../../server/cli/command';
+
+const stats = (params: number, flops: number, accuracy: number | null): ModelStats => ({ params, flops, accuracy, latencyMs1: null, latencyMsBatch: null, latencyBatch: 32 });
+
+function run(method: PruneMethod, seed: number, sel: number | null, ft: number | null, extra: Partial<CompareRun> = {}): CompareRun {
+  return { method, seed, params: 500, flops: 2000, accuracyAfterSelection: sel, accuracyAfterFinetune: ft, seconds: 10, before: stats(1000, 4000, 0.99 - seed / 100), ...extra };
+}
+
+function close(actual: number, expected: number, what: string): void {
+  assert.ok(Math.abs(actual - expected) < 1e-12, `${what}: ${actual} vs ${expected}`);
+}
+
+test('stat gives the mean, the sample standard deviation (n − 1), min and max', () => {
+  const s = stat([0.9, 0.8, 0.7])!;
+  close(s.mean, 0.8, 'mean');
+  close(s.std, 0.1, 'std: √((0.01 + 0 + 0.01) / 2)');
+  assert.deepEqual([s.min, s.max, s.n], [0.7, 0.9, 3]);
+  assert.deepEqual(stat([5]), { mean: 5, std: 0, min: 5, max: 5, n: 1 }, 'one seed: no spread');
+  assert.equal(stat([]), null);
+});
+
+test('aggregate groups runs by method in first-seen order and averages over seeds', () => {
+  const rows = aggregate([
+    run('dcp', 1, 0.9, 0.95), run('random', 1, 0.5, 0.9), run('random', 2, 0.7, 0.92), run('random', 3, 0.6, 0.94, { seconds: 40 }),
+  ]);
+  assert.deepEqual(rows.map((r) => [r.method, r.seeds]), [['dcp', [1]], ['random', [1, 2, 3]]]);
+  const random = rows[1];
+  close(random.accuracyAfterSelection!.mean, 0.6, 'random mean after selection');
+  close(random.accuracyAfterSelection!.std, 0.1, 'random std after selection');
+  close(random.accuracyAfterFinetune!.mean, 0.92, 'random mean after fine-tune');
+  close(random.seconds.mean, 20, 'time');
+  assert.deepEqual([random.params.mean, random.params.std], [500, 0]);
+  close(marginPoints(rows[0].accuracyAfterSelection, random.accuracyAfterSelection)!, 30, 'DCP − mean(random) in points');
+  assert.equal(marginPoints(rows[0].accuracyAfterSelection, null), null);
+});
+
+test('a skipped fine-tuning is null in the rows and "-" in the table, not a copy of the accuracy after selection', () => {
+  const cfg = resolveConfig({ method: 'l1', finetuneEpochs: 0, seed: 4 });
+  const afterSelection = stats(600, 3000, 0.8);
+  const report = {
+    schema: 'dcp-report/1', config: cfg, before: stats(1000, 4000, 0.99), afterSelection, after: { ...afterSelection }, seconds: 12.5,
+  } as unknown as RunReport;
+  const r = runFromReport(report);
+  assert.deepEqual([r.method, r.seed, r.params, r.flops, r.accuracyAfterSelection, r.accuracyAfterFinetune, r.seconds], ['l1', 4, 600, 3000, 0.8, null, 12.5]);
+  const rows = aggregate([r]);
+  assert.equal(rows[0].accuracyAfterFinetune, null);
+  const table = compareTable({ unpruned: unprunedOf([r]), rows }).split('\n');
+  assert.match(table[0], /acc\. after selection\s+acc\. after fine-tune/);
+  assert.match(table.find((l) => l.startsWith('l1'))!, /80\.00%\s+-\s+13 s$/);
+  assert.match(runLine(1, 2, r), /^\[1\/2\] l1 seed 4: 600 params, 3\.0 k FLOPs, after selection 80\.00%, no fine-tuning/);
+  // With fine-tuning the after-fine-tune accuracy is the report's `after`.
+  const tuned = runFromReport({ ...report, config: { ...cfg, finetuneEpochs: 2 }, after: stats(600, 3000, 0.97) });
+  assert.equal(tuned.accuracyAfterFinetune, 0.97);
+});
+
+test('the table shows mean ± std where seeds disagree and a plain value where they agree', () => {
+  const runs = [run('dcp', 1, 0.9, 0.95), run('random', 1, 0.5, 0.9), run('random', 2, 0.7, 0.9)];
+  const lines = compareTable({ unpruned: unprunedOf(runs), rows: aggregate(runs) }).split('\n');
+  assert.equal(lines.length, 5, 'header, rule, unpruned, dcp, random');
+  const random = lines.find((l) => l.startsWith('random'))!;
+  assert.match(random, /60\.00% ± 14\.14/, 'after selection: mean ± sample std in points');
+  assert.match(random, /90\.00%\s+10 s$/, 'equal fine-tune accuracies and times: no ±');
+  assert.ok(!/500 ±/.test(random), 'equal params: no ±');
+  assert.match(lines.find((l) => l.startsWith('(unpruned)'))!, /1\.0 k\s+4\.0 k\s+97\.50% ± 0\.71/);
+});
+
+test('unprunedOf counts each seed once, since all methods of a seed share its validation split', () => {
+  const u = unprunedOf([run('dcp', 1, 0.9, null), run('recon', 1, 0.8, null), run('dcp', 2, 0.9, null)]);
+  assert.equal(u.accuracy!.n, 2);
+  close(u.accuracy!.mean, (0.98 + 0.97) / 2, 'mean of the two seeds');
+  assert.deepEqual([u.params, u.flops], [1000, 4000]);
+});
+
+test('--methods: a list, each with the common seed count or its own :K', () => {
+  assert.deepEqual(parseMethods('dcp, random:3 ,l1', 1, 1), [
+    { method: 'dcp', seed: 1 }, { method: 'random', seed: 1 }, { method: 'random', seed: 2 }, { method: 'random', seed: 3 }, { method: 'l1', seed: 1 },
+  ]);
+  assert.deepEqual(parseMethods('recon,dkp', 2, 5).map((j) => `${j.method}/${j.seed}`), ['recon/5', 'recon/6', 'dkp/5', 'dkp/6']);
+  assert.throws(() => parseMethods('dcp,magnitude', 1, 1), (e: unknown) => e instanceof UsageError && /unknown method 'magnitude'/.test(e.message));
+  assert.throws(() => parseMethods('dcp,dcp', 1, 1), /listed twice/);
+  assert.throws(() => parseMethods('random:0', 1, 1), /at least one seed/);
+  assert.throws(() => parseMethods(' , ', 1, 1), /no method/);
+});
