@@ -6,9 +6,14 @@
  * channels. Viewing the tensor as [1, R, 1, C] (R = product of the reduced leading dims) and average-pooling with
  * an R×1 window reads it once, vectorised over C: 2.5-4.5× faster on the shapes of a small ResNet. Sum is the mean
  * times R. Other axes, other dtypes and full reductions keep the stock path.
+ *
+ * Also the gradients of Mean and Sum (registered for every backend): the stock ones build `ones(x.shape)` as a JS
+ * array and upload it (a full-size allocation and copy per call, plus garbage), multiply, and for Mean divide the
+ * full-size product. Here the small dy is scaled first and multiplied by a `tf.fill` made by the backend (on wasm
+ * a fill inside the heap). Batch-norm statistics take two Means per layer, so this runs twice per BN layer and step.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs';
+import type { GradConfig, KernelConfig, NamedAttrMap, Tensor, TensorInfo } from '@tensorflow/tfjs';
 import { captureStock, withOps } from './wasm-ops';
 
 /** Sizes of the [rows, cols] view when `axis` is exactly the leading axes 0..k−1 (0 < k < rank, rows > 1). */
@@ -48,3 +53,30 @@ function makeReduceConfig(kernelName: string, isSum: boolean): KernelConfig | un
 export function makeReduceConfigs(): KernelConfig[] {
   return [makeReduceConfig(tf.Sum, true), makeReduceConfig(tf.Mean, false)].filter((c): c is KernelConfig => c !== undefined);
 }
+
+function broadcastGrad(dyIn: Tensor | Tensor[], x: Tensor, axis: number | number[], mean: boolean): Tensor {
+  const dy = Array.isArray(dyIn) ? dyIn[0] : dyIn;
+  const axes = tf.util.parseAxisParam(axis, x.shape);
+  const expanded = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+  const count = axes.reduce((p, a) => p * x.shape[a], 1);
+  const small = tf.reshape(mean ? tf.div(dy, count) : dy, expanded);
+  return tf.mul(small, tf.fill(x.shape, 1, 'float32'));
+}
+
+export const meanGradConfig: GradConfig = {
+  kernelName: tf.Mean,
+  inputsToSave: ['x'],
+  gradFunc: (dy: Tensor | Tensor[], saved: Tensor[], attrs: NamedAttrMap) => {
+    const { axis } = attrs as unknown as tf.MeanAttrs;
+    return { x: () => broadcastGrad(dy, saved[0], axis, true) };
+  },
+};
+
+export const sumGradConfig: GradConfig = {
+  kernelName: tf.Sum,
+  inputsToSave: ['x'],
+  gradFunc: (dy: Tensor | Tensor[], saved: Tensor[], attrs: NamedAttrMap) => {
+    const { axis } = attrs as unknown as tf.SumAttrs;
+    return { x: () => broadcastGrad(dy, saved[0], axis, false) };
+  },
+};

@@ -7,12 +7,10 @@ import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig } from '@tensorflow/tfjs';
 import { conv2DBackpropFilterConfig, conv2DBackpropInputConfig } from './conv-backprop';
 import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './depthwise-backprop';
-import { fusedBatchNormGradConfig } from './batchnorm-grad';
-import { fusedBatchNormConfig } from './batchnorm-forward';
+import { fusedBatchNormConfig, fusedBatchNormGradConfig } from './batchnorm';
 import { makeBatchMatMulConfig } from './matmul';
 import { makeIdentityConfig } from './identity';
-import { makeReduceConfigs } from './reduce';
-import { meanGradConfig, sumGradConfig } from './reduce-grad';
+import { makeReduceConfigs, meanGradConfig, sumGradConfig } from './reduce';
 import { captureStock } from './wasm-ops';
 
 let matMulConfig: KernelConfig | undefined;

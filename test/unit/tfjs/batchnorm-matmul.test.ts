@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { gradsOn, type HostTensor, randomHost, relErr, use } from './helpers';
-import { fusedBatchNormGradConfig } from '../../../server/tfjs/batchnorm-grad';
+import { fusedBatchNormGradConfig } from '../../../server/tfjs/batchnorm';
 
 const TOL = 1e-4;
 const EPS = 1e-3;
