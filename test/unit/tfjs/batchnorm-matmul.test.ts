@@ -1,7 +1,7 @@
 /**
  * The FusedBatchNorm gradient (ours, registered for every backend) against an independent reference: the same
- * formula written with elementary ops, differentiated by tfjs on `cpu`. And BatchMatMul with transposes on wasm
- * (ours) against `cpu`.
+ * formula written with elementary ops, differentiated by tfjs on `cpu`. The FusedBatchNorm forward, Sum/Mean and
+ * BatchMatMul with transposes on wasm (ours) against `cpu`; Sum/Mean gradients against their definition.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
