@@ -37,6 +37,7 @@ before(async () => {
 after(async () => {
   if (bench) await bench.close().catch(() => undefined);
   if (server) await server.stop();
+  // Kept after a failure: code-server.log and the user-data logs there are the next clue.
   if (server && !process.exitCode) rmSync(server.dirs.root, { recursive: true, force: true });
 });
 

@@ -4,6 +4,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { installVsix, languageServerPids, makeTempDirs, REPO, startCodeServer, toolsInstalled, type CodeServer } from './harness/code-server';
@@ -32,6 +33,8 @@ before(async () => {
 after(async () => {
   if (bench) await bench.close().catch(() => undefined);
   if (server) await server.stop();
+  // Kept after a failure: code-server.log and the user-data logs there are the next clue.
+  if (server && !process.exitCode) rmSync(server.dirs.root, { recursive: true, force: true });
 });
 
 /** Polls until `probe` returns a non-empty list (the server process appears a moment after activation). */
