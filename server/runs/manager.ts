@@ -36,6 +36,8 @@ interface SessionRun extends StoredRun {
   log: EventLog | undefined;
   /** run.json writes, chained so a late progress write never overwrites the final status. */
   saving: Promise<void>;
+  /** Set at the terminal event: resolves once the folder is sealed and runEnded is sent. */
+  closing: Promise<void> | undefined;
 }
 
 export class RunManager {
@@ -54,7 +56,7 @@ export class RunManager {
       status: 'running', startedAt: Date.now(), endedAt: null, layersDone: 0, outcome: null, message: null,
     };
     await createRunFolder(runDir, record, config);
-    const run: SessionRun = { runDir, record, config, events: [], worker: undefined, log: undefined, saving: Promise.resolve() };
+    const run: SessionRun = { runDir, record, config, events: [], worker: undefined, log: undefined, saving: Promise.resolve(), closing: undefined };
     this.runs.set(runId, run);
     this.launch(run, false);
     return { runId, runDir, outDir: record.outDir };
@@ -62,14 +64,17 @@ export class RunManager {
 
   async resume(runId: string, model: ModelRef | undefined): Promise<StartRunResult> {
     const found = await this.find(runId, model);
+    // A run that just ended is still sealing its folder; its final writes must land before the resumed ones.
+    await found.closing;
     if (found.worker && !found.worker.ended) throw new ResponseError(DcpErrorCodes.RunState, `Run ${runId} is still running`);
     const entry = toEntry(found, false);
     if (!entry.resumable) throw new ResponseError(DcpErrorCodes.RunState, `Run ${runId} is ${entry.status}; only cancelled, failed or interrupted runs can be resumed`);
-    const run: SessionRun = { ...found, worker: undefined, log: undefined };
+    const fromCheckpoint = await hasCheckpoint(found);
+    const run: SessionRun = { ...found, worker: undefined, log: undefined, closing: undefined };
     run.record = { ...run.record, status: 'running', endedAt: null, message: null };
     this.runs.set(runId, run);
     await this.save(run);
-    this.launch(run, true);
+    this.launch(run, fromCheckpoint);
     return { runId, runDir: run.runDir, outDir: run.record.outDir };
   }
 
@@ -124,7 +129,7 @@ export class RunManager {
     const roots = [this.options.runsDir, model && runsRoot(model.path, this.options.runsDir)].filter((r): r is string => !!r);
     for (const root of roots) {
       const stored = await readRun(join(root, runId));
-      if (stored) return { ...stored, events: await readEvents(stored.runDir), worker: undefined, log: undefined, saving: Promise.resolve() };
+      if (stored) return { ...stored, events: await readEvents(stored.runDir), worker: undefined, log: undefined, saving: Promise.resolve(), closing: undefined };
     }
     const hint = model ? '' : ' (pass the model uri to find runs of earlier sessions)';
     throw new ResponseError(DcpErrorCodes.RunNotFound, `No run ${runId}${hint}`);
@@ -150,11 +155,11 @@ export class RunManager {
         const seq = run.events.push(event) - 1;
         run.log?.append(event);
         if (event.type === 'layerDone') {
-          run.record = { ...run.record, layersDone: run.record.layersDone + 1 };
+          run.record = { ...run.record, layersDone: layersDone(run.events) };
           void this.save(run);
         }
         sink.event({ runId, seq, event });
-        if (isTerminal(event)) void this.end(run, event);
+        if (isTerminal(event)) run.closing = this.end(run, event);
       },
     });
   }
@@ -174,4 +179,23 @@ export class RunManager {
     await this.save(run);
     this.options.sink.ended({ runId: run.record.runId, status, report, message, runDir: run.runDir, outDir: run.record.outDir });
   }
+}
+
+/**
+ * Whether the engine left a checkpoint to continue from. None (stopped before its first checkpoint) means the run
+ * restarts from the beginning; one the engine refuses (another model or config) is an error response now rather
+ * than a failed run later.
+ */
+async function hasCheckpoint(run: StoredRun): Promise<boolean> {
+  const { readCheckpoint } = await import('../dcp/checkpoint');
+  try {
+    return (await readCheckpoint(checkpointDir(run.runDir), run.record.modelPath, run.config)) !== null;
+  } catch (e) {
+    throw new ResponseError(DcpErrorCodes.RunState, `Run ${run.record.runId} cannot be resumed: ${(e as Error).message}`);
+  }
+}
+
+/** Distinct layers finished over all attempts: a resumed run that redoes a layer does not count it twice. */
+function layersDone(events: readonly RunEvent[]): number {
+  return new Set(events.flatMap((e) => (e.type === 'layerDone' ? [e.result.layer] : []))).size;
 }

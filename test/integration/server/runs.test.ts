@@ -84,9 +84,9 @@ describe('runs', () => {
     assert.match((hover?.contents as MarkupContent).value, new RegExp(`kept ${layer.kept.length} of ${layer.inChannels} input channels`));
   });
 
-  it('answers inspect within a second while a run computes; cancel leaves no output; resume finishes like a clean run', async () => {
+  it('answers inspect within a second while a run computes; cancel leaves no output; resume continues to the clean run\'s result', async () => {
     const started = await server.connection.sendRequest(StartRunRequest, { uri, config: quickConfig(fixture) });
-    await server.waitEvent(started.runId, 'headsTrained');
+    const firstLayer = await server.waitEvent(started.runId, 'layerDone');
 
     // A model the server has not loaded yet, so the answer includes reading and analysing it.
     const copyDir = join(fixture.dir, 'copy');
@@ -115,7 +115,12 @@ describe('runs', () => {
     assert.equal(resumed.runDir, started.runDir);
     const done = await server.waitEnded(started.runId, 1);
     assert.equal(done.status, 'finished', done.message ?? '');
-    assertSequential(server.runEvents(started.runId));
+    const all = server.runEvents(started.runId);
+    assertSequential(all);
+    // The resumed attempt replays finished layers as layerDone but selects only the rest.
+    const redone = all.slice(firstLayer.seq + 1).flatMap((e) => (e.event.type === 'selectionStarted' ? [e.event.layer] : []));
+    const doneBefore = firstLayer.event.type === 'layerDone' ? firstLayer.event.result.layer : '';
+    assert.ok(!redone.includes(doneBefore), `the resumed run continues after ${doneBefore} (redid ${redone.join(', ')})`);
     assert.deepEqual(keptByLayer(done), keptByLayer(finished), 'same seed → same channels as the uninterrupted run');
   });
 
