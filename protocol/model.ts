@@ -71,6 +71,8 @@ export interface RunConfig {
   maxTrainSamples: number;
   seed: number;
   backend: BackendName;
+  /** XNNPACK threads of the wasm backend (fixed by the first wasm start in a process). */
+  threads: number;
 }
 
 /** One layer as `dcp inspect` reports it. Shapes omit the batch axis. */

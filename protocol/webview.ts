@@ -130,6 +130,7 @@ const CONFIG_FIELDS: { [K in keyof RunConfig]-?: FieldCheck } = {
   maxTrainSamples: finite,
   seed: finite,
   backend: oneOf('auto', 'node', 'wasm', 'cpu'),
+  threads: finite,
 };
 
 /** True when `v` is a partial RunConfig with known keys only, each of the right type. */

@@ -35,6 +35,7 @@ export const DEFAULT_CONFIG: RunConfig = {
   maxTrainSamples: 0,
   seed: 1,
   backend: 'auto',
+  threads: 1,
 };
 
 const METHODS: readonly PruneMethod[] = ['dcp', 'dkp', 'random', 'l1', 'recon', 'disc'];
@@ -92,6 +93,7 @@ export function resolveConfig(partial: Partial<RunConfig> = {}): RunConfig {
     maxTrainSamples: num('max-train-samples', c.maxTrainSamples, 0, 1e9, { integer: true }),
     seed: num('seed', c.seed, 0, 2 ** 32 - 1, { integer: true }),
     backend: oneOf('backend', c.backend, BACKENDS),
+    threads: num('threads', c.threads, 1, 16, { integer: true }),
   };
   if (out.data.trim() === '') throw new ConfigError('data', '--data must name a dataset (mnist, a folder, or a .npz file)');
   if (out.method === 'disc' && out.lambda === 0) throw new ConfigError('lambda', '--method disc uses only the discrimination loss; λ must be > 0');

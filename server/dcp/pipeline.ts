@@ -32,7 +32,7 @@ function maskOf(r: LayerResult): tf.Tensor {
 export async function* runPipeline(cfg: RunConfig, opts: RunOptions): AsyncGenerator<RunEvent> {
   const started = Date.now();
   const signal = opts.signal;
-  const backend = await initBackend(cfg.backend);
+  const backend = await initBackend(cfg.backend, { threads: cfg.threads });
   const model = await loadLayersModel(opts.modelPath);
   let baseline: tf.LayersModel | null = null;
   let pruned: tf.LayersModel | null = null;
