@@ -125,9 +125,11 @@ export class GraphRunner {
 /** Sequential models wrap a functional model; its input layer is only visible there. */
 export function innerModel(model: tf.LayersModel): tf.LayersModel {
   if (model instanceof tf.Sequential) {
-    const inner = (model as unknown as { model: tf.LayersModel | undefined }).model;
-    if (!inner) throw new Error('sequential model is not built');
-    return inner;
+    const seq = model as unknown as { model: tf.LayersModel | undefined };
+    // A Sequential read from JSON builds its inner functional model lazily, on first use.
+    if (!seq.model) model.build(model.inputs[0]?.shape ?? []);
+    if (!seq.model) throw new Error('sequential model has no input shape');
+    return seq.model;
   }
   return model;
 }

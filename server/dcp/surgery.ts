@@ -41,7 +41,14 @@ export async function pruneModel(model: tf.LayersModel, cuts: LayerCut[]): Promi
     const own = byLayer.get(layer.name) ?? [];
     const weights = layer.getWeights();
     if (weights.length === 0) continue;
-    const sliced = tf.tidy(() => weights.map((w, i) => sliceWeight(layer.getClassName(), i, w, own)));
+    // Fresh buffers: the wasm backend keeps a buffer's first shape, and gather's output shares the buffer of a
+    // rank-4 reshape, which its fused conv then refuses as a bias ("only supports rank-1 bias").
+    const sliced = weights.map((w, i) => {
+      const t = tf.tidy(() => sliceWeight(layer.getClassName(), i, w, own));
+      const fresh = tf.tensor(t.dataSync(), t.shape, t.dtype);
+      t.dispose();
+      return fresh;
+    });
     target.setWeights(sliced);
     tf.dispose(sliced);
   }

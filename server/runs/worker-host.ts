@@ -43,6 +43,7 @@ export class WorkerRun {
   private readonly worker: Worker;
   private terminal: RunEvent | undefined;
   private cancelRequested = false;
+  private crash: string | undefined;
   private cancelTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -61,12 +62,13 @@ export class WorkerRun {
     }
     this.done = new Promise((resolve) => {
       this.worker.on('message', (m: unknown) => this.onMessage(m));
-      this.worker.on('error', (e: Error) => this.fail(`The pruning worker crashed: ${e.message}`));
+      // The crash is reported at 'exit': events the worker posted before it crashed can still be in flight.
+      this.worker.on('error', (e: Error) => { this.crash ??= `The pruning worker crashed: ${e.message}`; });
       this.worker.on('messageerror', (e: Error) => this.fail(`The pruning worker sent an unreadable message: ${e.message}`));
       this.worker.on('exit', (code) => {
         clearTimeout(this.cancelTimer);
         if (this.cancelRequested) this.deliver({ type: 'runCancelled', time: Date.now() });
-        else this.fail(`The pruning worker stopped unexpectedly (exit code ${code}) — possibly out of memory`);
+        else this.fail(this.crash ?? `The pruning worker stopped unexpectedly (exit code ${code}) — possibly out of memory`);
         resolve();
       });
     });

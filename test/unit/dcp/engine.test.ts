@@ -181,3 +181,26 @@ test('a cancelled run resumed from its checkpoint gives the same result as an un
   for await (const e of runPruning({ ...TINY, rate: 0.3 }, { modelPath, outDir: path.join(dir, 'resume-f'), checkpointDir: ckpt, resume: true })) other.push(e);
   assert.match((other.at(-1) as { message: string }).message, /different options \(rate\)/);
 });
+
+test('a Sequential model read from disk prunes like a functional one', async () => {
+  const seq = tf.sequential({
+    layers: [
+      tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 4, kernelSize: 3, strides: 2, padding: 'same', kernelInitializer: tf.initializers.heNormal({ seed: 1 }), name: 'sc1' }),
+      tf.layers.batchNormalization({ name: 'sbn1' }),
+      tf.layers.reLU({ name: 'sr1' }),
+      tf.layers.conv2d({ filters: 6, kernelSize: 3, padding: 'same', kernelInitializer: tf.initializers.heNormal({ seed: 2 }), name: 'sc2' }),
+      tf.layers.reLU({ name: 'sr2' }),
+      tf.layers.conv2d({ filters: 6, kernelSize: 3, padding: 'same', kernelInitializer: tf.initializers.heNormal({ seed: 3 }), name: 'sc3' }),
+      tf.layers.globalAveragePooling2d({ name: 'sgap' }),
+      tf.layers.dense({ units: 10, activation: 'softmax', name: 'sfc' }),
+    ],
+  });
+  const modelPath = await saved(seq, 'seq');
+  const events = await collect(TINY, modelPath, path.join(dir, 'seq-out'));
+  assert.equal(events.at(-1)!.type, 'runFinished', JSON.stringify(events.at(-1)));
+  const report = (events.at(-1) as { report: RunReport }).report;
+  assert.deepEqual(report.layers.map((l) => l.layer), ['sc2', 'sc3']);
+  const pruned = await loadLayersModel(report.model.output!);
+  assert.equal(pruned.countParams(), report.after.params);
+  pruned.dispose();
+});
