@@ -34,6 +34,7 @@ const NUMERIC: ReadonlyArray<[setting: string, field: keyof RunConfig]> = [
   ['kernelRate', 'kernelRate'],
   ['maxTrainSamples', 'maxTrainSamples'],
   ['seed', 'seed'],
+  ['threads', 'threads'],
 ];
 
 function pick<T extends string>(value: unknown, allowed: readonly T[]): T | undefined {

@@ -22,7 +22,8 @@ export const DEFAULT_CONFIG: RunConfig = {
   selectionSamples: 256,
   headEpochs: 1,
   headTraining: 'frozen',
-  headLearningRate: 0.1,
+  // Measured on the example ResNet: the first head reached 73% after one epoch at 0.5, 50% at 0.1.
+  headLearningRate: 0.5,
   stageFinetune: true,
   finetuneEpochs: 2,
   learningRate: 0.01,
