@@ -23,7 +23,8 @@ let cpuReady: Promise<unknown> | undefined;
  * first op, so that a faster backend registered by some import (wasm needs an async init) is never picked half-ready.
  */
 export function mainThreadTf(): Promise<unknown> {
-  cpuReady ??= import('@tensorflow/tfjs').then((tf) => tf.setBackend('cpu'));
+  // initBackend('cpu') also keeps TF.js's "you are running in Node.js" banner out of the server's log.
+  cpuReady ??= import('../tfjs/backend').then(({ initBackend }) => initBackend('cpu'));
   return cpuReady;
 }
 
