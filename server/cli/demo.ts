@@ -6,7 +6,7 @@ import type { RunConfig } from '../../protocol/model';
 import { EXIT, UsageError, type Command } from './command';
 import { parseCommandArgs, positionals } from './args';
 import { RUN_OPTIONS, RUN_OPTIONS_HELP, configFromOptions, runWithProgress } from './prune';
-import { beforeAfterTable, layersTable, costLine } from './report-table';
+import { summaryLines } from './report-table';
 
 /**
  * The demo's settings: 50% of every prunable conv's input channels, one epoch of head training and three of
@@ -47,11 +47,7 @@ ${RUN_OPTIONS_HELP}`,
     const overrides = Object.fromEntries(Object.entries(configFromOptions(values)).filter(([, v]) => v !== undefined));
     const report = await runWithProgress({ ...DEMO_CONFIG, ...(which === 'vgg' ? { rate: 0.3 } : {}), ...overrides }, modelPath, outDir, io);
     if (!report) return EXIT.failure;
-    io.out('');
-    io.out(layersTable(report));
-    io.out('');
-    io.out(beforeAfterTable(report));
-    io.out(costLine(report));
+    for (const line of summaryLines(report)) io.out(line);
     io.out(`pruned model: ${report.model.output}`);
     return EXIT.ok;
   },

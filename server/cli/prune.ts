@@ -4,7 +4,7 @@ import type { RunConfig, RunReport } from '../../protocol/model';
 import { EXIT, UsageError, type CliIO, type Command } from './command';
 import { parseCommandArgs, positionals } from './args';
 import { ProgressPrinter } from './progress';
-import { beforeAfterTable, layersTable, costLine } from './report-table';
+import { summaryLines } from './report-table';
 
 /** The run options every pruning command accepts, as parseArgs declarations. */
 export const RUN_OPTIONS = {
@@ -107,11 +107,7 @@ ${RUN_OPTIONS_HELP}`,
     if (values.report !== undefined && values.report.trim() === '') throw new UsageError('--report needs a file name');
     const report = await runWithProgress(configFromOptions(values), modelPath, outDir, io);
     if (!report) return EXIT.failure;
-    io.out('');
-    io.out(layersTable(report));
-    io.out('');
-    io.out(beforeAfterTable(report));
-    io.out(costLine(report));
+    for (const line of summaryLines(report)) io.out(line);
     if (values.report) {
       const { writeJsonAtomic } = await import('../dcp/outputs');
       await writeJsonAtomic(path.resolve(values.report), report);

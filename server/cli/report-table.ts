@@ -52,3 +52,8 @@ export function costLine(r: RunReport): string {
   const c = r.selectionCost;
   return `selection cost: ${c.epochEquivalents.toFixed(2)} training-epoch equivalents (reference algorithm: 2·Σk_l = ${c.referenceEpochEquivalents} passes over the training data)`;
 }
+
+/** What `dcp prune` and `dcp demo` print when a run finishes: the layer table, the before/after table, the cost. */
+export function summaryLines(r: RunReport): string[] {
+  return ['', layersTable(r), '', beforeAfterTable(r), costLine(r)];
+}

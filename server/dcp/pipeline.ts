@@ -53,7 +53,7 @@ export async function* runPipeline(cfg: RunConfig, opts: RunOptions): AsyncGener
     const resumeFrom = opts.resume ? await readCheckpoint(opts.checkpointDir ?? '', opts.modelPath, cfg) : null;
     if (opts.resume && !resumeFrom) throw new Error(`nothing to resume: no checkpoint in ${opts.checkpointDir ?? '(no checkpoint folder given)'}`);
 
-    const before = resumeFrom?.before ?? await measureModel(model, summary, data.validation, inputShape, { batchSize: cfg.batchSize, latency: false, signal });
+    const before = resumeFrom?.before ?? await measureModel(model, summary, data.validation, inputShape, { batchSize: cfg.batchSize, signal });
     const featureChannels = plan.heads.map((h) => graph.layers[h.after].outputShape.at(-1)!);
     const heads = createHeads(plan.heads, featureChannels, summary.numClasses, cfg.seed, cfg.headWeighting, plan.blocks, plan.layersPerBlock);
     const runner = new GraphRunner(model);
@@ -135,7 +135,7 @@ export async function* runPipeline(cfg: RunConfig, opts: RunOptions): AsyncGener
     const cuts = results.flatMap((r) => cutsFor(plan.convs.find((c) => c.conv === r.layer)!, r.kept));
     pruned = await pruneModel(model, cuts);
     const prunedSummary = kernelSparseSummary(summarizeModel(pruned, analyzeGraph(pruned), model.name), results, cuts);
-    const afterSelection = await measureModel(pruned, prunedSummary, data.validation, inputShape, { batchSize: cfg.batchSize, latency: false, signal });
+    const afterSelection = await measureModel(pruned, prunedSummary, data.validation, inputShape, { batchSize: cfg.batchSize, signal });
     yield { type: 'surgeryDone', afterSelection, time: Date.now() };
 
     const finalNet = plainNetwork(pruned, inputShape);
@@ -143,7 +143,7 @@ export async function* runPipeline(cfg: RunConfig, opts: RunOptions): AsyncGener
     const finetune: EpochPoint[] = yield* train(finalNet, data.train, { phase: 'final', stage: null, epochs: cfg.finetuneEpochs, learningRate: cfg.learningRate, batchSize: cfg.batchSize, seed: cfg.seed + 7, withHeads: false, stepSchedule: true, validation: data.validation, signal });
     tf.dispose([...finalNet.masks.values()]);
     const after: ModelStats = cfg.finetuneEpochs > 0
-      ? await measureModel(pruned, prunedSummary, data.validation, inputShape, { batchSize: cfg.batchSize, latency: false, signal })
+      ? await measureModel(pruned, prunedSummary, data.validation, inputShape, { batchSize: cfg.batchSize, signal })
       : { ...afterSelection };
     // Latency depends only on the architecture: the unpruned and the pruned model are timed interleaved, at the end.
     const lat = await compareLatency(model, pruned, inputShape, LATENCY_BATCH, LATENCY_REPEATS, signal);

@@ -3,7 +3,6 @@ import type { ModelStats, ModelSummary } from '../../protocol/model';
 import type { Split } from '../data/dataset';
 import { GraphRunner } from './executor';
 import { logitsOf } from './layers';
-import { measureLatency } from './latency';
 import { accuracy, type Network } from './train';
 
 /** Latency is measured at batch 1 and at this batch, in the same runtime as the run. */
@@ -17,26 +16,24 @@ export function plainNetwork(model: tf.LayersModel, inputShape: [number, number,
 }
 
 /**
- * Params, FLOPs (from the model summary, or overridden for DKP's kernel-sparse convs), validation
- * accuracy and median latency at batch 1 and batch 64.
+ * Params, FLOPs (from the model summary, or overridden for DKP's kernel-sparse convs) and validation accuracy.
  */
 export async function measureModel(
   model: tf.LayersModel,
   summary: Pick<ModelSummary, 'totalParams' | 'totalFlops'>,
   validation: Split | null,
   inputShape: [number, number, number],
-  opts: { batchSize: number; latency: boolean; signal?: AbortSignal },
+  opts: { batchSize: number; signal?: AbortSignal },
 ): Promise<ModelStats> {
   const net = plainNetwork(model, inputShape);
   const acc = validation ? await accuracy(net, validation, opts.batchSize, opts.signal) : null;
-  const latencyMs1 = opts.latency ? await measureLatency(model, inputShape, 1, LATENCY_REPEATS, opts.signal) : null;
-  const latencyMsBatch = opts.latency ? await measureLatency(model, inputShape, LATENCY_BATCH, LATENCY_REPEATS, opts.signal) : null;
   return {
     params: summary.totalParams,
     flops: summary.totalFlops,
     accuracy: acc,
-    latencyMs1,
-    latencyMsBatch,
+    // Filled in at the end of the run, when the unpruned and the pruned model are timed together (compareLatency).
+    latencyMs1: null,
+    latencyMsBatch: null,
     latencyBatch: LATENCY_BATCH,
   };
 }
