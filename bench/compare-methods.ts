@@ -7,6 +7,7 @@
  *
  *   npm run bench:compare                                   both models, 1 fine-tuning epoch, 3 random seeds
  *   npm run bench:compare -- --model vgg --finetune-epochs 2 --random-seeds 5 --json-dir /tmp/cmp
+ *   npm run bench:compare -- --methods dcp:2,recon:2 --seed 2      more seeds of other methods (seeds 2 and 3)
  *
  * Each run is a full pipeline (head training, selection, stage fine-tunes, surgery, fine-tuning); expect
  * 1-3 minutes of CPU per run. Results go to stdout: one line per run, the table, the margins and a Markdown copy.
@@ -30,7 +31,7 @@ const CASES = [
 const { values } = parseArgs({
   options: {
     model: { type: 'string' }, 'finetune-epochs': { type: 'string', default: '1' }, 'random-seeds': { type: 'string', default: '3' },
-    'json-dir': { type: 'string' }, backend: { type: 'string', default: 'auto' }, 'max-train-samples': { type: 'string', default: '0' },
+    'json-dir': { type: 'string' }, methods: { type: 'string' }, seed: { type: 'string', default: '1' }, backend: { type: 'string', default: 'auto' }, 'max-train-samples': { type: 'string', default: '0' },
   },
 });
 
@@ -78,7 +79,8 @@ async function main(): Promise<void> {
   const backend = await initBackend(values.backend as RunConfig['backend']);
   const finetuneEpochs = Number(values['finetune-epochs']);
   const randomSeeds = Number(values['random-seeds']);
-  const methods = `dcp,recon,random:${randomSeeds},dkp`;
+  const methods = values.methods ?? `dcp,recon,random:${randomSeeds},dkp`;
+  const firstSeed = Number(values.seed);
   const cases = CASES.filter((c) => values.model === undefined || c.name === values.model);
   if (cases.length === 0) throw new Error(`--model must be resnet or vgg (got ${values.model})`);
   const controller = new AbortController();
@@ -91,7 +93,7 @@ async function main(): Promise<void> {
       rate: c.rate, data: 'mnist', finetuneEpochs, backend: values.backend as RunConfig['backend'],
       maxTrainSamples: Number(values['max-train-samples']),
     };
-    const jobs = parseMethods(methods, 1, 1);
+    const jobs = parseMethods(methods, 1, firstSeed);
     console.log(`\n${c.name} at rate ${c.rate}: ${jobs.length} runs (${methods}), ${finetuneEpochs} fine-tuning epoch(s), other options at their defaults`);
     const result = await runCompare({
       modelPath, config, jobs, signal: controller.signal,
@@ -108,7 +110,9 @@ async function main(): Promise<void> {
     console.log('\n' + markdownTable(result.doc));
     if (values['json-dir']) {
       await fs.mkdir(path.resolve(values['json-dir']), { recursive: true });
-      await writeJsonAtomic(path.resolve(values['json-dir'], `compare-${c.name}.json`), result.doc);
+      await writeJsonAtomic(path.resolve(values['json-dir'], `compare-${c.name}-s${firstSeed}.json`), result.doc);
+      // The full reports too (per-layer choices and losses), to look into a surprising row later.
+      await writeJsonAtomic(path.resolve(values['json-dir'], `reports-${c.name}-s${firstSeed}.json`), result.reports);
     }
   }
   console.log(`\ntotal ${((Date.now() - started) / 60000).toFixed(1)} min wall; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
