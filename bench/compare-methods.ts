@@ -1,13 +1,13 @@
 /**
  * Method comparison on the example models (issue 4's targets): the `dcp compare` logic on the example ResNet at
- * η = 0.5 and the example VGG at η = 0.3 with dcp, recon, random (several seeds) and dkp, then the margins the
- * targets are about:
+ * η = 0.5 and the example VGG at η = 0.3 with dcp, recon and random on seeds 1..K and dkp on seed 1, then the
+ * margins the targets are about, seed by seed:
  *   - DCP's accuracy after selection (before fine-tuning) minus recon's, and minus the mean of random's;
  *   - DKP vs DCP: FLOPs, and accuracy after fine-tuning (target: fewer FLOPs at ≤ 0.5 point lower accuracy).
  *
- *   npm run bench:compare                                   both models, 1 fine-tuning epoch, 3 random seeds
- *   npm run bench:compare -- --model vgg --finetune-epochs 2 --random-seeds 5 --json-dir /tmp/cmp
- *   npm run bench:compare -- --methods dcp:2,recon:2 --seed 2      more seeds of other methods (seeds 2 and 3)
+ *   npm run bench:compare                                   both models, 1 fine-tuning epoch, seeds 1-3
+ *   npm run bench:compare -- --model vgg --finetune-epochs 2 --seeds 5 --json-dir /tmp/cmp
+ *   npm run bench:compare -- --methods dcp,dkp --finetune-epochs 3     any --methods list (dcp compare syntax)
  *
  * Each run is a full pipeline (head training, selection, stage fine-tunes, surgery, fine-tuning); expect
  * 1-3 minutes of CPU per run. Results go to stdout: one line per run, the table, the margins and a Markdown copy.
@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import type { RunConfig } from '../protocol/model';
 import { initBackend } from '../server/tfjs/backend';
 import { runCompare, parseMethods } from '../server/cli/compare';
-import { compareTable, marginPoints, runLine, type CompareDocument, type CompareRow, type Stat } from '../server/cli/compare-table';
+import { compareTable, paired, runLine, type CompareDocument, type Stat } from '../server/cli/compare-table';
 import { writeJsonAtomic } from '../server/dcp/outputs';
 import { fmtCount } from '../server/cli/report-table';
 
@@ -30,7 +30,7 @@ const CASES = [
 
 const { values } = parseArgs({
   options: {
-    model: { type: 'string' }, 'finetune-epochs': { type: 'string', default: '1' }, 'random-seeds': { type: 'string', default: '3' },
+    model: { type: 'string' }, 'finetune-epochs': { type: 'string', default: '1' }, seeds: { type: 'string', default: '3' },
     'json-dir': { type: 'string' }, methods: { type: 'string' }, seed: { type: 'string', default: '1' }, backend: { type: 'string', default: 'auto' }, 'max-train-samples': { type: 'string', default: '0' },
   },
 });
@@ -39,25 +39,26 @@ const pct = (s: Stat | null | undefined): string => (s ? `${(s.mean * 100).toFix
 const signed = (v: number | null): string => (v === null ? '-' : `${v >= 0 ? '+' : ''}${v.toFixed(2)} pt`);
 const verdict = (ok: boolean | null): string => (ok === null ? '(not measured)' : ok ? 'target met' : 'target NOT met');
 
-/** The lines about issue 4's targets, from the aggregated rows. */
-function targetLines(rows: CompareRow[]): string[] {
-  const row = (m: string): CompareRow | undefined => rows.find((r) => r.method === m);
-  const [dcp, recon, random, dkp] = ['dcp', 'recon', 'random', 'dkp'].map(row);
-  const overRecon = marginPoints(dcp?.accuracyAfterSelection ?? null, recon?.accuracyAfterSelection ?? null);
-  const overRandom = marginPoints(dcp?.accuracyAfterSelection ?? null, random?.accuracyAfterSelection ?? null);
-  const lines = [
-    `DCP - recon, accuracy after selection: ${signed(overRecon)} ${verdict(overRecon === null ? null : overRecon > 0)}`,
-    `DCP - mean(random, ${random?.seeds.length ?? 0} seeds), accuracy after selection: ${signed(overRandom)} ${verdict(overRandom === null ? null : overRandom > 0)}` +
-      (random?.accuracyAfterSelection ? ` (random min ${(random.accuracyAfterSelection.min * 100).toFixed(2)}%, max ${(random.accuracyAfterSelection.max * 100).toFixed(2)}%)` : ''),
-  ];
-  if (dcp && dkp) {
-    const drop = marginPoints(dkp.accuracyAfterFinetune, dcp.accuracyAfterFinetune);
-    const fewer = dkp.flops.mean < dcp.flops.mean;
-    lines.push(
-      `DKP vs DCP: FLOPs ${fmtCount(Math.round(dkp.flops.mean))} vs ${fmtCount(Math.round(dcp.flops.mean))} (${(dkp.flops.mean / dcp.flops.mean).toFixed(3)}x), ` +
-      `accuracy after fine-tune ${pct(dkp.accuracyAfterFinetune)} vs ${pct(dcp.accuracyAfterFinetune)} (${signed(drop)}) ` +
-      verdict(drop === null ? null : fewer && drop >= -0.5),
-    );
+const list = (xs: number[]): string => xs.map((d) => `${d >= 0 ? '+' : ''}${d.toFixed(2)}`).join(', ');
+
+/**
+ * The lines about issue 4's targets, seed by seed (a seed draws the data split, so only same-seed runs share their
+ * validation digits): DCP − recon and DCP − random after selection, and DKP vs DCP on the seeds DKP ran.
+ */
+function targetLines(doc: CompareDocument): string[] {
+  const lines: string[] = [];
+  for (const base of ['recon', 'random'] as const) {
+    const d = paired(doc.runs, 'dcp', base, 'accuracyAfterSelection');
+    const wins = d.diffs.filter((x) => x > 0).length;
+    lines.push(`DCP - ${base}, accuracy after selection, seeds ${d.seeds.join(',')}: mean ${signed(d.mean)} (per seed ${list(d.diffs)}; DCP ahead on ${wins} of ${d.diffs.length}) ` +
+      verdict(d.mean === null ? null : d.mean > 0));
+  }
+  const flops = paired(doc.runs, 'dkp', 'dcp', 'flops');
+  const acc = paired(doc.runs, 'dkp', 'dcp', 'accuracyAfterFinetune');
+  const dcpFlops = doc.rows.find((r) => r.method === 'dcp')?.flops.mean;
+  if (flops.mean !== null && dcpFlops) {
+    lines.push(`DKP - DCP, seeds ${flops.seeds.join(',')}: FLOPs ${((flops.mean / dcpFlops) * 100).toFixed(1)}% (${flops.mean < 0 ? '−' : '+'}${fmtCount(Math.abs(Math.round(flops.mean)))} of DCP's ${fmtCount(Math.round(dcpFlops))}), ` +
+      `accuracy after fine-tune ${signed(acc.mean)} (per seed ${list(acc.diffs)}) ` + verdict(acc.mean === null ? null : flops.mean < 0 && acc.mean >= -0.5));
   }
   return lines;
 }
@@ -75,11 +76,32 @@ function markdownTable(doc: CompareDocument): string {
   return lines.join('\n');
 }
 
+/** Seed × method accuracies (after selection / after fine-tune), the paired view behind the margins. */
+function perSeedMarkdown(doc: CompareDocument): string {
+  const methods = doc.rows.map((r) => r.method);
+  const seeds = [...new Set(doc.runs.map((r) => r.seed))].sort((x, y) => x - y);
+  const acc = (v: number | null | undefined): string => (v === null || v === undefined ? '-' : (v * 100).toFixed(2));
+  const lines = [
+    `| seed | unpruned | ${methods.map((m) => `${m} sel. / ft.`).join(' | ')} |`,
+    `| ---: | ---: | ${methods.map(() => '---:').join(' | ')} |`,
+    ...seeds.map((seed) => {
+      const mine = doc.runs.filter((r) => r.seed === seed);
+      const cells = methods.map((m) => {
+        const r = mine.find((x) => x.method === m);
+        return r ? `${acc(r.accuracyAfterSelection)} / ${acc(r.accuracyAfterFinetune)}` : '';
+      });
+      return `| ${seed} | ${acc(mine[0]?.before.accuracy)} | ${cells.join(' | ')} |`;
+    }),
+  ];
+  return lines.join('\n');
+}
+
 async function main(): Promise<void> {
   const backend = await initBackend(values.backend as RunConfig['backend']);
   const finetuneEpochs = Number(values['finetune-epochs']);
-  const randomSeeds = Number(values['random-seeds']);
-  const methods = values.methods ?? `dcp,recon,random:${randomSeeds},dkp`;
+  // DCP, recon and random on the same K seeds (paired by split); DKP, the slowest, on the first seed only.
+  const seeds = Number(values.seeds);
+  const methods = values.methods ?? `dcp:${seeds},recon:${seeds},random:${seeds},dkp:1`;
   const firstSeed = Number(values.seed);
   const cases = CASES.filter((c) => values.model === undefined || c.name === values.model);
   if (cases.length === 0) throw new Error(`--model must be resnet or vgg (got ${values.model})`);
@@ -104,16 +126,18 @@ async function main(): Promise<void> {
       process.exitCode = 1;
       return;
     }
-    console.log('\n' + compareTable(result.doc));
-    console.log('a ± s: mean ± sample standard deviation over the seeds (accuracy spread in points)\n');
-    for (const line of targetLines(result.doc.rows)) console.log(line);
-    console.log('\n' + markdownTable(result.doc));
     if (values['json-dir']) {
       await fs.mkdir(path.resolve(values['json-dir']), { recursive: true });
       await writeJsonAtomic(path.resolve(values['json-dir'], `compare-${c.name}-s${firstSeed}.json`), result.doc);
       // The full reports too (per-layer choices and losses), to look into a surprising row later.
       await writeJsonAtomic(path.resolve(values['json-dir'], `reports-${c.name}-s${firstSeed}.json`), result.reports);
     }
+    console.log('\n' + compareTable(result.doc));
+    console.log('a ± s: mean ± sample standard deviation over the seeds (accuracy spread in points)\n');
+    for (const line of targetLines(result.doc)) console.log(line);
+    console.log('\n' + markdownTable(result.doc));
+    console.log('\n' + perSeedMarkdown(result.doc));
+    console.log(`\nshared options: ${JSON.stringify(result.doc.shared)}`);
   }
   console.log(`\ntotal ${((Date.now() - started) / 60000).toFixed(1)} min wall; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 }

@@ -106,6 +106,33 @@ export function marginPoints(a: Stat | null, b: Stat | null): number | null {
   return a && b ? (a.mean - b.mean) * 100 : null;
 }
 
+/** Per-seed differences a − b on the seeds both methods ran, in points (accuracies) or raw units (counts). */
+export interface Paired {
+  seeds: number[];
+  diffs: number[];
+  /** Mean of the per-seed differences = difference of the means over the common seeds; null without a common seed. */
+  mean: number | null;
+}
+
+/**
+ * Method `a` minus method `b` seed by seed. A seed draws the data split too, so only runs of the same seed see the
+ * same validation digits; this is the fair way to compare a method with one seed against one with several.
+ */
+export function paired(runs: readonly CompareRun[], a: PruneMethod, b: PruneMethod, key: 'accuracyAfterSelection' | 'accuracyAfterFinetune' | 'flops'): Paired {
+  const scale = key === 'flops' ? 1 : 100;
+  const seeds: number[] = [];
+  const diffs: number[] = [];
+  for (const ra of runs.filter((r) => r.method === a)) {
+    const rb = runs.find((r) => r.method === b && r.seed === ra.seed);
+    const va = ra[key];
+    const vb = rb?.[key];
+    if (va === null || vb === null || vb === undefined) continue;
+    seeds.push(ra.seed);
+    diffs.push((va - vb) * scale);
+  }
+  return { seeds, diffs, mean: diffs.length ? diffs.reduce((x, y) => x + y, 0) / diffs.length : null };
+}
+
 function withSpread(s: Stat | null, format: (v: number) => string, spread: (v: number) => string = format): string {
   if (!s) return '-';
   return s.n > 1 && s.max > s.min ? `${format(s.mean)} ± ${spread(s.std)}` : format(s.mean);

@@ -110,15 +110,19 @@ Prunes the model once per method (and seed) in the same pipeline: same data, sam
 training and fine-tuning; only the method changes. Prints one table: params, FLOPs, validation accuracy right
 after selection (before fine-tuning, where the methods differ most) and after fine-tuning, and time.
 Each run writes into a temporary folder that is deleted; nothing is kept but the table (and --json).
+With --finetune-epochs 0 fine-tuning is skipped and the after-fine-tune column shows '-' (null in the JSON).
 Ctrl-C cancels cleanly.
 
+Options:
   --methods LIST            comma-separated methods (default ${DEFAULT_METHODS}); 'random:3' gives one method its
                             own number of seeds
   --seeds K                 run each method with seeds S … S+K−1, S = --seed (default 1); with K > 1 the table
-                            shows mean ± sample standard deviation over the seeds (the JSON also has min and max)
-  --json FILE               also write the rows as JSON (schema dcp-compare/1), atomically
-  --finetune-epochs 0       skips fine-tuning: the after-fine-tune column shows '-' (null in the JSON)
-${RUN_OPTIONS_HELP.replace(/\n\s+--method M[^\n]*/, '')}
+                            shows mean ± sample standard deviation over the seeds (the JSON also has min and max).
+                            The seed also draws the train/validation/selection split: a model trained on seed 1's
+                            split (the examples) is validated on digits it was trained on under other seeds, so
+                            compare methods within a seed rather than across seeds
+  --json FILE               also write the rows as JSON (schema dcp-compare/1, see docs/compare.md), atomically
+${RUN_OPTIONS_HELP.replace(/^Options:\n/, '').replace(/\n\s+--method M[^\n]*/, '')}
 
 Example:
   dcp compare examples/resnet/model.json --rate 0.5 --methods dcp,recon,random:3,l1 --finetune-epochs 1`;

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ModelStats, PruneMethod, RunReport } from '../../../protocol/model';
 import { resolveConfig } from '../../../server/dcp/config';
-import { aggregate, compareTable, marginPoints, runFromReport, runLine, stat, unprunedOf, type CompareRun } from '../../../server/cli/compare-table';
+import { aggregate, compareTable, marginPoints, paired, runFromReport, runLine, stat, unprunedOf, type CompareRun } from '../../../server/cli/compare-table';
 import { parseMethods } from '../../../server/cli/compare';
 import { UsageError } from '../../../server/cli/command';
 
@@ -86,4 +86,19 @@ test('--methods: a list, each with the common seed count or its own :K', () => {
   assert.throws(() => parseMethods('dcp,dcp', 1, 1), /listed twice/);
   assert.throws(() => parseMethods('random:0', 1, 1), /at least one seed/);
   assert.throws(() => parseMethods(' , ', 1, 1), /no method/);
+});
+
+test('paired differences use only the seeds both methods ran', () => {
+  const runs = [
+    run('dcp', 1, 0.95, 0.97), run('random', 1, 0.955, 0.96), run('random', 2, 0.92, 0.98), run('random', 3, 0.957, 0.95),
+    run('dkp', 1, 0.95, 0.965, { flops: 1500 }), run('dcp', 3, 0.9475, null),
+  ];
+  const r = paired(runs, 'dcp', 'random', 'accuracyAfterSelection');
+  assert.deepEqual(r.seeds, [1, 3]);
+  close(r.diffs[0], -0.5, 'seed 1 in points');
+  close(r.diffs[1], -0.95, 'seed 3 in points');
+  close(r.mean!, -0.725, 'mean of the paired differences');
+  assert.deepEqual(paired(runs, 'dcp', 'random', 'accuracyAfterFinetune').seeds, [1], 'a run without fine-tuning is left out');
+  assert.deepEqual(paired(runs, 'dkp', 'dcp', 'flops'), { seeds: [1], diffs: [-500], mean: -500 });
+  assert.deepEqual(paired(runs, 'recon', 'dcp', 'flops'), { seeds: [], diffs: [], mean: null });
 });
