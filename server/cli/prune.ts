@@ -31,7 +31,7 @@ export const RUN_OPTIONS_HELP = `Options:
   --selection-samples N     size of the class-balanced selection subset (default 256)
   --head-epochs E           epochs of head training before selection (default 1)
   --head-training frozen|joint   train only the heads (default) or heads and network together (authors' v2)
-  --head-lr LR              learning rate of frozen-network head training (default 0.5)
+  --head-lr LR              learning rate of frozen-network head training (default 0.1)
   --no-stage-finetune       skip the one-epoch fine-tune after each stage
   --finetune-epochs E       epochs of final fine-tuning, 0 skips it (default 2)
   --lr, --selection-lr      learning rates of fine-tuning (0.01) and of the per-channel sub-problem (0.01)
