@@ -5,18 +5,16 @@
  * context menu and cancel it. Screenshots go to test-results/e2e/.
  */
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { closeSession, openSession } from './harness/session';
 import * as tf from '@tensorflow/tfjs';
 import { loadLayersModel } from '../../server/io/model-files';
-import { installVsix, makeTempDirs, REPO, startCodeServer, toolsInstalled, type CodeServer } from './harness/code-server';
-import { makeWorkspace, type Fixture } from './harness/fixture';
+import { type CodeServer } from './harness/code-server';
+import { type Fixture } from './harness/fixture';
 import { PANEL, paintedPixels, summaryRow } from './harness/panel';
-import {
-  explorerContextCommand, explorerRow, openWorkbench, runCommand, screenshot, statusItem, waitForToast, withFailureShot, type Workbench,
-} from './harness/workbench';
+import { explorerContextCommand, explorerRow, runCommand, screenshot, statusItem, waitForToast, withFailureShot, type Workbench } from './harness/workbench';
 
 const RUN_TIMEOUT = 240_000;
 let server: CodeServer | undefined;
@@ -24,22 +22,10 @@ let bench: Workbench | undefined;
 let fixture: Fixture;
 
 before(async () => {
-  if (!toolsInstalled()) throw new Error('code-server/Node 24 are missing: run `npm run setup:e2e` (test:e2e does)');
-  const pack = spawnSync('npm', ['run', 'package'], { cwd: REPO, encoding: 'utf8' });
-  assert.equal(pack.status, 0, `npm run package failed:\n${pack.stdout}\n${pack.stderr}`);
-  const dirs = makeTempDirs();
-  installVsix(dirs, join(REPO, 'dcp-pruner.vsix'));
-  fixture = await makeWorkspace(dirs.root);
-  server = await startCodeServer(dirs, join(dirs.root, 'code-server.log'));
-  bench = await openWorkbench(server, fixture.workspace);
+  ({ server, bench, fixture } = await openSession());
 }, { timeout: 300_000 });
 
-after(async () => {
-  if (bench) await bench.close().catch(() => undefined);
-  if (server) await server.stop();
-  // Kept after a failure: code-server.log and the user-data logs there are the next clue.
-  if (server && !process.exitCode) rmSync(server.dirs.root, { recursive: true, force: true });
-});
+after(() => closeSession(server, bench));
 
 test('Prune Model from the palette streams into the panel and writes a loadable pruned model', { timeout: RUN_TIMEOUT + 60_000 }, async () => {
   const page = (bench as Workbench).page;

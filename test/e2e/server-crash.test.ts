@@ -3,39 +3,22 @@
  * extension restarts it once, tells the user, marks the run interrupted, and Resume Run finishes it.
  */
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { installVsix, languageServerPids, makeTempDirs, REPO, startCodeServer, toolsInstalled, type CodeServer } from './harness/code-server';
-import { makeWorkspace, type Fixture } from './harness/fixture';
+import { closeSession, openSession } from './harness/session';
+import { languageServerPids, type CodeServer } from './harness/code-server';
+import { type Fixture } from './harness/fixture';
 import { PANEL } from './harness/panel';
-import {
-  explorerRow, openWorkbench, runCommand, screenshot, statusItem, waitForFrameText, waitForToast, withFailureShot, type Workbench,
-} from './harness/workbench';
+import { explorerRow, runCommand, screenshot, statusItem, waitForFrameText, waitForToast, withFailureShot, type Workbench } from './harness/workbench';
 
 let server: CodeServer | undefined;
 let bench: Workbench | undefined;
 let fixture: Fixture;
 
 before(async () => {
-  if (!toolsInstalled()) throw new Error('code-server/Node 24 are missing: run `npm run setup:e2e` (test:e2e does)');
-  // prune.test.ts packaged the .vsix already when both run; packaging again keeps this file runnable alone.
-  const pack = spawnSync('npm', ['run', 'package'], { cwd: REPO, encoding: 'utf8' });
-  assert.equal(pack.status, 0, `npm run package failed:\n${pack.stdout}\n${pack.stderr}`);
-  const dirs = makeTempDirs();
-  installVsix(dirs, join(REPO, 'dcp-pruner.vsix'));
-  fixture = await makeWorkspace(dirs.root);
-  server = await startCodeServer(dirs, join(dirs.root, 'code-server.log'));
-  bench = await openWorkbench(server, fixture.workspace);
+  ({ server, bench, fixture } = await openSession());
 }, { timeout: 300_000 });
 
-after(async () => {
-  if (bench) await bench.close().catch(() => undefined);
-  if (server) await server.stop();
-  // Kept after a failure: code-server.log and the user-data logs there are the next clue.
-  if (server && !process.exitCode) rmSync(server.dirs.root, { recursive: true, force: true });
-});
+after(() => closeSession(server, bench));
 
 /** Polls until `probe` returns a non-empty list (the server process appears a moment after activation). */
 async function eventually<T>(probe: () => T[], timeoutMs: number, what: string): Promise<T[]> {
