@@ -16,7 +16,7 @@ export default tseslint.config(
       'no-console': 'error',
       'no-restricted-imports': ['error', {
         paths: ['vscode', 'vscode-languageserver', 'vscode-languageserver/node', 'vscode-languageclient', 'vscode-languageclient/node'],
-        patterns: ['../handlers/*', '../server', '../cli*'],
+        patterns: ['**/handlers/*', '**/runs/*', '**/cli/*', '**/server', '**/extension/*', '**/webview/*'],
       }],
     },
   },

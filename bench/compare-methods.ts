@@ -20,7 +20,7 @@ import type { RunConfig } from '../protocol/model';
 import { initBackend } from '../server/tfjs/backend';
 import { runCompare, parseMethods } from '../server/cli/compare';
 import { compareTable, paired, runLine, type CompareDocument, type Stat } from '../server/cli/compare-table';
-import { writeJsonAtomic } from '../server/dcp/outputs';
+import { writeJsonAtomic } from '../server/dcp/run/outputs';
 import { fmtCount } from '../server/cli/report-table';
 
 const CASES = [

@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import type { RunReport } from '../protocol/model';
-import { runPruning } from '../server/dcp/engine';
+import { runPruning } from '../server/dcp/run/engine';
 import { DEMO_CONFIG, examplesDir } from '../server/cli/demo';
 
 async function main(): Promise<void> {

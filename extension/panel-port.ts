@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import { GetRunEventsRequest } from '../protocol/lsp';
 import type { RunConfig } from '../protocol/model';
-import { DEFAULT_CONFIG } from '../server/dcp/config';
+import { DEFAULT_CONFIG } from '../server/dcp/run/config';
 import { cancelRun, resumeRun } from './commands/runs';
 import { readerFor, startRun } from './commands/start';
 import { baseDirOf, isModelJson, modelLabel, resolveModel } from './models';

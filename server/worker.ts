@@ -4,7 +4,7 @@
  * A failure to load the engine (TF.js, wasm) kills the thread before it answers; the host reports that as runFailed.
  */
 import { parentPort } from 'node:worker_threads';
-import { runPruning } from './dcp/engine';
+import { runPruning } from './dcp/run/engine';
 import { isHostToWorker, type HostToWorker, type WorkerToHost } from './runs/worker-messages';
 
 const port = parentPort;

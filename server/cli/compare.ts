@@ -66,7 +66,7 @@ export interface CompareResult {
  * (only the report is kept, in memory). Stops at the first cancellation. Never throws for a failed run.
  */
 export async function runCompare(o: CompareOptions): Promise<CompareResult> {
-  const { runPruning } = await import('../dcp/engine');
+  const { runPruning } = await import('../dcp/run/engine');
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'dcp-compare-'));
   const runs: CompareRun[] = [];
   const reports: RunReport[] = [];
@@ -143,7 +143,7 @@ export const compareCommand: Command = {
     const config = configFromOptions(values);
     const jobs = parseMethods(values.methods ?? DEFAULT_METHODS, seeds, config.seed ?? 1);
     // Validate the shared options now: a typo should not surface after the first half-hour of runs.
-    const { resolveConfig } = await import('../dcp/config');
+    const { resolveConfig } = await import('../dcp/run/config');
     for (const method of new Set(jobs.map((j) => j.method))) {
       try { resolveConfig({ ...config, method }); } catch (e) { throw new UsageError(e instanceof Error ? e.message : String(e)); }
     }
@@ -188,7 +188,7 @@ async function compareCli(modelPath: string, config: Partial<RunConfig>, jobs: C
   if (n > 1) io.out('a ± s: mean ± sample standard deviation over the seeds (accuracy spread in points)');
   if (result.doc.shared.finetuneEpochs === 0) io.out("fine-tuning skipped (--finetune-epochs 0): the after-fine-tune column is '-'");
   if (json) {
-    const { writeJsonAtomic } = await import('../dcp/outputs');
+    const { writeJsonAtomic } = await import('../dcp/run/outputs');
     await writeJsonAtomic(path.resolve(json), result.doc);
     io.out(`rows: ${path.resolve(json)}`);
   }

@@ -1,6 +1,6 @@
 /** The `dcp inspect` report: a per-layer table and totals (text), or one JSON document (`--json`). */
 import type { ModelSummary } from '../../protocol/model';
-import type { GraphBlock, HeadPosition, ModelGraph, PrunableConv } from '../dcp/graph';
+import type { GraphBlock, HeadPosition, ModelGraph, PrunableConv } from '../dcp/graph/graph';
 import { formatTable, grouped, human, shapeText } from './table';
 
 /** What `dcp inspect --json` prints. */

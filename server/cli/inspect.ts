@@ -38,7 +38,7 @@ export const inspectCommand: Command = {
     const backendName = backendOption(values.backend, 'cpu');
     // Imported here so `dcp --help` and other commands do not pay for loading TF.js.
     const [{ initBackend }, { loadLayersModel }, graphApi] = await Promise.all([
-      import('../tfjs/backend'), import('../io/model-files'), import('../dcp/graph'),
+      import('../tfjs/backend'), import('../io/model-files'), import('../dcp/graph/graph'),
     ]);
     const backend = await initBackend(backendName);
     const model = await loadLayersModel(path);

@@ -65,7 +65,7 @@ export function configFromOptions(v: RunValues): Partial<RunConfig> {
  * Returns the report, or null when the run failed or was cancelled (the reason was printed).
  */
 export async function runWithProgress(config: Partial<RunConfig>, modelPath: string, outDir: string, io: CliIO): Promise<RunReport | null> {
-  const { runPruning } = await import('../dcp/engine');
+  const { runPruning } = await import('../dcp/run/engine');
   const controller = new AbortController();
   const onSigint = (): void => {
     io.err('\ncancelling (Ctrl-C again to force quit)…');
@@ -109,7 +109,7 @@ ${RUN_OPTIONS_HELP}`,
     if (!report) return EXIT.failure;
     for (const line of summaryLines(report)) io.out(line);
     if (values.report) {
-      const { writeJsonAtomic } = await import('../dcp/outputs');
+      const { writeJsonAtomic } = await import('../dcp/run/outputs');
       await writeJsonAtomic(path.resolve(values.report), report);
       io.out(`report: ${path.resolve(values.report)}`);
     }

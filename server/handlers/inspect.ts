@@ -31,7 +31,7 @@ export function mainThreadTf(): Promise<unknown> {
 /** TF.js and the graph analysis are imported on first use, so starting the server stays instant. */
 async function loadSummary(path: string): Promise<ModelSummary> {
   await mainThreadTf();
-  const [{ loadLayersModel }, { analyzeGraph, summarizeModel }] = await Promise.all([import('../io/model-files'), import('../dcp/graph')]);
+  const [{ loadLayersModel }, { analyzeGraph, summarizeModel }] = await Promise.all([import('../io/model-files'), import('../dcp/graph/graph')]);
   const model = await loadLayersModel(path);
   try {
     return summarizeModel(model, analyzeGraph(model), modelName(path));
@@ -51,7 +51,7 @@ export class ModelInspector {
 
   /** Loads the modules in the background so the first inspect during a run does not pay for importing TF.js. */
   warmUp(): void {
-    void Promise.all([mainThreadTf(), import('../io/model-files'), import('../dcp/graph')]).catch(() => undefined);
+    void Promise.all([mainThreadTf(), import('../io/model-files'), import('../dcp/graph/graph')]).catch(() => undefined);
   }
 
   /** The model's summary, or an error response: ModelNotFound for a missing file, ModelInvalid for a bad one. */

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { ErrorCodes, ResponseError } from 'vscode-languageserver';
 import { DcpErrorCodes, ListRunsRequest, StartRunRequest, type ListRunsParams, type RunParams, type StartRunParams } from '../../protocol/lsp';
 import type { RunConfig } from '../../protocol/model';
-import { ConfigError, DEFAULT_CONFIG, resolveConfig } from '../dcp/config';
+import { ConfigError, DEFAULT_CONFIG, resolveConfig } from '../dcp/run/config';
 
 /** A model reference after validation: the URI as sent and the file system path it names. */
 export interface ModelRef {

@@ -187,7 +187,7 @@ export class RunManager {
  * than a failed run later.
  */
 async function hasCheckpoint(run: StoredRun): Promise<boolean> {
-  const { readCheckpoint } = await import('../dcp/checkpoint');
+  const { readCheckpoint } = await import('../dcp/run/checkpoint');
   try {
     return (await readCheckpoint(checkpointDir(run.runDir), run.record.modelPath, run.config)) !== null;
   } catch (e) {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { RunEvent } from '../../../protocol/model';
-import { DEFAULT_CONFIG } from '../../../server/dcp/config';
+import { DEFAULT_CONFIG } from '../../../server/dcp/run/config';
 import { WorkerRun } from '../../../server/runs/worker-host';
 
 const SCRIPT = join(__dirname, 'fake-worker.ts');

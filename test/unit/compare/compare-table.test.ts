@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ModelStats, PruneMethod, RunReport } from '../../../protocol/model';
-import { resolveConfig } from '../../../server/dcp/config';
+import { resolveConfig } from '../../../server/dcp/run/config';
 import { aggregate, compareTable, marginPoints, paired, runFromReport, runLine, stat, unprunedOf, type CompareRun } from '../../../server/cli/compare-table';
 import { parseMethods } from '../../../server/cli/compare';
 import { UsageError } from '../../../server/cli/command';

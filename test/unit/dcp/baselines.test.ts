@@ -6,14 +6,14 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { resolveConfig } from '../../../server/dcp/config';
-import { analyzeGraph } from '../../../server/dcp/graph';
-import { makePlan, type ConvPlan } from '../../../server/dcp/plan';
-import { GraphRunner } from '../../../server/dcp/executor';
-import { fixedChoice, l1Scores } from '../../../server/dcp/select-layer';
-import { greedySelect, type Iteration, type SelectionOutcome, type SelectionProblem } from '../../../server/dcp/selection';
-import { keepCount, shouldStop } from '../../../server/dcp/stopping';
-import type { ConvSpec } from '../../../server/dcp/layers';
+import { resolveConfig } from '../../../server/dcp/run/config';
+import { analyzeGraph } from '../../../server/dcp/graph/graph';
+import { makePlan, type ConvPlan } from '../../../server/dcp/graph/plan';
+import { GraphRunner } from '../../../server/dcp/exec/executor';
+import { fixedChoice, l1Scores } from '../../../server/dcp/select/select-layer';
+import { greedySelect, type Iteration, type SelectionOutcome, type SelectionProblem } from '../../../server/dcp/select/selection';
+import { keepCount, shouldStop } from '../../../server/dcp/select/stopping';
+import type { ConvSpec } from '../../../server/dcp/exec/layers';
 
 before(async () => {
   await tf.setBackend('cpu');

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { RunConfig, RunEvent, RunReport } from '../../../protocol/model';
 import { initBackend } from '../../../server/tfjs/backend';
 import { loadLayersModel, saveLayersModel } from '../../../server/io/model-files';
-import { runPruning } from '../../../server/dcp/engine';
+import { runPruning } from '../../../server/dcp/run/engine';
 import { tinyPlain, tinyResNet } from '../../fixtures/tiny/tiny-models';
 
 /** A few seconds per run: 128 training digits, 32 for selection, one epoch of each training phase. */

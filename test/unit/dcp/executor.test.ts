@@ -1,7 +1,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { GraphRunner } from '../../../server/dcp/executor';
+import { GraphRunner } from '../../../server/dcp/exec/executor';
 import { tinyResNet } from '../../fixtures/tiny/tiny-models';
 
 before(async () => {

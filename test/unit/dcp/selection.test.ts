@@ -1,8 +1,8 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { greedySelect, topUnits, unitScores, type SelectionProblem, type Iteration, type SelectionOutcome } from '../../../server/dcp/selection';
-import type { ConvSpec } from '../../../server/dcp/layers';
+import { greedySelect, topUnits, unitScores, type SelectionProblem, type Iteration, type SelectionOutcome } from '../../../server/dcp/select/selection';
+import type { ConvSpec } from '../../../server/dcp/exec/layers';
 
 before(async () => {
   await tf.setBackend('cpu');

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { keepCount, shouldStop } from '../../../server/dcp/stopping';
-import { resolveConfig, ConfigError, DEFAULT_CONFIG } from '../../../server/dcp/config';
+import { keepCount, shouldStop } from '../../../server/dcp/select/stopping';
+import { resolveConfig, ConfigError, DEFAULT_CONFIG } from '../../../server/dcp/run/config';
 
 test('rate rule keeps c − ⌊η·c⌋ channels and never fewer than one', () => {
   assert.equal(keepCount(16, 0.5), 8);

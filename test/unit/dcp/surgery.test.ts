@@ -1,7 +1,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { pruneModel, cloneModel } from '../../../server/dcp/surgery';
+import { pruneModel, cloneModel } from '../../../server/dcp/surgery/surgery';
 
 before(async () => {
   await tf.setBackend('cpu');

@@ -5,7 +5,7 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { DEFAULT_CONFIG } from '../../../server/dcp/config';
+import { DEFAULT_CONFIG } from '../../../server/dcp/run/config';
 
 interface Manifest {
   engines: { vscode: string };

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { DEFAULT_CONFIG } from '../../../server/dcp/config';
+import { DEFAULT_CONFIG } from '../../../server/dcp/run/config';
 import type { LayerResult, ModelStats, RunEvent, RunReport } from '../../../protocol/model';
 import { advance, INITIAL_PROGRESS, type RunProgress } from '../../../extension/run-progress';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { analyzeGraph, summarizeModel } from '../../../server/dcp/graph';
+import { analyzeGraph, summarizeModel } from '../../../server/dcp/graph/graph';
 import { prunableNames, reason, useCpu } from './helpers';
 
 type T = tf.SymbolicTensor;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { assignStages, defaultHeads, headPositions, type GraphBlock } from '../../../server/dcp/graph';
+import { assignStages, defaultHeads, headPositions, type GraphBlock } from '../../../server/dcp/graph/graph';
 
 /** B synthetic blocks, block i ending at layer `end{i}` and holding conv `c{i}`. */
 function graphOf(count: number, kind: GraphBlock['kind'] = 'residual'): { blocks: GraphBlock[] } {

@@ -1,6 +1,6 @@
 /** Compact views of a ModelGraph so tests can state expectations in one line each. */
 import * as tf from '@tensorflow/tfjs';
-import type { ModelGraph, PrunableConv } from '../../../server/dcp/graph';
+import type { ModelGraph, PrunableConv } from '../../../server/dcp/graph/graph';
 
 /** The graph tests only build and read models: the pure-JS backend is enough and starts instantly. */
 export async function useCpu(): Promise<void> {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { analyzeGraph, producerChannels, summarizeModel } from '../../../server/dcp/graph';
+import { analyzeGraph, producerChannels, summarizeModel } from '../../../server/dcp/graph/graph';
 import { buildInception } from '../../fixtures/models/inception';
 import { loadKerasFixture } from '../../fixtures/models/keras';
 import { blocks, producers, prunableConv, prunableNames, reason, useCpu } from './helpers';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { analyzeGraph, summarizeModel } from '../../../server/dcp/graph';
+import { analyzeGraph, summarizeModel } from '../../../server/dcp/graph/graph';
 import { loadKerasFixture } from '../../fixtures/models/keras';
 import { buildMobileNetV1, buildMobileNetV2 } from '../../fixtures/models/mobilenet';
 import { blocks, producers, prunableConv, prunableNames, reason, useCpu } from './helpers';

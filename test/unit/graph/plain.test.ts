@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { analyzeGraph, summarizeModel } from '../../../server/dcp/graph';
+import { analyzeGraph, summarizeModel } from '../../../server/dcp/graph/graph';
 import { buildVgg } from '../../fixtures/models/plain';
 import { blocks, producers, prunableConv, prunableNames, reason, useCpu } from './helpers';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { analyzeGraph, defaultHeads, summarizeModel } from '../../../server/dcp/graph';
+import { analyzeGraph, defaultHeads, summarizeModel } from '../../../server/dcp/graph/graph';
 import { buildResNet } from '../../fixtures/models/resnet';
 import { buildBottleneckResNet, buildPreActResNet } from '../../fixtures/models/resnet-variants';
 import { blocks, producers, prunableConv, prunableNames, reason, useCpu } from './helpers';

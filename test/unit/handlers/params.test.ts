@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { ErrorCodes, ResponseError } from 'vscode-languageserver';
 import { DcpErrorCodes } from '../../../protocol/lsp';
-import { DEFAULT_CONFIG } from '../../../server/dcp/config';
+import { DEFAULT_CONFIG } from '../../../server/dcp/run/config';
 import { isRunId, parseConfig, parseListRunsParams, parseModelParams, parseRunParams, parseStartRunParams } from '../../../server/handlers/params';
 
 const uri = pathToFileURL('/tmp/m/model.json').href;

@@ -16,14 +16,14 @@
  * - Flatten → Dense: DCP selects input channels of convs only, so the conv feeding a Flatten keeps its filters
  *   (its own input channels can still be pruned); the Dense is reported with that reason.
  */
-import type { ChannelProducer } from './graph-channels';
-import type { GraphBlock } from './graph-blocks';
+import type { ChannelProducer } from './channels';
+import type { GraphBlock } from './blocks';
 
-export type { ChannelProducer, ProducerKind } from './graph-channels';
-export type { GraphBlock, HeadPosition } from './graph-blocks';
-export { analyzeGraph, producerChannels } from './graph-analyze';
-export { assignStages, defaultHeads, headPositions } from './graph-blocks';
-export { summarizeModel, layerFlops } from './summary';
+export type { ChannelProducer, ProducerKind } from './channels';
+export type { GraphBlock, HeadPosition } from './blocks';
+export { analyzeGraph, producerChannels } from './analyze';
+export { assignStages, defaultHeads, headPositions } from './blocks';
+export { summarizeModel, layerFlops } from '../measure/summary';
 
 /** One prunable convolution: DCP selects its input channels (axis 2 of the HWIO kernel). */
 export interface PrunableConv {

@@ -3,8 +3,8 @@
  * input-to-output path crosses (cut points) holding a prunable conv or a residual Add: a residual block, an
  * Inception block, or one conv of a plain stack (MobileNet's depthwise conv joins the pointwise conv after it).
  */
-import type { StageInfo } from '../../protocol/model';
-import { cutPoints, type Topology, type TopoNode } from './graph-topology';
+import type { StageInfo } from '../../../protocol/model';
+import { cutPoints, type Topology, type TopoNode } from './topology';
 
 /** One block, in forward order. */
 export interface GraphBlock {

@@ -1,4 +1,4 @@
-import type { RunConfig, RunEvent } from '../../protocol/model';
+import type { RunConfig, RunEvent } from '../../../protocol/model';
 import { CancelledError } from './cancel';
 import { ConfigError, resolveConfig } from './config';
 import { runPipeline } from './pipeline';

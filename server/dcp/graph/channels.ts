@@ -4,7 +4,7 @@
  * channel k handles channels one by one and nothing else reads them; this file checks exactly that.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Topology, TopoNode } from './graph-topology';
+import type { Topology, TopoNode } from './topology';
 
 /**
  * How a layer loses channel j when a consumer drops the matching input channel:

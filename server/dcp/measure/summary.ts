@@ -11,9 +11,9 @@
  * papers' FLOPs columns leave them out too. A nested model counts the sum of its layers.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { LayerInfo, ModelSummary } from '../../protocol/model';
-import type { GraphLayer, ModelGraph } from './graph';
-import { analyzeGraph, CONV_CLASSES } from './graph-analyze';
+import type { LayerInfo, ModelSummary } from '../../../protocol/model';
+import type { GraphLayer, ModelGraph } from '../graph/graph';
+import { analyzeGraph, CONV_CLASSES } from '../graph/analyze';
 
 type Config = tf.serialization.ConfigDict;
 

@@ -1,9 +1,9 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import type { HeadAccuracy, LayerResult, ModelStats, RunConfig } from '../../protocol/model';
-import { loadLayersModel, saveLayersModel } from '../io/model-files';
-import { type Head, headWeightsData, setHeadWeights } from './heads';
+import type { HeadAccuracy, LayerResult, ModelStats, RunConfig } from '../../../protocol/model';
+import { loadLayersModel, saveLayersModel } from '../../io/model-files';
+import { type Head, headWeightsData, setHeadWeights } from '../train/heads';
 import { writeJsonAtomic } from './outputs';
 
 /**

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import type { ModelStats, ModelSummary } from '../../protocol/model';
-import type { Split } from '../data/dataset';
-import { GraphRunner } from './executor';
-import { logitsOf } from './layers';
-import { accuracy, type Network } from './train';
+import type { ModelStats, ModelSummary } from '../../../protocol/model';
+import type { Split } from '../../data/dataset';
+import { GraphRunner } from '../exec/executor';
+import { logitsOf } from '../exec/layers';
+import { accuracy, type Network } from '../train/train';
 
 /** Latency is measured at batch 1 and at this batch, in the same runtime as the run. */
 export const LATENCY_BATCH = 64;

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { HeadWeighting } from '../../protocol/model';
+import type { HeadWeighting } from '../../../protocol/model';
 
 /**
  * An auxiliary classifier attached after a block (DCP-SPEC §2): BatchNorm → ReLU → global average

@@ -1,15 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
-import type { LayerResult, RunConfig, RunEvent } from '../../protocol/model';
-import type { Split } from '../data/dataset';
-import { mulberry32, mixSeed } from '../data/dataset';
-import type { GraphRunner } from './executor';
-import type { Head } from './heads';
-import { convSpec } from './layers';
+import type { LayerResult, RunConfig, RunEvent } from '../../../protocol/model';
+import type { Split } from '../../data/dataset';
+import { mulberry32, mixSeed } from '../../data/dataset';
+import type { GraphRunner } from '../exec/executor';
+import type { Head } from '../train/heads';
+import { convSpec } from '../exec/layers';
 import { buildSelectionBatches, disposeBatches, stageRest } from './layer-cache';
 import { greedySelect, type SelectionOutcome, type SelectionProblem } from './selection';
 import { keepCount } from './stopping';
-import type { Network } from './train';
-import type { ConvPlan } from './plan';
+import type { Network } from '../train/train';
+import type { ConvPlan } from '../graph/plan';
 
 export interface LayerContext {
   net: Network;

@@ -1,4 +1,4 @@
-import type { StopRule } from '../../protocol/model';
+import type { StopRule } from '../../../protocol/model';
 
 /**
  * Stopping rules for greedy selection (DCP-SPEC §3 step 5), on the joint loss after each added unit.

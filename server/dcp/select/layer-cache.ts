@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Split } from '../data/dataset';
-import { batches } from '../data/dataset';
-import type { GraphRunner } from './executor';
-import { type Head, headLogits } from './heads';
-import { convSpec, rawConv } from './layers';
+import type { Split } from '../../data/dataset';
+import { batches } from '../../data/dataset';
+import type { GraphRunner } from '../exec/executor';
+import { type Head, headLogits } from '../train/heads';
+import { convSpec, rawConv } from '../exec/layers';
 import type { SelectionBatch } from './selection';
-import type { Network } from './train';
-import { checkCancelled, yieldToLoop } from './cancel';
+import type { Network } from '../train/train';
+import { checkCancelled, yieldToLoop } from '../run/cancel';
 
 /**
  * Caches, for one conv, what its selection needs on the fixed selection set: the pruned network's

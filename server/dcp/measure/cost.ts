@@ -1,7 +1,7 @@
-import type { ModelSummary } from '../../protocol/model';
-import type { Dataset } from '../data/dataset';
-import type { GraphRunner } from './executor';
-import type { ConvPlan, PrunePlan } from './plan';
+import type { ModelSummary } from '../../../protocol/model';
+import type { Dataset } from '../../data/dataset';
+import type { GraphRunner } from '../exec/executor';
+import type { ConvPlan, PrunePlan } from '../graph/plan';
 
 /** What one layer's selection cost, in passes over the selection set. */
 export interface PassCount {

@@ -2,8 +2,8 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type * as tf from '@tensorflow/tfjs';
-import type { RunReport } from '../../protocol/model';
-import { saveLayersModel } from '../io/model-files';
+import type { RunReport } from '../../../protocol/model';
+import { saveLayersModel } from '../../io/model-files';
 
 /**
  * Writes the pruned model and report.json into `outDir`, each atomically (temp + rename), and returns the

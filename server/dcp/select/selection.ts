@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import type { ScoreRule, StopRule } from '../../protocol/model';
-import { type ConvSpec, rawConv, crossEntropy } from './layers';
-import { checkCancelled, yieldToLoop } from './cancel';
+import type { ScoreRule, StopRule } from '../../../protocol/model';
+import { type ConvSpec, rawConv, crossEntropy } from '../exec/layers';
+import { checkCancelled, yieldToLoop } from '../run/cancel';
 import { shouldStop } from './stopping';
 
 /** One cached mini-batch of the selection set for one layer (DCP-SPEC §3 "Selection set"). */

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import type { LayerResult, ModelSummary } from '../../protocol/model';
-import type { LayerCut } from './surgery';
-import type { Network } from './train';
+import type { LayerResult, ModelSummary } from '../../../protocol/model';
+import type { LayerCut } from '../surgery/surgery';
+import type { Network } from '../train/train';
 
 /**
  * A DKP layer's kernel mask in the pruned model's index space: rows = the conv's kept input channels,

@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
-import type { RunEvent, TrainPhase, EpochPoint } from '../../protocol/model';
-import type { Split } from '../data/dataset';
-import { batches } from '../data/dataset';
-import type { GraphRunner, LayerOverride } from './executor';
+import type { RunEvent, TrainPhase, EpochPoint } from '../../../protocol/model';
+import type { Split } from '../../data/dataset';
+import { batches } from '../../data/dataset';
+import type { GraphRunner, LayerOverride } from '../exec/executor';
 import { type Head, headLogits, headVariables } from './heads';
-import { crossEntropy, countCorrect } from './layers';
-import { checkCancelled, yieldToLoop } from './cancel';
+import { crossEntropy, countCorrect } from '../exec/layers';
+import { checkCancelled, yieldToLoop } from '../run/cancel';
 
 /** A network under training: the graph, how to get its logits, its auxiliary heads and the masks pruning imposed. */
 export interface Network {

@@ -1,4 +1,4 @@
-import type { RunConfig, PruneMethod, StopRule, ScoreRule, HeadWeighting, HeadTraining, LabelSource, BackendName } from '../../protocol/model';
+import type { RunConfig, PruneMethod, StopRule, ScoreRule, HeadWeighting, HeadTraining, LabelSource, BackendName } from '../../../protocol/model';
 
 /** Raised before any work starts when an option is out of range; the message names the option. */
 export class ConfigError extends Error {

@@ -1,9 +1,9 @@
 /** Builds the ModelGraph (see graph.ts for the rules): topology → channel flow per conv → blocks. */
 import type * as tf from '@tensorflow/tfjs';
 import type { GraphLayer, ModelGraph, PrunableConv } from './graph';
-import { findBlocks } from './graph-blocks';
-import { convStatus, isClassifier, type ChannelProducer } from './graph-channels';
-import { readTopology, type Topology, type TopoNode } from './graph-topology';
+import { findBlocks } from './blocks';
+import { convStatus, isClassifier, type ChannelProducer } from './channels';
+import { readTopology, type Topology, type TopoNode } from './topology';
 
 /** Layer classes that are convolutions of some kind: each gets a prunable verdict. */
 export const CONV_CLASSES = new Set([

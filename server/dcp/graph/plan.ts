@@ -1,6 +1,6 @@
-import type { StageInfo } from '../../protocol/model';
+import type { StageInfo } from '../../../protocol/model';
 import { type ModelGraph, type PrunableConv, type HeadPosition, headPositions, assignStages, defaultHeads, producerChannels } from './graph';
-import type { LayerCut, CutRole } from './surgery';
+import type { LayerCut, CutRole } from '../surgery/surgery';
 
 /** A prunable conv with the stage whose loss drives its selection. */
 export interface ConvPlan extends PrunableConv {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { checkCancelled, yieldToLoop } from './cancel';
+import { checkCancelled, yieldToLoop } from '../run/cancel';
 
 export function median(values: number[]): number {
   if (values.length === 0) return NaN;
