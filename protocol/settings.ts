@@ -1,0 +1,156 @@
+/**
+ * THE declaration of a pruning run's settings: per setting its type and range (a zod schema), default, description,
+ * CLI flag and VS Code setting key. Everything else is derived from this table: the `RunConfig` type, the validator
+ * the engine, the server, the worker and the webview use, the CLI's flags and help, the settings the extension reads,
+ * and `contributes.configuration` in package.json (generated, and checked by a test).
+ *
+ * Adding a setting = one entry in RUN_SETTINGS (+ its docs). Choice lists (methods, stopping rules, …) exist only here.
+ * Pure: no TF.js, no Node, no VS Code, so the webview bundles it too.
+ */
+import * as z from 'zod';
+
+/** A closed list of choices, each with the sentence shown beside it in VS Code, the CLI help and the panel. */
+function choices<const T extends readonly [string, ...string[]]>(values: T, descriptions: { [K in T[number]]: string }) {
+  return { values, descriptions: values.map((v: T[number]) => descriptions[v]) as string[], schema: z.enum(values) };
+}
+
+export const PRUNE_METHODS = choices(['dcp', 'dkp', 'random', 'l1', 'recon', 'disc'], {
+  dcp: 'Discrimination-aware channel pruning (reconstruction + discrimination loss).',
+  dkp: 'Discrimination-aware kernel pruning: removes individual kernels of the kept channels.',
+  random: 'Baseline: random channels, fitted with the same loss.',
+  l1: 'Baseline: channels with the largest L1 weight norm, fitted with the same loss.',
+  recon: 'Ablation: reconstruction loss only (λ = 0, ThiNet-like).',
+  disc: 'Ablation: discrimination loss only.',
+});
+export const STOP_RULES = choices(['rate', 'epsilon', 'adaptive'], {
+  rate: 'Keep exactly the number of channels the pruning rate implies.',
+  epsilon: 'Stop adding channels when the loss changes by less than ε (relative).',
+  adaptive: 'Stop when the loss is within τ of the unpruned loss: L(Wᵗ) ≤ (1+τ)·L(Ŵ).',
+});
+export const SCORE_RULES = choices(['official', 'paper'], {
+  official: 'Σ_j ‖G[:,:,k,j]‖_F, as in the authors\' code.',
+  paper: '‖G[:,:,k,:]‖_F, as written in the paper.',
+});
+export const HEAD_WEIGHTINGS = choices(['v2', 'sum'], {
+  v2: 'The authors\' v2 depth weights.',
+  sum: 'Plain sum of the head losses.',
+});
+export const HEAD_TRAININGS = choices(['frozen', 'joint'], {
+  frozen: 'Train only the heads on the unchanged network (a safe default on a CPU budget).',
+  joint: 'Train heads and network together on Σ w_p·L_S^p + L_f (the authors\' v2 / TPAMI pipeline).',
+});
+export const LABEL_SOURCES = choices(['dataset', 'teacher'], {
+  dataset: 'The dataset\'s own labels.',
+  teacher: 'The unpruned model\'s predictions (no labels needed).',
+});
+export const BACKENDS = choices(['auto', 'node', 'wasm', 'cpu'], {
+  auto: 'tfjs-node when it is installed and loads, else WebAssembly.',
+  node: 'Native TensorFlow (needs @tensorflow/tfjs-node).',
+  wasm: 'WebAssembly (bundled; works everywhere).',
+  cpu: 'Plain JavaScript (slow; for debugging).',
+});
+
+/** Where a setting appears in VS Code's settings editor (package.json's configuration sections, in this order). */
+export const SETTING_GROUPS = ['Method', 'Selection', 'Heads', 'Fine-tuning', 'Data', 'Compute'] as const;
+export type SettingGroup = (typeof SETTING_GROUPS)[number];
+
+/** One run setting. `flag` is the CLI option without `--`; `setting` the VS Code key without `dcp.`. */
+export interface SettingSpec<S extends z.ZodType = z.ZodType> {
+  schema: S;
+  default: z.output<S>;
+  /** Markdown, one or two sentences; the first sentence is the CLI help line. */
+  description: string;
+  flag: string;
+  setting: string;
+  group: SettingGroup;
+  /** Value placeholder in the CLI help (`--rate η`). */
+  metavar?: string;
+  /** Sentences shown beside each choice (enum settings). */
+  enumDescriptions?: readonly string[];
+  /** VS Code scope; default `window`. Settings that name files are `resource` (per workspace folder). */
+  scope?: 'application' | 'machine' | 'window' | 'resource';
+}
+
+function spec<S extends z.ZodType>(s: SettingSpec<S>): SettingSpec<S> {
+  return s;
+}
+
+const num = z.number();
+const int = z.int();
+
+export const RUN_SETTINGS = {
+  method: spec({ schema: PRUNE_METHODS.schema, default: 'dcp', flag: 'method', setting: 'method', group: 'Method', metavar: 'M', enumDescriptions: PRUNE_METHODS.descriptions,
+    description: 'How channels are chosen. `dcp` is the method; the others are the baselines and ablations of the paper.' }),
+  rate: spec({ schema: num.min(0).lt(1), default: 0.5, flag: 'rate', setting: 'rate', group: 'Method', metavar: 'η',
+    description: 'Pruning rate η in [0, 1): a convolution with `c` input channels keeps `c − ⌊η·c⌋`.' }),
+  lambda: spec({ schema: num.min(0).max(1e6), default: 1, flag: 'lambda', setting: 'lambda', group: 'Method', metavar: 'λ',
+    description: 'λ, the weight of the discrimination loss L_S against the reconstruction loss L_M (1 in the paper).' }),
+  kernelRate: spec({ schema: num.min(0).lt(1), default: 0.3, flag: 'kernel-rate', setting: 'kernelRate', group: 'Method', metavar: 'R',
+    description: 'DKP only: fraction of kernels removed among the kept channels\' kernels.' }),
+  kernelsPerStep: spec({ schema: int.min(1).max(1e6), default: 4, flag: 'kernels-per-step', setting: 'kernelsPerStep', group: 'Method', metavar: 'K',
+    description: 'DKP only: kernels added per greedy step.' }),
+  stop: spec({ schema: STOP_RULES.schema, default: 'rate', flag: 'stop', setting: 'stop', group: 'Selection', metavar: 'RULE', enumDescriptions: STOP_RULES.descriptions,
+    description: 'When greedy selection stops adding channels to a layer.' }),
+  epsilon: spec({ schema: num.min(0).max(1), default: 0.001, flag: 'epsilon', setting: 'epsilon', group: 'Selection', metavar: 'ε',
+    description: 'ε of the `epsilon` stopping rule (relative loss change).' }),
+  tau: spec({ schema: num.min(0).max(10), default: 0.05, flag: 'tau', setting: 'tau', group: 'Selection', metavar: 'τ',
+    description: 'τ of the `adaptive` stopping rule.' }),
+  score: spec({ schema: SCORE_RULES.schema, default: 'official', flag: 'score', setting: 'score', group: 'Selection', metavar: 'RULE', enumDescriptions: SCORE_RULES.descriptions,
+    description: 'How a channel\'s gradient is scored during greedy selection.' }),
+  selectionSamples: spec({ schema: int.min(1).max(1e6), default: 256, flag: 'selection-samples', setting: 'selectionSamples', group: 'Selection', metavar: 'N',
+    description: 'Size of the fixed, class-balanced subset of training samples that channel selection runs on. Smaller = faster, noisier.' }),
+  selectionLearningRate: spec({ schema: num.min(0).max(10), default: 0.01, flag: 'selection-lr', setting: 'selectionLearningRate', group: 'Selection', metavar: 'LR',
+    description: 'Learning rate of the per-channel sub-problem (0.01 in the authors\' code).' }),
+  heads: spec({ schema: int.min(0).max(64).nullable(), default: null, flag: 'heads', setting: 'heads', group: 'Heads', metavar: 'P',
+    description: 'Number of auxiliary discrimination-aware heads P (0 = only the final classifier). Unset (`null`) = chosen from the depth: 2 for shallow nets, 3 for deep residual nets.' }),
+  headWeighting: spec({ schema: HEAD_WEIGHTINGS.schema, default: 'v2', flag: 'head-weighting', setting: 'headWeighting', group: 'Heads', metavar: 'W', enumDescriptions: HEAD_WEIGHTINGS.descriptions,
+    description: 'How the head losses are weighted while training the heads.' }),
+  headEpochs: spec({ schema: int.min(0).max(1000), default: 1, flag: 'head-epochs', setting: 'headEpochs', group: 'Heads', metavar: 'E',
+    description: 'Epochs of head training before selection (see `dcp.headTraining`).' }),
+  headTraining: spec({ schema: HEAD_TRAININGS.schema, default: 'frozen', flag: 'head-training', setting: 'headTraining', group: 'Heads', metavar: 'MODE', enumDescriptions: HEAD_TRAININGS.descriptions,
+    description: 'How the auxiliary heads are trained before selection.' }),
+  // Measured on the example ResNet (demo settings): at 0.5 the first head reached 73% instead of 50%, but its
+  // over-confident logits made λ·L_S jump to ~19 early in selection and accuracy after selection fell to 93.65% (95.3% at 0.1).
+  headLearningRate: spec({ schema: num.min(0).max(10), default: 0.1, flag: 'head-lr', setting: 'headLearningRate', group: 'Heads', metavar: 'LR',
+    description: 'Learning rate of head training when the network is frozen (fresh layers learn fast).' }),
+  stageFinetune: spec({ schema: z.boolean(), default: true, flag: 'stage-finetune', setting: 'stageFinetune', group: 'Fine-tuning',
+    description: 'Fine-tune one epoch with all losses after each stage (TPAMI version).' }),
+  finetuneEpochs: spec({ schema: int.min(0).max(10000), default: 2, flag: 'finetune-epochs', setting: 'finetuneEpochs', group: 'Fine-tuning', metavar: 'E',
+    description: 'Epochs of final fine-tuning of the pruned model; 0 skips it.' }),
+  learningRate: spec({ schema: num.min(0).max(10), default: 0.01, flag: 'lr', setting: 'learningRate', group: 'Fine-tuning', metavar: 'LR',
+    description: 'Learning rate of head training and fine-tuning (SGD with Nesterov momentum 0.9).' }),
+  batchSize: spec({ schema: int.min(1).max(4096), default: 64, flag: 'batch-size', setting: 'batchSize', group: 'Fine-tuning', metavar: 'B',
+    description: 'Mini-batch size of training and fine-tuning.' }),
+  data: spec({ schema: z.string().trim().min(1), default: 'mnist', flag: 'data', setting: 'dataset', group: 'Data', metavar: 'SPEC', scope: 'resource',
+    description: 'Training data: `mnist` (bundled), `folder:PATH` (one sub-folder of images per class), `npz:PATH` (arrays `x`, `y`), or a path. Relative paths are resolved against the model\'s workspace folder.' }),
+  labels: spec({ schema: LABEL_SOURCES.schema, default: 'dataset', flag: 'labels', setting: 'labels', group: 'Data', metavar: 'SOURCE', enumDescriptions: LABEL_SOURCES.descriptions,
+    description: 'Where the labels of the training data come from.' }),
+  maxTrainSamples: spec({ schema: int.min(0).max(1e9), default: 0, flag: 'max-train-samples', setting: 'maxTrainSamples', group: 'Data', metavar: 'N',
+    description: 'Cap on the number of training samples used (0 = all). Handy for a quick first run.' }),
+  seed: spec({ schema: int.min(0).max(2 ** 32 - 1), default: 1, flag: 'seed', setting: 'seed', group: 'Data', metavar: 'S',
+    description: 'Random seed of data splits, subsets and initialisation, for repeatable runs.' }),
+  backend: spec({ schema: BACKENDS.schema, default: 'auto', flag: 'backend', setting: 'backend', group: 'Compute', metavar: 'NAME', enumDescriptions: BACKENDS.descriptions,
+    description: 'TensorFlow.js backend the pruning engine computes with.' }),
+  threads: spec({ schema: int.min(1).max(16), default: 1, flag: 'threads', setting: 'threads', group: 'Compute', metavar: 'N',
+    description: 'WebAssembly threads. 2 makes convolutions about 1.4-1.7x faster on two cores; whole training steps gain less. Takes effect for the next run in a new worker.' }),
+} satisfies Record<string, SettingSpec>;
+
+export type RunSettingKey = keyof typeof RUN_SETTINGS;
+
+/** Everything a pruning run needs besides the model, as the table above declares it. */
+export type RunConfig = { -readonly [K in RunSettingKey]: z.output<(typeof RUN_SETTINGS)[K]['schema']> };
+
+export type PruneMethod = RunConfig['method'];
+export type StopRule = RunConfig['stop'];
+export type ScoreRule = RunConfig['score'];
+export type HeadWeighting = RunConfig['headWeighting'];
+export type HeadTraining = RunConfig['headTraining'];
+export type LabelSource = RunConfig['labels'];
+export type BackendName = RunConfig['backend'];
+
+export const RUN_SETTING_KEYS = Object.keys(RUN_SETTINGS) as RunSettingKey[];
+
+/** Every setting at its default. */
+export const DEFAULT_RUN_CONFIG: Readonly<RunConfig> = Object.freeze(
+  Object.fromEntries(RUN_SETTING_KEYS.map((k) => [k, RUN_SETTINGS[k].default])) as RunConfig,
+);
