@@ -3,9 +3,10 @@
  * client, and answers history questions. Knows nothing about LSP beyond the plain protocol types: the handlers
  * translate requests into calls here, and `RunSink` is how events leave.
  */
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { basename, isAbsolute, join, relative } from 'node:path';
 import { ResponseError } from 'vscode-languageserver';
-import { DcpErrorCodes, type RunEndedParams, type RunEventParams, type RunHistoryEntry, type StartRunResult } from '../../protocol/lsp';
+import { DcpErrorCodes, type DeleteRunResult, type RunEndedParams, type RunEventParams, type RunHistoryEntry, type StartRunResult } from '../../protocol/lsp';
 import type { RunConfig, RunEvent, RunReport } from '../../protocol/model';
 import type { ModelRef } from '../handlers/params';
 import {
@@ -84,6 +85,24 @@ export class RunManager {
     if (!run.worker || run.worker.ended) return false;
     run.worker.cancel();
     return true;
+  }
+
+  /**
+   * Removes a run's history folder (config, events, checkpoints, report, and the output when it lives inside).
+   * A running run is refused rather than cancelled: deleting is never a side effect of a misclick on the wrong run.
+   */
+  async delete(runId: string, model: ModelRef | undefined): Promise<DeleteRunResult> {
+    const run = await this.find(runId, model);
+    await run.closing;
+    if (this.isLive(runId)) throw new ResponseError(DcpErrorCodes.RunState, `Run ${runId} is running; cancel it before deleting it`);
+    // find() only returns folders holding this run's run.json; the name check guards against a hand-edited record.
+    if (basename(run.runDir) !== runId) throw new ResponseError(DcpErrorCodes.RunState, `Run ${runId} lives in ${run.runDir}, which is not named after it; delete it by hand`);
+    await run.saving;
+    await rm(run.runDir, { recursive: true, force: true });
+    this.runs.delete(runId);
+    const inside = relative(run.runDir, run.record.outDir);
+    const outside = inside.startsWith('..') || isAbsolute(inside);
+    return { runDir: run.runDir, keptOutDir: outside ? run.record.outDir : null };
   }
 
   /** Newest first. With a model: its runs only. Without: this session's runs plus the configured runsDir. */
