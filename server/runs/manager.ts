@@ -44,6 +44,11 @@ interface SessionRun extends StoredRun {
 export class RunManager {
   /** Runs started or resumed in this session, by id (kept after they end, for replay). */
   private readonly runs = new Map<string, SessionRun>();
+  /**
+   * History folders listed in this session. A client that listed a model's runs may then name one by id alone
+   * (the pruning panel replaying an earlier session's run), so lookups search these too.
+   */
+  private readonly seenRoots = new Set<string>();
 
   constructor(private readonly options: RunManagerOptions) {}
 
@@ -111,7 +116,10 @@ export class RunManager {
     const roots = new Set<string>();
     if (this.options.runsDir) roots.add(this.options.runsDir);
     if (model) roots.add(runsRoot(model.path, this.options.runsDir));
-    for (const root of roots) for (const r of await scanRuns(root)) stored.set(r.record.runId, r);
+    for (const root of roots) {
+      this.seenRoots.add(root);
+      for (const r of await scanRuns(root)) stored.set(r.record.runId, r);
+    }
     for (const [id, r] of this.runs) stored.set(id, r);
     return [...stored.values()]
       .filter((r) => !model || r.record.modelPath === model.path)
@@ -145,8 +153,8 @@ export class RunManager {
   private async find(runId: string, model: ModelRef | undefined): Promise<SessionRun> {
     const session = this.runs.get(runId);
     if (session) return session;
-    const roots = [this.options.runsDir, model && runsRoot(model.path, this.options.runsDir)].filter((r): r is string => !!r);
-    for (const root of roots) {
+    const named = [this.options.runsDir, model && runsRoot(model.path, this.options.runsDir)].filter((r): r is string => !!r);
+    for (const root of new Set([...named, ...this.seenRoots])) {
       const stored = await readRun(join(root, runId));
       if (stored) return { ...stored, events: await readEvents(stored.runDir), worker: undefined, log: undefined, saving: Promise.resolve(), closing: undefined };
     }

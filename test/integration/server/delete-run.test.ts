@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CancelRunRequest, DcpErrorCodes, DeleteRunRequest, ListRunsRequest, StartRunRequest } from '../../../protocol/lsp';
+import { CancelRunRequest, DcpErrorCodes, DeleteRunRequest, GetRunEventsRequest, ListRunsRequest, StartRunRequest } from '../../../protocol/lsp';
 import { makeTinyFixture, quickConfig, type TinyFixture } from './fixture';
 import { fileUri, TestServer } from './lsp-client';
 
@@ -46,7 +46,7 @@ describe('deleteRun', () => {
     await assert.rejects(server.connection.sendRequest(DeleteRunRequest, { runId: started.runId, uri }), withCode(DcpErrorCodes.RunNotFound));
   });
 
-  it('keeps a pruned model written outside the run folder; finds an earlier session\'s run by uri', async () => {
+  it('keeps a pruned model written outside the run folder; finds an earlier session\'s run by uri, or by id once listed', async () => {
     const outDir = join(fixture.dir, 'pruned-elsewhere');
     const started = await server.connection.sendRequest(StartRunRequest, { uri, config: quickConfig(fixture), outDir });
     const ended = await server.waitEnded(started.runId);
@@ -55,6 +55,10 @@ describe('deleteRun', () => {
     const { server: next } = await TestServer.start();
     try {
       await assert.rejects(next.connection.sendRequest(DeleteRunRequest, { runId: started.runId }), withCode(DcpErrorCodes.RunNotFound));
+      // Once the model's runs were listed, the id alone finds the run (the panel replays it without a uri).
+      assert.ok((await next.connection.sendRequest(ListRunsRequest, { uri })).some((e) => e.runId === started.runId));
+      const replay = await next.connection.sendRequest(GetRunEventsRequest, { runId: started.runId });
+      assert.equal(replay.at(-1)?.event.type, 'runFinished');
       const result = await next.connection.sendRequest(DeleteRunRequest, { runId: started.runId, uri });
       assert.deepEqual(result, { runDir: started.runDir, keptOutDir: outDir });
     } finally {
