@@ -13,7 +13,7 @@ export const RUNS_VIEW = 'dcp.runs';
 
 /** At most this often a running item is redrawn: runs emit hundreds of events a second during selection. */
 const LIVE_REDRAW_MS = 500;
-/** Run folders change in bursts (a run.json rename per layer, a CLI run's whole folder): one re-list per burst. */
+/** Run folders change in bursts (a run.json rename per layer, another window's run starting): one re-list per burst. */
 const FOLDER_DEBOUNCE_MS = 1000;
 
 export class RunsView implements vscode.TreeDataProvider<RunNode>, vscode.Disposable {
