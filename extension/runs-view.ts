@@ -61,7 +61,6 @@ export class RunsView implements vscode.TreeDataProvider<RunNode>, vscode.Dispos
     item.tooltip = new vscode.MarkdownString(spec.tooltip);
     item.contextValue = spec.contextValue;
     item.iconPath = new vscode.ThemeIcon(spec.icon.id, spec.icon.color ? new vscode.ThemeColor(spec.icon.color) : undefined);
-    item.resourceUri = vscode.Uri.parse(e.modelUri);
     if (spec.command) item.command = { title: spec.command === 'dcp.showRunReport' ? 'Show Run Report' : 'Open Pruning Panel', command: spec.command, arguments: [e.runId] };
     return item;
   }
