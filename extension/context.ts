@@ -9,13 +9,14 @@ import { ListRunsRequest, RunEndedNotification, RunEventNotification } from '../
 import { ServerClient } from './client';
 import { compareMethods, pruneModel } from './commands/prune';
 import { inspectModel, selectDataset } from './commands/inspect';
-import { cancelRun, openPanel, openPrunedModel, resumeRun, showRunReport } from './commands/runs';
+import { cancelRun, deleteRun, openPanel, openPrunedModel, resumeRun, showRunReport } from './commands/runs';
 import { readerFor } from './commands/start';
 import { DOC_SCHEME, ReadOnlyDocs } from './documents';
 import { ErrorReporter } from './errors';
 import { RunFeedback } from './feedback';
 import { createPanelPort } from './panel-port';
 import { RunTracker } from './runs';
+import { RUNS_VIEW, RunsView } from './runs-view';
 import type { Services } from './services';
 import { runsDirFromSettings, serverExecArgv } from './settings';
 
@@ -26,6 +27,7 @@ const COMMANDS: ReadonlyArray<[string, (s: Services, arg: unknown) => Promise<un
   ['dcp.compareMethods', compareMethods],
   ['dcp.cancelRun', cancelRun],
   ['dcp.resumeRun', resumeRun],
+  ['dcp.deleteRun', deleteRun],
   ['dcp.openPrunedModel', openPrunedModel],
   ['dcp.showRunReport', showRunReport],
   ['dcp.openPanel', openPanel],
@@ -63,6 +65,7 @@ export class DcpContext {
     subs.push(
       client.onNotification(RunEventNotification, (p) => runs.onEvent(p)),
       client.onNotification(RunEndedNotification, (p) => runs.onEnded(p)),
+      new RunsView(this.services),
       new RunFeedback(runs, { cancel: (id) => cancelRun(this.services, id), showLog: () => log.show(true) }),
       this.server.onConnectionLost(({ restarted }) => void this.onCrash(restarted)),
       vscode.workspace.onDidChangeConfiguration((e) => {
@@ -93,13 +96,16 @@ export class DcpContext {
     const lost = runs.interruptAll('The pruning server stopped unexpectedly.');
     const what = lost.length > 0 ? ` ${lost.length} run(s) were interrupted; they can be resumed.` : '';
     log.error(`The DCP server stopped unexpectedly${restarted ? '; restarting it once' : ' again; not restarting'}.`);
-    const actions = restarted ? (lost.length > 0 ? ['Resume Run', 'Show log'] : ['Show log']) : ['Reload Window', 'Show log'];
+    // Several lost runs: the Runs view lists each with its own Resume, instead of a quick pick.
+    const resume = lost.length > 1 ? 'Show Runs' : 'Resume Run';
+    const actions = restarted ? (lost.length > 0 ? [resume, 'Show log'] : ['Show log']) : ['Reload Window', 'Show log'];
     const message = restarted
       ? `DCP: the pruning server crashed and was restarted.${what}`
       : `DCP: the pruning server crashed again and was not restarted.${what} Reload the window to start it.`;
     const picked = await (restarted ? vscode.window.showWarningMessage(message, ...actions) : vscode.window.showErrorMessage(message, ...actions));
     if (picked === 'Show log') log.show(true);
     if (picked === 'Resume Run') await vscode.commands.executeCommand('dcp.resumeRun', lost[0]?.runId);
+    if (picked === 'Show Runs') await vscode.commands.executeCommand(`${RUNS_VIEW}.focus`);
     if (picked === 'Reload Window') await vscode.commands.executeCommand('workbench.action.reloadWindow');
   }
 

@@ -107,6 +107,13 @@ export interface RunEndedParams {
   outDir: string;
 }
 
+export interface DeleteRunResult {
+  /** The history folder that was removed (with the default output folder inside it). */
+  runDir: string;
+  /** The pruned model's folder when it lies outside `runDir` and so was kept; null otherwise. */
+  keptOutDir: string | null;
+}
+
 export interface CancelRunResult {
   /** false when the run had already ended (cancelling is idempotent). */
   cancelled: boolean;
@@ -148,6 +155,9 @@ export const ResumeRunRequest = new RequestType<RunParams, StartRunResult, void>
 
 /** Sent from the client to the server to list past and current runs, newest first. */
 export const ListRunsRequest = new RequestType<ListRunsParams, RunHistoryEntry[], void>('dcp/listRuns');
+
+/** Sent from the client to the server to delete a run's history folder; refused (RunState) while the run is running. */
+export const DeleteRunRequest = new RequestType<RunParams, DeleteRunResult, void>('dcp/deleteRun');
 
 /** Sent from the client to the server to get a run's events so far, in order (to replay them into a new panel). */
 export const GetRunEventsRequest = new RequestType<RunParams, RunEventParams[], void>('dcp/getRunEvents');

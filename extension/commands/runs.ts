@@ -1,14 +1,16 @@
 /**
- * Commands over existing runs: Cancel, Resume, Open Pruned Model, Show Run Report, Open Pruning Panel.
- * Each takes an optional run id (from the status bar, a notification button or the panel) or asks for one.
+ * Commands over existing runs: Cancel, Resume, Delete, Open Pruned Model, Show Run Report, Open Pruning Panel.
+ * Each takes an optional run: an id (status bar, notification buttons, the panel) or a Runs view node (its menus).
+ * Only from the palette, with no argument, do they ask which run with a quick pick.
  */
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { CancelRunRequest, ListRunsRequest, type RunHistoryEntry } from '../../protocol/lsp';
+import { CancelRunRequest, DeleteRunRequest, ListRunsRequest, type RunHistoryEntry } from '../../protocol/lsp';
 import type { RunReport } from '../../protocol/model';
 import { modelLabel } from '../models';
 import { reportMarkdown } from '../render';
+import { isRunNode, runIdOf } from '../runs-tree-items';
 import type { Services } from '../services';
 import { requireTrust, resumeRun as resume } from './start';
 
@@ -26,11 +28,10 @@ export async function listRuns(s: Services): Promise<RunHistoryEntry[]> {
 
 /** The run named by `arg`, else the user's pick among the runs `filter` accepts. */
 async function pickRun(s: Services, arg: unknown, filter: (r: RunHistoryEntry) => boolean, title: string, none: string): Promise<RunHistoryEntry | undefined> {
+  if (isRunNode(arg)) return arg.entry;
   const runs = await listRuns(s);
-  if (typeof arg === 'string') {
-    const named = runs.find((r) => r.runId === arg);
-    if (named) return named;
-  }
+  const named = runs.find((r) => r.runId === runIdOf(arg));
+  if (named) return named;
   const candidates = runs.filter(filter);
   if (candidates.length === 0) {
     void vscode.window.showInformationMessage(`DCP: ${none}`);
@@ -48,7 +49,7 @@ async function pickRun(s: Services, arg: unknown, filter: (r: RunHistoryEntry) =
 
 export async function cancelRun(s: Services, arg: unknown): Promise<void> {
   const active = s.runs.active();
-  let runId = typeof arg === 'string' ? arg : active.length === 1 ? active[0].runId : undefined;
+  let runId = runIdOf(arg) ?? (active.length === 1 ? active[0].runId : undefined);
   if (!runId && active.length > 1) {
     const items = active.map((r) => ({ label: r.label, description: r.progress.message, runId: r.runId }));
     runId = (await vscode.window.showQuickPick(items, { title: 'DCP: Cancel Run' }))?.runId;
@@ -69,6 +70,31 @@ export async function resumeRun(s: Services, arg: unknown): Promise<string | und
   const entry = await pickRun(s, arg, (r) => r.resumable, 'Resume Run', 'no cancelled, failed or interrupted run to resume.');
   if (!entry) return undefined;
   return (await resume(s, entry.runId, vscode.Uri.parse(entry.modelUri)))?.runId;
+}
+
+/** Deletes a run's history folder after a modal confirmation that says what goes and what stays. */
+export async function deleteRun(s: Services, arg: unknown): Promise<void> {
+  const entry = await pickRun(s, arg, (r) => r.status !== 'running', 'Delete Run', 'no ended run to delete.');
+  if (!entry) return;
+  if (entry.status === 'running') {
+    void vscode.window.showWarningMessage('DCP: cancel the run before deleting it.');
+    return;
+  }
+  const rel = path.relative(entry.runDir, entry.outDir);
+  const inside = !rel.startsWith('..') && !path.isAbsolute(rel);
+  const output = entry.status !== 'finished' ? '' : inside ? ' That includes the pruned model inside it.' : ` The pruned model in ${entry.outDir} is kept.`;
+  const what = `${modelLabel(vscode.Uri.parse(entry.modelUri))} (${entry.config.method} @ ${entry.config.rate}, ${entry.status}, ${new Date(entry.startedAt).toLocaleString()})`;
+  const picked = await vscode.window.showWarningMessage(
+    `Delete the DCP run on ${what}?`,
+    { modal: true, detail: `This removes its history folder ${entry.runDir}.${output}` },
+    'Delete',
+  );
+  if (picked !== 'Delete') return;
+  await s.errors.guard('Could not delete the run', async () => {
+    const { runDir } = await s.client.sendRequest(DeleteRunRequest, { runId: entry.runId, uri: entry.modelUri });
+    s.log.info(`Deleted run ${entry.runId} (${runDir})`);
+    await vscode.commands.executeCommand('dcp.refreshRuns');
+  });
 }
 
 export async function openPrunedModel(s: Services, arg: unknown): Promise<void> {
@@ -106,5 +132,5 @@ async function firstExisting(files: string[]): Promise<string> {
 }
 
 export async function openPanel(s: Services, arg: unknown): Promise<void> {
-  await s.panel.show(typeof arg === 'string' ? arg : s.runs.current()?.runId);
+  await s.panel.show(runIdOf(arg) ?? s.runs.current()?.runId);
 }

@@ -4,7 +4,7 @@
  */
 import type { Connection } from 'vscode-languageserver';
 import {
-  CancelRunRequest, GetRunEventsRequest, InspectModelRequest, ListRunsRequest, ResumeRunRequest, RunEndedNotification,
+  CancelRunRequest, DeleteRunRequest, GetRunEventsRequest, InspectModelRequest, ListRunsRequest, ResumeRunRequest, RunEndedNotification,
   RunEventNotification, StartRunRequest,
 } from '../../protocol/lsp';
 import type { RunManager, RunSink } from '../runs/manager';
@@ -29,6 +29,11 @@ export function registerRequests(connection: Connection, inspector: ModelInspect
   connection.onRequest(ResumeRunRequest, async (params) => {
     const { runId, model } = parseRunParams(params, ResumeRunRequest.method);
     return runs().resume(runId, model);
+  });
+
+  connection.onRequest(DeleteRunRequest, async (params) => {
+    const { runId, model } = parseRunParams(params, DeleteRunRequest.method);
+    return runs().delete(runId, model);
   });
 
   connection.onRequest(ListRunsRequest, (params) => runs().list(parseListRunsParams(params)));

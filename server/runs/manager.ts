@@ -3,9 +3,10 @@
  * client, and answers history questions. Knows nothing about LSP beyond the plain protocol types: the handlers
  * translate requests into calls here, and `RunSink` is how events leave.
  */
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { basename, isAbsolute, join, relative } from 'node:path';
 import { ResponseError } from 'vscode-languageserver';
-import { DcpErrorCodes, type RunEndedParams, type RunEventParams, type RunHistoryEntry, type StartRunResult } from '../../protocol/lsp';
+import { DcpErrorCodes, type DeleteRunResult, type RunEndedParams, type RunEventParams, type RunHistoryEntry, type StartRunResult } from '../../protocol/lsp';
 import type { RunConfig, RunEvent, RunReport } from '../../protocol/model';
 import type { ModelRef } from '../handlers/params';
 import {
@@ -43,6 +44,11 @@ interface SessionRun extends StoredRun {
 export class RunManager {
   /** Runs started or resumed in this session, by id (kept after they end, for replay). */
   private readonly runs = new Map<string, SessionRun>();
+  /**
+   * History folders listed in this session. A client that listed a model's runs may then name one by id alone
+   * (the pruning panel replaying an earlier session's run), so lookups search these too.
+   */
+  private readonly seenRoots = new Set<string>();
 
   constructor(private readonly options: RunManagerOptions) {}
 
@@ -86,13 +92,34 @@ export class RunManager {
     return true;
   }
 
+  /**
+   * Removes a run's history folder (config, events, checkpoints, report, and the output when it lives inside).
+   * A running run is refused rather than cancelled: deleting is never a side effect of a misclick on the wrong run.
+   */
+  async delete(runId: string, model: ModelRef | undefined): Promise<DeleteRunResult> {
+    const run = await this.find(runId, model);
+    await run.closing;
+    if (this.isLive(runId)) throw new ResponseError(DcpErrorCodes.RunState, `Run ${runId} is running; cancel it before deleting it`);
+    // find() only returns folders holding this run's run.json; the name check guards against a hand-edited record.
+    if (basename(run.runDir) !== runId) throw new ResponseError(DcpErrorCodes.RunState, `Run ${runId} lives in ${run.runDir}, which is not named after it; delete it by hand`);
+    await run.saving;
+    await rm(run.runDir, { recursive: true, force: true });
+    this.runs.delete(runId);
+    const inside = relative(run.runDir, run.record.outDir);
+    const outside = inside.startsWith('..') || isAbsolute(inside);
+    return { runDir: run.runDir, keptOutDir: outside ? run.record.outDir : null };
+  }
+
   /** Newest first. With a model: its runs only. Without: this session's runs plus the configured runsDir. */
   async list(model: ModelRef | undefined): Promise<RunHistoryEntry[]> {
     const stored = new Map<string, StoredRun>();
     const roots = new Set<string>();
     if (this.options.runsDir) roots.add(this.options.runsDir);
     if (model) roots.add(runsRoot(model.path, this.options.runsDir));
-    for (const root of roots) for (const r of await scanRuns(root)) stored.set(r.record.runId, r);
+    for (const root of roots) {
+      this.seenRoots.add(root);
+      for (const r of await scanRuns(root)) stored.set(r.record.runId, r);
+    }
     for (const [id, r] of this.runs) stored.set(id, r);
     return [...stored.values()]
       .filter((r) => !model || r.record.modelPath === model.path)
@@ -126,8 +153,8 @@ export class RunManager {
   private async find(runId: string, model: ModelRef | undefined): Promise<SessionRun> {
     const session = this.runs.get(runId);
     if (session) return session;
-    const roots = [this.options.runsDir, model && runsRoot(model.path, this.options.runsDir)].filter((r): r is string => !!r);
-    for (const root of roots) {
+    const named = [this.options.runsDir, model && runsRoot(model.path, this.options.runsDir)].filter((r): r is string => !!r);
+    for (const root of new Set([...named, ...this.seenRoots])) {
       const stored = await readRun(join(root, runId));
       if (stored) return { ...stored, events: await readEvents(stored.runDir), worker: undefined, log: undefined, saving: Promise.resolve(), closing: undefined };
     }
