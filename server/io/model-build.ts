@@ -6,11 +6,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ModelFileError } from './model-types';
+import { checkTopology } from './model-topology';
 import type { JsonObject } from './model-types';
 
 /** Builds the model and loads its weights; optimizer weights are skipped (pruning retrains from scratch). */
 export async function buildLayersModel(file: string, artifacts: tf.io.ModelArtifacts): Promise<tf.LayersModel> {
-  const model = await deserialize(file, artifacts.modelTopology as JsonObject);
+  const { model, created } = await deserialize(file, artifacts.modelTopology as JsonObject);
   try {
     if (artifacts.userDefinedMetadata) model.setUserDefinedMetadata(artifacts.userDefinedMetadata);
     if (artifacts.trainingConfig) compileBestEffort(model, artifacts.trainingConfig);
@@ -18,11 +19,19 @@ export async function buildLayersModel(file: string, artifacts: tf.io.ModelArtif
     return model;
   } catch (e) {
     model.dispose();
+    // Variables of layers outside model.layers survive model.dispose(): free everything this build created.
+    disposeVariables(created);
     throw e instanceof ModelFileError ? e : wrapTfError(file, e);
   }
 }
 
-async function deserialize(file: string, modelTopology: JsonObject): Promise<tf.LayersModel> {
+function disposeVariables(names: readonly string[]): void {
+  const variables = tf.engine().registeredVariables;
+  for (const name of names) if (!variables[name]?.isDisposed) variables[name]?.dispose();
+}
+
+async function deserialize(file: string, modelTopology: JsonObject): Promise<{ model: tf.LayersModel; created: string[] }> {
+  checkTopology(file, modelTopology);
   const variables = tf.engine().registeredVariables;
   const before = new Set(Object.keys(variables));
   let pending: Promise<tf.LayersModel>;
@@ -35,9 +44,9 @@ async function deserialize(file: string, modelTopology: JsonObject): Promise<tf.
     created = Object.keys(variables).filter((name) => !before.has(name));
   }
   try {
-    return await pending;
+    return { model: await pending, created };
   } catch (e) {
-    for (const name of created) variables[name]?.dispose();
+    disposeVariables(created);
     throw wrapTfError(file, e);
   }
 }

@@ -11,7 +11,7 @@ import { rememberModelInputs } from './model-inputs';
 import { parseModelJson } from './model-json';
 import { MAX_MODEL_JSON_BYTES, ModelFileError } from './model-types';
 import type { JsonObject, JsonValue, ModelJson } from './model-types';
-import { readWeights } from './model-weights';
+import { checkFiniteWeights, readWeights } from './model-weights';
 import type { DecodedWeights } from './model-weights';
 
 export { ModelFileError, MAX_MODEL_JSON_BYTES, MAX_WEIGHT_BYTES } from './model-types';
@@ -37,6 +37,7 @@ export async function readModelArtifacts(modelJsonPath: string): Promise<tf.io.M
  */
 export async function loadLayersModel(modelJsonPath: string): Promise<tf.LayersModel> {
   const { file, artifacts } = await readModel(modelJsonPath);
+  if (artifacts.weightSpecs && artifacts.weightData instanceof ArrayBuffer) checkFiniteWeights(file, artifacts.weightSpecs, artifacts.weightData);
   return buildLayersModel(file, artifacts);
 }
 

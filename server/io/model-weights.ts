@@ -108,3 +108,27 @@ async function readShards(shards: Shard[], need: number): Promise<Uint8Array> {
   }
   return out;
 }
+
+/**
+ * NaN or ±Inf in a weight poisons every loss of a run hours later: refuse such a model before building it, naming
+ * the weight. (Reading alone stays exact for every bit pattern, so a file can still be inspected byte for byte.)
+ */
+export function checkFiniteWeights(file: string, specs: readonly tf.io.WeightsManifestEntry[], data: ArrayBuffer): void {
+  let offset = 0;
+  for (const spec of specs) {
+    const count = spec.shape.reduce((a, b) => a * b, 1);
+    if (spec.dtype === 'float32' && spec.group !== 'optimizer') {
+      const values = new Float32Array(data, offset, count);
+      let bad = 0;
+      let first = -1;
+      for (let i = 0; i < values.length; i++) {
+        if (!Number.isFinite(values[i])) {
+          if (first < 0) first = i;
+          bad++;
+        }
+      }
+      if (bad > 0) throw new ModelFileError(file, `weight "${spec.name}" has ${bad} non-finite value${bad > 1 ? 's' : ''} (NaN or ±Infinity), the first at flat index ${first}: the file is corrupt or the model diverged`);
+    }
+    offset += count * 4;
+  }
+}

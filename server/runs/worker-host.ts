@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import { dirname, extname, join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
 import type { RunConfig, RunEvent } from '../../protocol/model';
 import { isTerminal, isWorkerToHost, type HostToWorker, type WorkerRunOptions } from './worker-messages';
 
@@ -20,8 +20,9 @@ export function defaultWorkerScript(): string {
   return extname(__filename) === '.ts' ? join(dirname(__dirname), 'worker.ts') : join(__dirname, 'worker.js');
 }
 
-function spawn(script: string): Worker {
-  const options = { stdout: true, stderr: true } as const;
+/** A worker thread running `script`, which may be a .ts file when the caller runs under tsx (tests, the fuzzer). */
+export function spawnWorker(script: string, extra: WorkerOptions = {}): Worker {
+  const options = { stdout: true, stderr: true, ...extra };
   if (extname(script) !== '.ts') return new Worker(script, options);
   // Node cannot start a worker from a .ts file, even under `--import tsx` (loader hooks do not reach the thread):
   // register tsx's CommonJS and ESM hooks in the thread first, so `require` and dynamic `import()` both load .ts.
@@ -53,7 +54,7 @@ export class WorkerRun {
     private readonly listener: WorkerRunListener,
     private readonly cancelGraceMs = CANCEL_GRACE_MS,
   ) {
-    this.worker = spawn(script);
+    this.worker = spawnWorker(script);
     for (const stream of [this.worker.stdout, this.worker.stderr]) {
       stream.setEncoding('utf8');
       stream.on('data', (chunk: string) => {
