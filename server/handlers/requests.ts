@@ -2,11 +2,12 @@
  * The `dcp/…` requests: validate params → call the inspector or the run manager → answer. Errors are thrown as
  * ResponseError and reach the client as error responses; nothing here can take the server down.
  */
-import type { Connection } from 'vscode-languageserver';
+import { ResponseError, type Connection } from 'vscode-languageserver';
 import {
   CancelRunRequest, DeleteRunRequest, GetRunEventsRequest, InspectModelRequest, ListRunsRequest, ResumeRunRequest, RunEndedNotification,
   RunEventNotification, StartRunRequest,
 } from '../../protocol/lsp';
+import { RunRequestError } from '../runs/errors';
 import type { RunManager, RunSink } from '../runs/manager';
 import type { ModelInspector } from './inspect';
 import { parseListRunsParams, parseModelParams, parseRunParams, parseStartRunParams } from './params';
@@ -18,30 +19,39 @@ export function registerRequests(connection: Connection, inspector: ModelInspect
     const { model, config, outDir } = parseStartRunParams(params);
     // Loading the model first turns a missing or malformed file into an error response instead of a failed run.
     await inspector.inspect(model);
-    return runs().start(model, config, outDir);
+    return answer(() => runs().start(model, config, outDir));
   });
 
   connection.onRequest(CancelRunRequest, async (params) => {
     const { runId, model } = parseRunParams(params, CancelRunRequest.method);
-    return { cancelled: await runs().cancel(runId, model) };
+    return { cancelled: await answer(() => runs().cancel(runId, model)) };
   });
 
   connection.onRequest(ResumeRunRequest, async (params) => {
     const { runId, model } = parseRunParams(params, ResumeRunRequest.method);
-    return runs().resume(runId, model);
+    return answer(() => runs().resume(runId, model));
   });
 
   connection.onRequest(DeleteRunRequest, async (params) => {
     const { runId, model } = parseRunParams(params, DeleteRunRequest.method);
-    return runs().delete(runId, model);
+    return answer(() => runs().delete(runId, model));
   });
 
-  connection.onRequest(ListRunsRequest, (params) => runs().list(parseListRunsParams(params)));
+  connection.onRequest(ListRunsRequest, (params) => answer(() => runs().list(parseListRunsParams(params))));
 
   connection.onRequest(GetRunEventsRequest, (params) => {
     const { runId, model } = parseRunParams(params, GetRunEventsRequest.method);
-    return runs().events(runId, model);
+    return answer(() => runs().events(runId, model));
   });
+}
+
+/** Runs a run-manager call, turning its refusals into error responses with their protocol code. */
+async function answer<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (e) {
+    throw e instanceof RunRequestError ? new ResponseError(e.code, e.message) : e;
+  }
 }
 
 /** Where the run manager's events go: LSP notifications, and the worker's log lines to the client's output. */

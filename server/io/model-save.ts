@@ -1,17 +1,19 @@
 /**
  * Writing a tf.LayersModel as model.json + `groupN-shardIofK.bin`, the layout tf.loadLayersModel reads.
- * Files are written and fsynced in a temporary folder first and renamed into place with model.json last, so a
- * crash or error never leaves a model.json that points at missing or half-written shards, and a model this process
- * read is never written over.
+ * The folder is written with writeFolderAtomic (a temp folder, fsynced, renamed into place), so a crash or error
+ * never leaves a model.json that points at missing or half-written shards, and a model this process read is never
+ * written over.
  */
-import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { writeFolderAtomic, type FolderEntry } from './atomic';
 import { modelInputAt } from './model-inputs';
 import { ModelFileError } from './model-types';
 
 export interface SaveModelOptions {
+  /** Other files committed in the same folder write as the model (e.g. report.json); model.json is written last. */
+  files?: readonly FolderEntry[];
   /** Maximum bytes per shard file; TF.js's default is 4 MiB. */
   shardBytes?: number;
   /** JSON-safe data merged into the model's userDefinedMetadata (tf.LayersModel.getUserDefinedMetadata on load). */
@@ -24,49 +26,41 @@ const SHARD_NAME = /^group\d+-shard\d+of\d+\.bin$/;
 
 /**
  * Saves `model` into folder `dir` (created if needed) and returns the model.json path. Refuses, leaving the disk
- * untouched, when `dir` or a file that would be replaced is a model this process read.
+ * untouched, when `dir` or a file that would be replaced is a model this process read. An existing folder is
+ * replaced as a whole, so it may hold only an earlier saved model (and the names of `opts.files`).
  */
 export async function saveLayersModel(model: tf.LayersModel, dir: string, opts: SaveModelOptions = {}): Promise<string> {
   const target = path.resolve(dir);
-  const shardBytes = opts.shardBytes ?? DEFAULT_SHARD_BYTES;
-  if (!Number.isSafeInteger(shardBytes) || shardBytes <= 0) throw new ModelFileError(target, `shardBytes must be a positive integer, got ${shardBytes}`);
   const existing = await fs.stat(target).catch(() => null);
   if (existing && !existing.isDirectory()) throw new ModelFileError(target, 'save target exists and is not a folder; pass the folder that should hold model.json');
   if (!existing && target.endsWith('.json')) throw new ModelFileError(target, 'save target must be a folder, not a .json file path');
+  const entries = [...(opts.files ?? []), ...(await modelFolderEntries(model, target, opts))];
+  await refuseInputs(target, entries.map((e) => e.name));
+  const replaces = existing ? [MODEL_JSON, ...(await savedShards(target))] : [];
+  try {
+    await writeFolderAtomic(target, entries, { replaces });
+  } catch (e) {
+    throw e instanceof ModelFileError ? e : new ModelFileError(target, `cannot save the model: ${(e as Error).message}`);
+  }
+  return path.join(target, MODEL_JSON);
+}
 
+/**
+ * The files of a saved model: the shards, then model.json. For writers that put a model into a folder of their
+ * own with other files (checkpoints); `target` only names the model in errors.
+ */
+export async function modelFolderEntries(model: tf.LayersModel, target: string, opts: SaveModelOptions = {}): Promise<FolderEntry[]> {
+  const shardBytes = opts.shardBytes ?? DEFAULT_SHARD_BYTES;
+  if (!Number.isSafeInteger(shardBytes) || shardBytes <= 0) throw new ModelFileError(target, `shardBytes must be a positive integer, got ${shardBytes}`);
   const artifacts = await captureArtifacts(model);
   const data = new tf.io.CompositeArrayBuffer(artifacts.weightData);
   const count = Math.max(1, Math.ceil(data.byteLength / shardBytes));
   const shards = Array.from({ length: count }, (_, i) => ({
     name: `group1-shard${i + 1}of${count}.bin`,
-    bytes: new Uint8Array(data.slice(i * shardBytes, Math.min(data.byteLength, (i + 1) * shardBytes))),
+    data: new Uint8Array(data.slice(i * shardBytes, Math.min(data.byteLength, (i + 1) * shardBytes))),
   }));
   const modelJson = JSON.stringify(modelJsonFor(artifacts, shards.map((s) => s.name), opts.extra, target));
-
-  await refuseInputs(target, [MODEL_JSON, ...shards.map((s) => s.name)]);
-  const stale = existing ? await staleShards(target, new Set(shards.map((s) => s.name))) : [];
-  const tmp = existing
-    ? path.join(target, `.model-save-${randomBytes(6).toString('hex')}`)
-    : path.join(path.dirname(target), `.${path.basename(target)}.model-save-${randomBytes(6).toString('hex')}`);
-  try {
-    await fs.mkdir(path.dirname(tmp), { recursive: true });
-    await fs.mkdir(tmp);
-    for (const s of shards) await writeSynced(path.join(tmp, s.name), s.bytes);
-    await writeSynced(path.join(tmp, MODEL_JSON), Buffer.from(modelJson, 'utf8'));
-    if (!existing) {
-      // A fresh folder appears complete or not at all.
-      await fs.rename(tmp, target);
-    } else {
-      for (const s of shards) await fs.rename(path.join(tmp, s.name), path.join(target, s.name));
-      await fs.rename(path.join(tmp, MODEL_JSON), path.join(target, MODEL_JSON));
-      for (const name of stale) await fs.rm(path.join(target, name), { force: true });
-    }
-  } catch (e) {
-    throw e instanceof ModelFileError ? e : new ModelFileError(target, `cannot save the model: ${(e as Error).message}`);
-  } finally {
-    await fs.rm(tmp, { recursive: true, force: true });
-  }
-  return path.join(target, MODEL_JSON);
+  return [...shards, { name: MODEL_JSON, data: modelJson }];
 }
 
 async function captureArtifacts(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
@@ -115,26 +109,16 @@ async function refuseInputs(target: string, names: string[]): Promise<void> {
   }
 }
 
-/** Shards the folder's current model.json uses that the new one will not: removed after the switch. */
-async function staleShards(target: string, keep: Set<string>): Promise<string[]> {
+/** Shards the folder's current model.json uses: the new model replaces them. */
+async function savedShards(target: string): Promise<string[]> {
   try {
     const old: unknown = JSON.parse(await fs.readFile(path.join(target, MODEL_JSON), 'utf8'));
     const manifest = (old as { weightsManifest?: { paths?: unknown }[] }).weightsManifest;
     if (!Array.isArray(manifest)) return [];
     const paths = manifest.flatMap((g) => (Array.isArray(g?.paths) ? g.paths : []));
-    return paths.filter((p): p is string => typeof p === 'string' && SHARD_NAME.test(p) && !keep.has(p));
+    return paths.filter((p): p is string => typeof p === 'string' && SHARD_NAME.test(p));
   } catch {
-    // No previous model (or not one we understand): nothing to clean up.
+    // No previous model (or not one we understand): nothing it may drop.
     return [];
-  }
-}
-
-async function writeSynced(file: string, bytes: Uint8Array): Promise<void> {
-  const fh = await fs.open(file, 'wx');
-  try {
-    await fh.writeFile(bytes);
-    await fh.sync();
-  } finally {
-    await fh.close();
   }
 }

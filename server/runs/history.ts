@@ -9,9 +9,10 @@
  * A finished run's folder is never written again.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { writeJsonAtomic } from '../io/atomic';
 import type { RunHistoryEntry, RunOutcome, RunStatus } from '../../protocol/lsp';
 import type { RunConfig, RunEvent, RunReport } from '../../protocol/model';
 
@@ -53,13 +54,6 @@ export function runsRoot(modelPath: string, runsDir: string | undefined): string
 
 export const checkpointDir = (runDir: string): string => join(runDir, 'checkpoints');
 export const defaultOutDir = (runDir: string): string => join(runDir, 'output');
-
-/** Writes a JSON file via a temporary name and a rename, so readers never see half a file. */
-async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(value, null, 2)}\n`);
-  await rename(tmp, path);
-}
 
 export async function createRunFolder(runDir: string, record: RunRecord, config: RunConfig): Promise<void> {
   await mkdir(checkpointDir(runDir), { recursive: true });

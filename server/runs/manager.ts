@@ -1,11 +1,10 @@
 /**
  * Owns the runs of one server: starts each in a worker, records its events in the run folder, forwards them to the
  * client, and answers history questions. Knows nothing about LSP beyond the plain protocol types: the handlers
- * translate requests into calls here, and `RunSink` is how events leave.
+ * translate requests into calls here and its RunRequestErrors into error responses, and `RunSink` is how events leave.
  */
 import { rm } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative } from 'node:path';
-import { ResponseError } from 'vscode-languageserver';
 import { DcpErrorCodes, type DeleteRunResult, type RunEndedParams, type RunEventParams, type RunHistoryEntry, type StartRunResult } from '../../protocol/lsp';
 import type { RunConfig, RunEvent, RunReport } from '../../protocol/model';
 import type { ModelRef } from '../handlers/params';
@@ -13,6 +12,7 @@ import {
   checkpointDir, createRunFolder, defaultOutDir, EventLog, newRunId, outcomeOf, readEvents, readReport, readRun, runsRoot,
   scanRuns, toEntry, writeRecord, writeReport, type RunRecord, type StoredRun,
 } from './history';
+import { RunRequestError } from './errors';
 import { isTerminal } from './worker-messages';
 import { WorkerRun } from './worker-host';
 
@@ -54,7 +54,7 @@ export class RunManager {
 
   async start(model: ModelRef, config: RunConfig, outDir: string | undefined): Promise<StartRunResult> {
     const busy = [...this.runs.values()].find((r) => r.worker && !r.worker.ended && r.record.modelPath === model.path);
-    if (busy) throw new ResponseError(DcpErrorCodes.RunState, `Run ${busy.record.runId} is already pruning this model; cancel it first`);
+    if (busy) throw new RunRequestError(DcpErrorCodes.RunState, `Run ${busy.record.runId} is already pruning this model; cancel it first`);
     const runId = newRunId();
     const runDir = join(runsRoot(model.path, this.options.runsDir), runId);
     const record: RunRecord = {
@@ -72,9 +72,9 @@ export class RunManager {
     const found = await this.find(runId, model);
     // A run that just ended is still sealing its folder; its final writes must land before the resumed ones.
     await found.closing;
-    if (found.worker && !found.worker.ended) throw new ResponseError(DcpErrorCodes.RunState, `Run ${runId} is still running`);
+    if (found.worker && !found.worker.ended) throw new RunRequestError(DcpErrorCodes.RunState, `Run ${runId} is still running`);
     const entry = toEntry(found, false);
-    if (!entry.resumable) throw new ResponseError(DcpErrorCodes.RunState, `Run ${runId} is ${entry.status}; only cancelled, failed or interrupted runs can be resumed`);
+    if (!entry.resumable) throw new RunRequestError(DcpErrorCodes.RunState, `Run ${runId} is ${entry.status}; only cancelled, failed or interrupted runs can be resumed`);
     const fromCheckpoint = await hasCheckpoint(found);
     const run: SessionRun = { ...found, worker: undefined, log: undefined, closing: undefined };
     run.record = { ...run.record, status: 'running', endedAt: null, message: null };
@@ -99,9 +99,9 @@ export class RunManager {
   async delete(runId: string, model: ModelRef | undefined): Promise<DeleteRunResult> {
     const run = await this.find(runId, model);
     await run.closing;
-    if (this.isLive(runId)) throw new ResponseError(DcpErrorCodes.RunState, `Run ${runId} is running; cancel it before deleting it`);
+    if (this.isLive(runId)) throw new RunRequestError(DcpErrorCodes.RunState, `Run ${runId} is running; cancel it before deleting it`);
     // find() only returns folders holding this run's run.json; the name check guards against a hand-edited record.
-    if (basename(run.runDir) !== runId) throw new ResponseError(DcpErrorCodes.RunState, `Run ${runId} lives in ${run.runDir}, which is not named after it; delete it by hand`);
+    if (basename(run.runDir) !== runId) throw new RunRequestError(DcpErrorCodes.RunState, `Run ${runId} lives in ${run.runDir}, which is not named after it; delete it by hand`);
     await run.saving;
     await rm(run.runDir, { recursive: true, force: true });
     this.runs.delete(runId);
@@ -159,7 +159,7 @@ export class RunManager {
       if (stored) return { ...stored, events: await readEvents(stored.runDir), worker: undefined, log: undefined, saving: Promise.resolve(), closing: undefined };
     }
     const hint = model ? '' : ' (pass the model uri to find runs of earlier sessions)';
-    throw new ResponseError(DcpErrorCodes.RunNotFound, `No run ${runId}${hint}`);
+    throw new RunRequestError(DcpErrorCodes.RunNotFound, `No run ${runId}${hint}`);
   }
 
   /** Queues a write of the run's current record after the previous ones. */
@@ -218,7 +218,7 @@ async function hasCheckpoint(run: StoredRun): Promise<boolean> {
   try {
     return (await readCheckpoint(checkpointDir(run.runDir), run.record.modelPath, run.config)) !== null;
   } catch (e) {
-    throw new ResponseError(DcpErrorCodes.RunState, `Run ${run.record.runId} cannot be resumed: ${(e as Error).message}`);
+    throw new RunRequestError(DcpErrorCodes.RunState, `Run ${run.record.runId} cannot be resumed: ${(e as Error).message}`);
   }
 }
 

@@ -1,18 +1,25 @@
+import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import type { HeadAccuracy, LayerResult, ModelStats, RunConfig } from '../../../protocol/model';
-import { loadLayersModel, saveLayersModel } from '../../io/model-files';
+import { writeFolderAtomic, writeJsonAtomic, type FolderEntry } from '../../io/atomic';
+import { loadLayersModel } from '../../io/model-files';
+import { modelFolderEntries } from '../../io/model-save';
 import { type Head, headWeightsData, setHeadWeights } from '../train/heads';
-import { writeJsonAtomic } from './outputs';
 
 /**
- * A run's state after its last finished step, enough to continue it: the pruned-so-far network, the
- * baseline M_b, the heads, and what was selected. `state.json` is replaced atomically last, so a crash
- * while saving leaves the previous checkpoint intact.
+ * A run's state after its last finished step, enough to continue it: the pruned-so-far network, the baseline M_b,
+ * the heads, and what was selected. On disk (DCP-SPEC §2's pipeline, made resumable):
+ *   state.json          this object: the commit, naming the step and baseline folders below
+ *   step-<n>-<id>/      the network (model.json + shards) and heads.json of step n, written as one folder
+ *   baseline-<id>/      M_b, written once before the first state.json
+ * A step's folder is complete before state.json names it, and state.json is replaced atomically, so a crash at any
+ * point resumes from one consistent step: the new one or the previous one, never one's heads with the other's network.
  */
 export interface CheckpointState {
-  schema: 'dcp-checkpoint/1';
+  /** Version 1 (read only) kept heads.json beside state.json instead of in the step's folder. */
+  schema: 'dcp-checkpoint/2' | typeof V1;
   config: RunConfig;
   modelPath: string;
   before: ModelStats;
@@ -22,13 +29,17 @@ export interface CheckpointState {
   passes: { layer: string; gradientPasses: number; forwardPasses: number }[];
   /** Stages whose post-stage fine-tune has run. */
   stagesTuned: number[];
-  /** Folder names (inside the checkpoint dir) of the network and the baseline. */
+  /** Folder names (inside the checkpoint dir) of this step (network + heads.json) and of the baseline. */
   network: string;
   baseline: string;
   step: number;
 }
 
+const V1 = 'dcp-checkpoint/1';
 const STATE = 'state.json';
+const HEADS = 'heads.json';
+/** Entries a checkpoint folder's saves create; anything else in the folder is left alone. */
+const OWN_ENTRY = /^\.?(step|baseline|network)-|^heads\.json$/;
 
 export interface SavedPieces {
   network: tf.LayersModel;
@@ -36,27 +47,46 @@ export interface SavedPieces {
   heads: Head[];
 }
 
-/** Writes a checkpoint; each step gets fresh model folders (the saver never writes over a model it read). */
-export async function saveCheckpoint(dir: string, state: Omit<CheckpointState, 'schema' | 'network' | 'baseline'>, pieces: SavedPieces, previous: CheckpointState | null): Promise<CheckpointState> {
+/** How a checkpoint reaches the disk; tests inject writers that fail part-way to play a crash. */
+export interface CheckpointWriters {
+  folder(dir: string, entries: readonly FolderEntry[]): Promise<void>;
+  json(file: string, value: unknown): Promise<void>;
+}
+
+const atomicWriters: CheckpointWriters = { folder: (dir, entries) => writeFolderAtomic(dir, entries), json: writeJsonAtomic };
+
+/** Writes a checkpoint as one commit (the state.json rename), then drops the folders no checkpoint names any more. */
+export async function saveCheckpoint(
+  dir: string, state: Omit<CheckpointState, 'schema' | 'network' | 'baseline'>, pieces: SavedPieces, previous: CheckpointState | null,
+  writers: CheckpointWriters = atomicWriters,
+): Promise<CheckpointState> {
   await fs.mkdir(dir, { recursive: true });
-  const network = `network-${state.step}`;
-  await saveLayersModel(pieces.network, path.join(dir, network));
+  // Fresh names each time: a crashed save's folder is never reused, only cleaned up.
+  const id = randomBytes(4).toString('hex');
+  const network = `step-${state.step}-${id}`;
+  const heads: FolderEntry = { name: HEADS, data: JSON.stringify(await headWeightsData(pieces.heads)) };
+  await writers.folder(path.join(dir, network), [...(await modelFolderEntries(pieces.network, path.join(dir, network))), heads]);
   // The baseline never changes after head training: save it once.
-  const baseline = previous?.baseline ?? `baseline-${state.step}`;
-  if (!previous) await saveLayersModel(pieces.baseline, path.join(dir, baseline));
-  await writeJsonAtomic(path.join(dir, 'heads.json'), await headWeightsData(pieces.heads));
-  const full: CheckpointState = { schema: 'dcp-checkpoint/1', ...state, network, baseline };
-  await writeJsonAtomic(path.join(dir, STATE), full);
-  if (previous && previous.network !== network) await fs.rm(path.join(dir, previous.network), { recursive: true, force: true });
+  const baseline = previous?.baseline ?? `baseline-${id}`;
+  if (!previous) await writers.folder(path.join(dir, baseline), await modelFolderEntries(pieces.baseline, path.join(dir, baseline)));
+  const full: CheckpointState = { schema: 'dcp-checkpoint/2', ...state, network, baseline };
+  await writers.json(path.join(dir, STATE), full);
+  await removeUnnamed(dir, new Set([network, baseline]));
   return full;
 }
 
 /** Reads a checkpoint's state, or null when the folder has none. Refuses one made for another model or config. */
 export async function readCheckpoint(dir: string, modelPath: string, config: RunConfig): Promise<CheckpointState | null> {
-  const text = await fs.readFile(path.join(dir, STATE), 'utf8').catch(() => null);
+  const file = path.join(dir, STATE);
+  const text = await fs.readFile(file, 'utf8').catch(() => null);
   if (text === null) return null;
-  const state = JSON.parse(text) as CheckpointState;
-  if (state.schema !== 'dcp-checkpoint/1') throw new Error(`${path.join(dir, STATE)}: not a DCP checkpoint`);
+  let state: CheckpointState;
+  try {
+    state = JSON.parse(text) as CheckpointState;
+  } catch (e) {
+    throw new Error(`${file}: not readable as JSON (${(e as Error).message}); start the run afresh`);
+  }
+  if (state.schema !== 'dcp-checkpoint/2' && state.schema !== V1) throw new Error(`${file}: not a DCP checkpoint`);
   if (path.resolve(state.modelPath) !== path.resolve(modelPath)) {
     throw new Error(`the checkpoint in ${dir} was made for ${state.modelPath}, not ${modelPath}`);
   }
@@ -65,7 +95,7 @@ export async function readCheckpoint(dir: string, modelPath: string, config: Run
   return state;
 }
 
-/** Restores weights into the live network and heads, and loads the baseline. */
+/** Restores the step's weights into the live network and heads, and loads the baseline (the caller owns it). */
 export async function restoreCheckpoint(dir: string, state: CheckpointState, network: tf.LayersModel, heads: Head[]): Promise<tf.LayersModel> {
   const saved = await loadLayersModel(path.join(dir, state.network, 'model.json'));
   try {
@@ -73,7 +103,15 @@ export async function restoreCheckpoint(dir: string, state: CheckpointState, net
   } finally {
     saved.dispose();
   }
-  const data = JSON.parse(await fs.readFile(path.join(dir, 'heads.json'), 'utf8')) as { shape: number[]; values: number[] }[][];
+  const headsFile = state.schema === V1 ? path.join(dir, HEADS) : path.join(dir, state.network, HEADS);
+  const data = JSON.parse(await fs.readFile(headsFile, 'utf8')) as { shape: number[]; values: number[] }[][];
   setHeadWeights(heads, data);
   return loadLayersModel(path.join(dir, state.baseline, 'model.json'));
+}
+
+/** Earlier steps, and leftovers of saves that crashed before their commit. */
+async function removeUnnamed(dir: string, keep: Set<string>): Promise<void> {
+  for (const name of await fs.readdir(dir)) {
+    if (!keep.has(name) && OWN_ENTRY.test(name)) await fs.rm(path.join(dir, name), { recursive: true, force: true });
+  }
 }

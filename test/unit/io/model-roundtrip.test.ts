@@ -151,16 +151,33 @@ describe('the input model is never modified', () => {
     assert.equal((await listTree(tmp.dir)).some((n) => n.includes('model-save')), false);
   });
 
-  it('cleans up its temp folder when writing fails half-way, leaving the old model.json in place', async () => {
-    const dir = path.join(tmp.dir, 'blocked');
+  it('replaces its own earlier save as a whole, dropping the shards the new model does not use', async () => {
+    const dir = path.join(tmp.dir, 'resaved');
+    const model = smallSequential();
+    await saveLayersModel(model, dir, { shardBytes: 300 });
+    assert.ok((await listTree(dir)).length > 3);
+    await saveLayersModel(model, dir, { files: [{ name: 'report.json', data: '{}' }] });
+    assert.deepEqual(await listTree(dir), ['group1-shard1of1.bin', 'model.json', 'report.json']);
+    const back = await loadLayersModel(dir);
+    assert.equal(back.countParams(), model.countParams());
+    back.dispose();
+    model.dispose();
+    assert.deepEqual((await listTree(tmp.dir)).filter((n) => n.includes('.resaved.')), [], 'no temp or old folders beside it');
+  });
+
+  it('refuses to replace a folder that also holds other files, leaving it as it was', async () => {
+    const dir = path.join(tmp.dir, 'shared');
     const model = smallSequential();
     await saveLayersModel(model, dir);
-    const oldJson = await fs.readFile(path.join(dir, 'model.json'), 'utf8');
-    // A folder where the second shard must go makes its rename fail after the temp folder is full.
-    await fs.mkdir(path.join(dir, 'group1-shard2of2.bin'));
-    await assert.rejects(saveLayersModel(model, dir, { shardBytes: 1000 }), (e: unknown) => e instanceof ModelFileError && e.message.includes('blocked'));
+    await fs.writeFile(path.join(dir, 'notes.txt'), 'mine');
+    const hashes = await hashTree(dir);
+    await assert.rejects(saveLayersModel(model, dir, { shardBytes: 1000 }), (e: unknown) => {
+      assert.ok(e instanceof ModelFileError);
+      assert.match(e.message, /shared.*notes\.txt; choose a new or empty folder/);
+      return true;
+    });
     model.dispose();
-    assert.equal(await fs.readFile(path.join(dir, 'model.json'), 'utf8'), oldJson);
-    assert.equal((await listTree(dir)).some((n) => n.includes('model-save')), false);
+    assert.deepEqual(await hashTree(dir), hashes);
+    assert.deepEqual((await listTree(tmp.dir)).filter((n) => n.includes('.shared.')), []);
   });
 });

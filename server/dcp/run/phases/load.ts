@@ -1,0 +1,64 @@
+import * as tf from '@tensorflow/tfjs';
+import type { ModelStats, ModelSummary, RunConfig } from '../../../../protocol/model';
+import { loadDataset, type Dataset } from '../../../data/dataset';
+import { analyzeGraph, summarizeModel, type ModelGraph } from '../../graph/graph';
+import { makePlan, type PrunePlan } from '../../graph/plan';
+import { measureModel } from '../../measure/stats';
+import { checkCancelled } from '../cancel';
+import { readCheckpoint, type CheckpointState } from '../checkpoint';
+import type { RunOptions } from '../engine';
+
+/** What a run works from, before any training: the model's structure, the plan, the data and (on resume) the checkpoint. */
+export interface RunInputs {
+  graph: ModelGraph;
+  summary: ModelSummary;
+  plan: PrunePlan;
+  inputShape: [number, number, number];
+  data: Dataset;
+  /** The checkpoint to continue from, when resuming. */
+  resumeFrom: CheckpointState | null;
+  /** The unpruned model's stats; its latency is filled in by the measure phase at the end. */
+  before: ModelStats;
+}
+
+/**
+ * Analyses the model, plans the pruning, loads and splits the data, reads the checkpoint to resume from, and
+ * measures the unpruned model. Holds no tensors once it returns; refuses models and data it cannot prune.
+ */
+export async function loadInputs(cfg: RunConfig, opts: RunOptions, model: tf.LayersModel): Promise<RunInputs> {
+  const signal = opts.signal;
+  const graph = analyzeGraph(model);
+  const summary = summarizeModel(model, graph, model.name);
+  if (graph.prunable.length === 0) {
+    const why = graph.notPrunable.map((n) => `${n.layer}: ${n.reason}`).join('; ');
+    throw new Error(
+      `nothing to prune in ${opts.modelPath}: no convolution has selectable input channels (${why || 'the model has no convolutions'})`,
+    );
+  }
+  const plan = makePlan(graph, cfg.heads);
+  const inputShape = summary.inputShape as [number, number, number];
+  if (inputShape.length !== 3) throw new Error(`the model's input must be an image (H, W, C); it is [${summary.inputShape.join(', ')}]`);
+  checkCancelled(signal);
+  const data = await loadData(cfg, model, inputShape, summary.numClasses);
+  checkCancelled(signal);
+  const resumeFrom = opts.resume ? await readCheckpoint(opts.checkpointDir ?? '', opts.modelPath, cfg) : null;
+  if (opts.resume && !resumeFrom) throw new Error(`nothing to resume: no checkpoint in ${opts.checkpointDir ?? '(no checkpoint folder given)'}`);
+  const before = resumeFrom?.before ?? (await measureModel(model, summary, data.validation, inputShape, { batchSize: cfg.batchSize, signal }));
+  return { graph, summary, plan, inputShape, data, resumeFrom, before };
+}
+
+/** Loads the run's data for this model; with teacher labels, the unpruned model labels it. */
+async function loadData(cfg: RunConfig, model: tf.LayersModel, inputShape: [number, number, number], numClasses: number): Promise<Dataset> {
+  const teacher = async (x: Float32Array, n: number): Promise<Int32Array> => {
+    const t = tf.tidy(() => tf.argMax(model.predict(tf.tensor4d(x, [n, ...inputShape])) as tf.Tensor, -1));
+    try {
+      return new Int32Array(await t.data());
+    } finally {
+      t.dispose();
+    }
+  };
+  return loadDataset(cfg.data, {
+    inputShape, numClasses, seed: cfg.seed, selectionSamples: cfg.selectionSamples,
+    maxTrainSamples: cfg.maxTrainSamples, labels: cfg.labels, teacher: cfg.labels === 'teacher' ? teacher : undefined,
+  });
+}
