@@ -17,6 +17,9 @@ export interface JsonSyntaxProblem {
 /** Strict JSON: what JSON.parse accepts, and nothing else. */
 export const STRICT_JSON: ParseOptions = { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false };
 
+/** jsonc-parser's ParseErrorCode is a const enum, which isolated modules cannot read; its printed names are stable. */
+type ErrorName = ReturnType<typeof printParseErrorCode>;
+
 /** Errors inside a single token: the parser takes the token as it is and stays in step with the text. */
 const IN_TOKEN: ReadonlySet<ErrorName> = new Set<ErrorName>([
   'InvalidEscapeCharacter',
@@ -40,9 +43,6 @@ export function lineColumn(text: string, offset: number): { line: number; column
   }
   return { line, column: offset - lineStart + 1 };
 }
-
-/** jsonc-parser's ParseErrorCode is a const enum, which isolated modules cannot read; its printed names are stable. */
-type ErrorName = ReturnType<typeof printParseErrorCode>;
 
 interface Container {
   kind: 'object' | 'array';
