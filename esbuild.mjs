@@ -9,7 +9,9 @@ const watch = process.argv.includes('--watch');
 
 const node = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: !production, minify: production, logLevel: 'info',
   // tfjs-node is an optional native accelerator: resolved at run time when installed, never bundled.
-  external: ['vscode', '@tensorflow/tfjs-node'] };
+  external: ['vscode', '@tensorflow/tfjs-node'],
+  // jsonc-parser's UMD "main" requires its own files at run time, which a bundle does not have; its ESM build bundles.
+  alias: { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' } };
 const entries = [
   { ...node, entryPoints: ['extension/extension.ts'], outfile: 'dist/extension.js' },
   { ...node, entryPoints: ['server/server.ts'], outfile: 'dist/server.js' },

@@ -9,11 +9,11 @@ import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { buildLayersModel } from '../io/model-build';
 import { validateModelJsonText } from '../io/model-json';
-import { parseJsonTree, toJsonValue, type JsonNode, type JsonObject } from '../io/model-json-parse';
+import { items, numberValue, parseJsonText, property, stringValue, toJsonValue, type JsonNode, type JsonObject } from '../io/json-tree';
 import { shardPathProblem } from '../io/model-manifest';
 import { ModelFileError, type ModelJsonProblem } from '../io/model-types';
 import { mainThreadTf } from './inspect';
-import { outlineModel, property, type LayerLocation } from './model-outline';
+import { outlineTree, type LayerLocation } from './model-outline';
 
 /**
  * Building the layers to learn their weight shapes allocates and initialises every weight on the main thread;
@@ -34,46 +34,46 @@ interface ManifestWeight {
 export async function diagnoseModelJson(text: string, modelDir: string | undefined): Promise<ModelJsonProblem[]> {
   const problems = validateModelJsonText(text);
   if (problems.some((p) => p.severity === 'error')) return problems;
-  const root = parseJsonTree(text);
+  const { root } = parseJsonText(text);
   const groups = property(root, 'weightsManifest');
-  if (groups?.kind !== 'array') return problems;
+  if (!root || groups?.type !== 'array') return problems;
   const weights: ManifestWeight[] = [];
-  for (const group of groups.items) {
+  for (const group of items(groups)) {
     const groupWeights = manifestWeights(property(group, 'weights'));
     weights.push(...groupWeights);
     if (modelDir !== undefined) problems.push(...(await shardProblems(property(group, 'paths'), groupWeights, modelDir)));
   }
   const elements = weights.reduce((n, w) => n + w.shape.reduce((a, d) => a * d, 1), 0);
-  if (elements <= MAX_SHAPE_CHECK_ELEMENTS) problems.push(...(await shapeProblems(root, weights, outlineModel(text).layers, modelDir)));
+  if (elements <= MAX_SHAPE_CHECK_ELEMENTS) problems.push(...(await shapeProblems(root, weights, outlineTree(root, 0).layers, modelDir)));
   return problems;
 }
 
 function manifestWeights(node: JsonNode | undefined): ManifestWeight[] {
-  if (node?.kind !== 'array') return [];
   const out: ManifestWeight[] = [];
-  for (const w of node.items) {
-    const name = property(w, 'name');
+  for (const w of items(node)) {
+    const name = stringValue(property(w, 'name'));
     const shapeNode = property(w, 'shape');
-    if (name?.kind !== 'string' || shapeNode?.kind !== 'array') continue;
-    const shape = shapeNode.items.map((d) => (d.kind === 'number' ? d.value : 0));
-    const q = property(property(w, 'quantization'), 'dtype');
-    const width = q?.kind === 'string' ? (q.value === 'uint8' ? 1 : 2) : 4;
-    out.push({ name: name.value, shape, shapeNode, bytes: shape.reduce((a, d) => a * d, width) });
+    if (name === undefined || shapeNode?.type !== 'array') continue;
+    const shape = items(shapeNode).map((d) => numberValue(d) ?? 0);
+    const q = stringValue(property(property(w, 'quantization'), 'dtype'));
+    const width = q !== undefined ? (q === 'uint8' ? 1 : 2) : 4;
+    out.push({ name, shape, shapeNode, bytes: shape.reduce((a, d) => a * d, width) });
   }
   return out;
 }
 
 /** Missing shard files, and a group whose files hold fewer bytes than its weights need. */
 async function shardProblems(paths: JsonNode | undefined, weights: ManifestWeight[], modelDir: string): Promise<ModelJsonProblem[]> {
-  if (paths?.kind !== 'array') return [];
+  if (!paths || paths.type !== 'array') return [];
   const problems: ModelJsonProblem[] = [];
   let total = 0;
-  for (const p of paths.items) {
-    if (p.kind !== 'string' || shardPathProblem(p.value)) continue;
+  for (const p of items(paths)) {
+    const file = stringValue(p);
+    if (file === undefined || shardPathProblem(file)) continue;
     try {
-      total += (await stat(join(modelDir, p.value))).size;
+      total += (await stat(join(modelDir, file))).size;
     } catch {
-      problems.push({ ...at(p), severity: 'error', message: `shard file "${p.value}" not found next to model.json` });
+      problems.push({ ...at(p), severity: 'error', message: `shard file "${file}" not found next to model.json` });
     }
   }
   const needed = weights.reduce((n, w) => n + w.bytes, 0);

@@ -4,7 +4,7 @@
  * FLOPs, prunability) from the engine's summary of the file on disk; kept channels from the model's last run.
  */
 import type { Connection, TextDocuments } from 'vscode-languageserver';
-import { MarkupKind, SymbolKind, type CodeLens, type DocumentSymbol, type Hover } from 'vscode-languageserver';
+import { MarkupKind, SymbolKind, type CodeLens, type DocumentSymbol, type Hover, type Position, type Range } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { DcpCommands } from '../../protocol/lsp';
 import type { LayerInfo, LayerResult } from '../../protocol/model';
@@ -51,6 +51,13 @@ export function layerSymbols(outline: ModelOutline, doc: TextDocument): Document
   }));
 }
 
+/** The layer whose name string is at the position, and the range of that string (what the hover covers). */
+export function layerHoverTarget(outline: ModelOutline, doc: TextDocument, position: Position): { layer: LayerLocation; range: Range } | undefined {
+  const hit = layerAtNameOffset(outline.layers, doc.offsetAt(position));
+  if (!hit) return undefined;
+  return { layer: hit.layer, range: { start: doc.positionAt(hit.offset), end: doc.positionAt(hit.offset + hit.length) } };
+}
+
 /** The two lenses at the top of a model.json; the extension registers the commands. */
 export function modelLenses(uri: string): CodeLens[] {
   const top = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
@@ -74,13 +81,9 @@ class OutlineCache {
   get(doc: TextDocument): ModelOutline | undefined {
     const hit = this.entries.get(doc.uri);
     if (hit?.version === doc.version) return hit.outline;
-    let outline: ModelOutline | undefined;
-    try {
-      const text = doc.getText();
-      outline = looksLikeLayersModel(text) ? outlineModel(text) : undefined;
-    } catch {
-      outline = undefined; // Malformed JSON: the diagnostics say where; there is nothing to hover or outline.
-    }
+    const text = doc.getText();
+    // A text with syntax errors still has an outline of what parsed; the diagnostics say where it is broken.
+    const outline = looksLikeLayersModel(text) ? outlineModel(text) : undefined;
     this.entries.set(doc.uri, { version: doc.version, outline });
     return outline;
   }
@@ -97,7 +100,7 @@ export function registerLanguageFeatures(connection: Connection, documents: Text
     const doc = documents.get(textDocument.uri);
     const outline = doc && outlines.get(doc);
     if (!doc || !outline) return null;
-    const hit = layerAtNameOffset(outline.layers, doc.offsetAt(position));
+    const hit = layerHoverTarget(outline, doc, position);
     if (!hit) return null;
     const loc = hit.layer;
     let info: LayerInfo | undefined;
@@ -110,8 +113,7 @@ export function registerLanguageFeatures(connection: Connection, documents: Text
       const result = last?.report.layers.find((r) => r.layer === loc.name);
       if (last && result) lastRun = { runId: last.runId, result };
     }
-    const range = { start: doc.positionAt(hit.offset), end: doc.positionAt(hit.offset + hit.length) };
-    return { contents: { kind: MarkupKind.Markdown, value: layerHoverMarkdown(loc, info, lastRun) }, range };
+    return { contents: { kind: MarkupKind.Markdown, value: layerHoverMarkdown(loc, info, lastRun) }, range: hit.range };
   });
 
   connection.onCodeLens(({ textDocument }) => {

@@ -2,7 +2,7 @@
  * Where things are in a model.json text: the layers of its topology with the offsets of their names.
  * Pure and position-only: the model's meaning (shapes, prunability) comes from the engine's summary.
  */
-import { findProperty, parseJsonTree, type JsonNode } from '../io/model-json-parse';
+import { items, nodeAt, parseJsonText, property, stringValue, type JsonNode } from '../io/json-tree';
 
 /** One layer of the topology as written in the file. */
 export interface LayerLocation {
@@ -19,7 +19,9 @@ export interface LayerLocation {
 }
 
 export interface ModelOutline {
+  /** jsonc-parser's tree; when `syntaxErrors` > 0 it is the parser's best guess around the broken places. */
   root: JsonNode;
+  syntaxErrors: number;
   /** The "format" string, if any (`layers-model` for TF.js Layers). */
   format: string | undefined;
   /** The layers list node, when the topology has one. */
@@ -36,60 +38,49 @@ export function looksLikeLayersModel(text: string): boolean {
  * Parses the text and locates the layers. Supports both topology shapes TF.js writes:
  * `modelTopology.config.layers` (tfjs) and `modelTopology.model_config.config.layers` (Keras converter),
  * plus the legacy Sequential form where `config` is the layers array itself.
- * Throws JsonSyntaxError on malformed JSON.
+ * A text with syntax errors still outlines the layers the parser recovered, at their true offsets, so the outline
+ * and hovers do not vanish while one line is being edited. Undefined only when there is no tree at all.
  */
-export function outlineModel(text: string): ModelOutline {
-  const root = parseJsonTree(text);
+export function outlineModel(text: string): ModelOutline | undefined {
+  const { root, errors } = parseJsonText(text);
+  return root && outlineTree(root, errors.length);
+}
+
+/** The outline of an already parsed tree. */
+export function outlineTree(root: JsonNode, syntaxErrors: number): ModelOutline {
   const format = stringValue(property(root, 'format'));
   const layersNode = findLayersNode(property(root, 'modelTopology'));
   const layers: LayerLocation[] = [];
-  if (layersNode?.kind === 'array') {
-    for (const item of layersNode.items) {
-      const loc = locateLayer(item);
-      if (loc) layers.push(loc);
-    }
+  for (const item of items(layersNode)) {
+    const loc = locateLayer(item);
+    if (loc) layers.push(loc);
   }
-  return { root, format, layersNode, layers };
-}
-
-/** The value of `key` when the node is an object, else undefined. */
-export function property(node: JsonNode | undefined, key: string): JsonNode | undefined {
-  return node?.kind === 'object' ? findProperty(node, key)?.value : undefined;
-}
-
-/** Follows a path of object keys and array indices. */
-export function nodeAt(node: JsonNode | undefined, path: readonly (string | number)[]): JsonNode | undefined {
-  let cur = node;
-  for (const step of path) cur = typeof step === 'number' ? (cur?.kind === 'array' ? cur.items[step] : undefined) : property(cur, step);
-  return cur;
-}
-
-function stringValue(node: JsonNode | undefined): string | undefined {
-  return node?.kind === 'string' ? node.value : undefined;
+  return { root, syntaxErrors, format, layersNode, layers };
 }
 
 /** The layers array of a topology object, or undefined. */
 export function findLayersNode(topology: JsonNode | undefined): JsonNode | undefined {
   const modelConfig = property(topology, 'model_config') ?? topology;
   const config = property(modelConfig, 'config');
-  if (config?.kind === 'array') return config;
+  if (config?.type === 'array') return config;
   return property(config, 'layers');
 }
 
 function locateLayer(item: JsonNode): LayerLocation | undefined {
-  if (item.kind !== 'object') return undefined;
+  if (item.type !== 'object') return undefined;
   // Functional models name a layer twice (top level and config); the config's name is the one Keras uses.
-  const names = [nodeAt(item, ['config', 'name']), property(item, 'name')].filter((n) => n?.kind === 'string');
+  const names = [nodeAt(item, ['config', 'name']), property(item, 'name')].filter((n): n is JsonNode => n?.type === 'string');
   const nameNode = names[0];
-  if (nameNode?.kind !== 'string') return undefined;
+  const name = stringValue(nameNode);
+  if (!nameNode || name === undefined) return undefined;
   return {
-    name: nameNode.value,
+    name,
     className: stringValue(property(item, 'class_name')) ?? 'Layer',
     offset: item.offset,
     length: item.length,
     nameOffset: nameNode.offset,
     nameLength: nameNode.length,
-    nameRanges: names.map((n) => ({ offset: n!.offset, length: n!.length })),
+    nameRanges: names.map((n) => ({ offset: n.offset, length: n.length })),
   };
 }
 

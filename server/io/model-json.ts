@@ -3,8 +3,8 @@
  * problem with its position, so the language server's diagnostics and the loader's errors say the same thing.
  */
 import * as tf from '@tensorflow/tfjs';
-import { findProperty, JsonSyntaxError, lineColumn, parseJsonTree, toJsonValue } from './model-json-parse';
-import type { JsonNode, JsonObject, JsonObjectNode } from './model-json-parse';
+import { items, lineColumn, parseJsonText, properties, property, stringValue, toJsonValue } from './json-tree';
+import type { JsonNode, JsonObject } from './json-tree';
 import { checkWeightsManifest } from './model-manifest';
 import { ModelFileError } from './model-types';
 import type { ModelJson, ModelJsonProblem } from './model-types';
@@ -23,6 +23,7 @@ export class ProblemSink {
   }
 }
 
+const MALFORMED = 'malformed JSON';
 const MODEL_CLASSES = new Set(['Sequential', 'Model', 'Functional']);
 const WRAPPER_CLASSES = new Set(['TimeDistributed', 'Bidirectional']);
 
@@ -33,14 +34,14 @@ export function validateModelJsonText(text: string): ModelJsonProblem[] {
 
 /** Parses and validates; `json` is set only when there is no error. */
 export function checkModelJsonText(text: string): { json?: ModelJson; problems: ModelJsonProblem[] } {
-  let root: JsonNode;
-  try {
-    root = parseJsonTree(text);
-  } catch (e) {
-    if (!(e instanceof JsonSyntaxError)) throw e;
-    const { line, column } = lineColumn(text, e.offset);
-    const message = `malformed JSON at line ${line}, column ${column}: ${e.message}`;
-    return { problems: [{ message, offset: e.offset, length: 1, severity: 'error' }] };
+  const { root, errors } = parseJsonText(text);
+  if (errors.length > 0 || !root) {
+    // The tree of a broken text is jsonc-parser's guess; checking its meaning would report problems that are not there.
+    const problems = errors.map((e): ModelJsonProblem => {
+      const { line, column } = lineColumn(text, e.offset);
+      return { message: `${MALFORMED} at line ${line}, column ${column}: ${e.message}`, offset: e.offset, length: e.length, severity: 'error' };
+    });
+    return { problems };
   }
   const sink = new ProblemSink();
   const json = checkRoot(root, sink);
@@ -55,73 +56,73 @@ export function parseModelJson(text: string, file: string): ModelJson {
   if (json && !first) return json;
   const p = first ?? { message: 'invalid model.json', offset: 0 };
   const { line, column } = lineColumn(text, p.offset);
-  const where = p.message.startsWith('malformed JSON') ? '' : ` (line ${line}, column ${column})`;
-  throw new ModelFileError(file, `${p.message}${where}`, p.offset);
+  const syntax = problems.filter((q) => q.message.startsWith(MALFORMED)).length;
+  const where = syntax > 0 ? '' : ` (line ${line}, column ${column})`;
+  const more = syntax > 1 ? ` (and ${syntax - 1} more syntax error${syntax > 2 ? 's' : ''})` : '';
+  throw new ModelFileError(file, `${p.message}${where}${more}`, p.offset);
 }
 
 function checkRoot(root: JsonNode, sink: ProblemSink): ModelJson | undefined {
-  if (root.kind !== 'object') {
-    sink.error(root, `model.json must be a JSON object, found ${root.kind}`);
+  if (root.type !== 'object') {
+    sink.error(root, `model.json must be a JSON object, found ${root.type}`);
     return undefined;
   }
   warnDuplicateKeys(root, sink);
   const format = optionalString(root, 'format', sink);
   const generatedBy = optionalString(root, 'generatedBy', sink);
-  const convertedByProp = findProperty(root, 'convertedBy');
-  if (convertedByProp && convertedByProp.value.kind !== 'string' && convertedByProp.value.kind !== 'null') {
-    sink.error(convertedByProp.value, 'convertedBy must be a string or null');
+  const convertedBy = property(root, 'convertedBy');
+  if (convertedBy && convertedBy.type !== 'string' && convertedBy.type !== 'null') {
+    sink.error(convertedBy, 'convertedBy must be a string or null');
   }
-  const topoProp = findProperty(root, 'modelTopology');
-  if (format === 'graph-model' || (topoProp?.value.kind === 'object' && isGraphDef(topoProp.value))) {
-    const at = findProperty(root, 'format')?.value ?? topoProp?.value ?? root;
+  const topology = property(root, 'modelTopology');
+  if (format === 'graph-model' || (topology?.type === 'object' && isGraphDef(topology))) {
+    const at = property(root, 'format') ?? topology ?? root;
     sink.error(at, 'this is a TF.js graph model (format "graph-model"); DCP needs a layers model saved by tf.LayersModel.save or the Keras converter');
     return undefined;
   }
   if (format !== undefined && format !== 'layers-model') {
-    sink.warn(findProperty(root, 'format')?.value ?? root, `unknown format "${format}"; expected "layers-model"`);
+    sink.warn(property(root, 'format') ?? root, `unknown format "${format}"; expected "layers-model"`);
   }
-  if (!topoProp) {
+  if (!topology) {
     sink.error({ offset: root.offset, length: 1 }, 'missing modelTopology: a layers model.json keeps the architecture there');
     return undefined;
   }
-  if (topoProp.value.kind !== 'object') {
-    sink.error(topoProp.value, `modelTopology must be an object, found ${topoProp.value.kind}`);
+  if (topology.type !== 'object') {
+    sink.error(topology, `modelTopology must be an object, found ${topology.type}`);
     return undefined;
   }
-  checkTopology(topoProp.value, sink);
-  const manifestProp = findProperty(root, 'weightsManifest');
-  if (!manifestProp) {
+  checkTopology(topology, sink);
+  const manifest = property(root, 'weightsManifest');
+  if (!manifest) {
     sink.error({ offset: root.offset, length: 1 }, 'missing weightsManifest: the file does not say where the weights are');
     return undefined;
   }
-  const weightsManifest = checkWeightsManifest(manifestProp.value, sink);
+  const weightsManifest = checkWeightsManifest(manifest, sink);
   const trainingConfig = optionalObject(root, 'trainingConfig', sink);
   const userDefinedMetadata = optionalObject(root, 'userDefinedMetadata', sink);
   if (!weightsManifest) return undefined;
-  const json: ModelJson = { modelTopology: objectValue(topoProp.value), weightsManifest };
+  const json: ModelJson = { modelTopology: objectValue(topology), weightsManifest };
   if (format !== undefined) json.format = format;
   if (generatedBy !== undefined) json.generatedBy = generatedBy;
-  if (convertedByProp?.value.kind === 'string') json.convertedBy = convertedByProp.value.value;
-  else if (convertedByProp) json.convertedBy = null;
+  if (convertedBy) json.convertedBy = stringValue(convertedBy) ?? null;
   if (trainingConfig) json.trainingConfig = trainingConfig;
   if (userDefinedMetadata) json.userDefinedMetadata = userDefinedMetadata;
   return json;
 }
 
 /** A frozen GraphDef (graph-model) has `node` and `versions` where a layers model has `class_name`. */
-function isGraphDef(topology: JsonObjectNode): boolean {
-  return findProperty(topology, 'node') !== undefined && findProperty(topology, 'class_name') === undefined;
+function isGraphDef(topology: JsonNode): boolean {
+  return property(topology, 'node') !== undefined && property(topology, 'class_name') === undefined;
 }
 
-function checkTopology(topology: JsonObjectNode, sink: ProblemSink): void {
-  const configProp = findProperty(topology, 'model_config');
-  if (configProp && configProp.value.kind !== 'object') {
-    sink.error(configProp.value, 'modelTopology.model_config must be an object');
+function checkTopology(topology: JsonNode, sink: ProblemSink): void {
+  const config = property(topology, 'model_config');
+  if (config && config.type !== 'object') {
+    sink.error(config, 'modelTopology.model_config must be an object');
     return;
   }
-  const model = configProp?.value.kind === 'object' ? configProp.value : topology;
-  const prefix = configProp ? 'modelTopology.model_config' : 'modelTopology';
-  checkModel(model, prefix, sink, layerClassNames());
+  const prefix = config ? 'modelTopology.model_config' : 'modelTopology';
+  checkModel(config ?? topology, prefix, sink, layerClassNames());
 }
 
 /** Layer classes TF.js can build right now: the built-ins plus anything registered with tf.serialization. */
@@ -129,80 +130,82 @@ function layerClassNames(): ReadonlySet<string> {
   return new Set(Object.keys(tf.serialization.SerializationMap.getMap().classNameMap));
 }
 
-function checkModel(model: JsonObjectNode, path: string, sink: ProblemSink, classes: ReadonlySet<string>): void {
-  const cls = findProperty(model, 'class_name');
-  if (!cls || cls.value.kind !== 'string') {
-    sink.error(cls?.value ?? { offset: model.offset, length: 1 }, `${path}.class_name must name the model class (Sequential, Model or Functional)`);
+function checkModel(model: JsonNode, path: string, sink: ProblemSink, classes: ReadonlySet<string>): void {
+  const clsNode = property(model, 'class_name');
+  const cls = stringValue(clsNode);
+  if (!clsNode || cls === undefined) {
+    sink.error(clsNode ?? { offset: model.offset, length: 1 }, `${path}.class_name must name the model class (Sequential, Model or Functional)`);
     return;
   }
-  if (!MODEL_CLASSES.has(cls.value.value)) {
-    sink.error(cls.value, `${path}.class_name is "${cls.value.value}", not a layers model (Sequential, Model or Functional)`);
+  if (!MODEL_CLASSES.has(cls)) {
+    sink.error(clsNode, `${path}.class_name is "${cls}", not a layers model (Sequential, Model or Functional)`);
     return;
   }
-  const config = findProperty(model, 'config')?.value;
+  const config = property(model, 'config');
   // Old Sequential configs are a bare array of layers; everything else is {name, layers, …}.
-  const layers = config?.kind === 'array' ? config : config?.kind === 'object' ? findProperty(config, 'layers')?.value : undefined;
-  if (!layers || layers.kind !== 'array') {
-    sink.error(config ?? cls.value, `${path}.config must list the model's layers`);
+  const layers = config?.type === 'array' ? config : property(config, 'layers');
+  if (!layers || layers.type !== 'array') {
+    sink.error(config ?? clsNode, `${path}.config must list the model's layers`);
     return;
   }
-  layers.items.forEach((layer, i) => checkLayer(layer, `${path}.config.layers[${i}]`, sink, classes));
+  items(layers).forEach((layer, i) => checkLayer(layer, `${path}.config.layers[${i}]`, sink, classes));
 }
 
 function checkLayer(layer: JsonNode, path: string, sink: ProblemSink, classes: ReadonlySet<string>): void {
-  if (layer.kind !== 'object') {
+  if (layer.type !== 'object') {
     sink.error(layer, `${path} must be an object`);
     return;
   }
-  const cls = findProperty(layer, 'class_name')?.value;
-  const config = findProperty(layer, 'config')?.value;
-  if (!cls || cls.kind !== 'string') {
-    sink.error(cls ?? { offset: layer.offset, length: 1 }, `${path}.class_name must be a string`);
+  const clsNode = property(layer, 'class_name');
+  const cls = stringValue(clsNode);
+  const config = property(layer, 'config');
+  if (!clsNode || cls === undefined) {
+    sink.error(clsNode ?? { offset: layer.offset, length: 1 }, `${path}.class_name must be a string`);
     return;
   }
-  if (MODEL_CLASSES.has(cls.value)) {
+  if (MODEL_CLASSES.has(cls)) {
     checkModel(layer, path, sink, classes);
     return;
   }
-  if (!classes.has(cls.value)) {
-    sink.error(cls, `${path}: unknown layer class "${cls.value}" (not built into TF.js ${tf.version.tfjs} and not registered with tf.serialization.registerClass)`);
+  if (!classes.has(cls)) {
+    sink.error(clsNode, `${path}: unknown layer class "${cls}" (not built into TF.js ${tf.version.tfjs} and not registered with tf.serialization.registerClass)`);
   }
-  if (!config || config.kind !== 'object') {
-    sink.error(config ?? cls, `${path}.config must be an object`);
+  if (!config || config.type !== 'object') {
+    sink.error(config ?? clsNode, `${path}.config must be an object`);
     return;
   }
-  const inner = findProperty(config, 'layer')?.value;
-  if (WRAPPER_CLASSES.has(cls.value) && inner) checkLayer(inner, `${path}.config.layer`, sink, classes);
+  const inner = property(config, 'layer');
+  if (WRAPPER_CLASSES.has(cls) && inner) checkLayer(inner, `${path}.config.layer`, sink, classes);
 }
 
 function warnDuplicateKeys(node: JsonNode, sink: ProblemSink): void {
-  if (node.kind === 'array') node.items.forEach((n) => warnDuplicateKeys(n, sink));
-  if (node.kind !== 'object') return;
+  if (node.type === 'array') items(node).forEach((n) => warnDuplicateKeys(n, sink));
+  if (node.type !== 'object') return;
   const seen = new Set<string>();
-  for (const p of node.properties) {
-    if (seen.has(p.key)) sink.warn({ offset: p.keyOffset, length: p.keyLength }, `duplicate key "${p.key}"; the last one wins`);
+  for (const p of properties(node)) {
+    if (seen.has(p.key)) sink.warn(p.keyNode, `duplicate key "${p.key}"; the last one wins`);
     seen.add(p.key);
     warnDuplicateKeys(p.value, sink);
   }
 }
 
-function optionalString(node: JsonObjectNode, key: string, sink: ProblemSink): string | undefined {
-  const p = findProperty(node, key);
-  if (!p) return undefined;
-  if (p.value.kind === 'string') return p.value.value;
-  sink.error(p.value, `${key} must be a string`);
+function optionalString(node: JsonNode, key: string, sink: ProblemSink): string | undefined {
+  const v = property(node, key);
+  if (!v) return undefined;
+  if (v.type === 'string') return stringValue(v);
+  sink.error(v, `${key} must be a string`);
   return undefined;
 }
 
-function optionalObject(node: JsonObjectNode, key: string, sink: ProblemSink): JsonObject | undefined {
-  const p = findProperty(node, key);
-  if (!p || p.value.kind === 'null') return undefined;
-  if (p.value.kind === 'object') return objectValue(p.value);
-  sink.error(p.value, `${key} must be an object`);
+function optionalObject(node: JsonNode, key: string, sink: ProblemSink): JsonObject | undefined {
+  const v = property(node, key);
+  if (!v || v.type === 'null') return undefined;
+  if (v.type === 'object') return objectValue(v);
+  sink.error(v, `${key} must be an object`);
   return undefined;
 }
 
-/** The value of an object node; typed as an object because the node kind guarantees it. */
-export function objectValue(node: JsonObjectNode): JsonObject {
+/** The value of a node the caller has checked to be an object. */
+export function objectValue(node: JsonNode): JsonObject {
   return toJsonValue(node) as JsonObject;
 }

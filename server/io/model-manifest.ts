@@ -2,8 +2,8 @@
  * Validation of `weightsManifest`: shard paths that stay inside the model's folder, weight specs whose dtypes we can
  * dequantise, and sizes bounded before anything is allocated (a 3-line manifest can ask for terabytes).
  */
-import { findProperty } from './model-json-parse';
-import type { JsonNode } from './model-json-parse';
+import { items, numberValue, property, stringValue } from './json-tree';
+import type { JsonNode } from './json-tree';
 import type { ProblemSink } from './model-json';
 import { MAX_WEIGHT_BYTES } from './model-types';
 import type { WeightDtype, WeightGroup, WeightQuantization, WeightSpec } from './model-types';
@@ -15,7 +15,7 @@ const MAX_DIM = 2 ** 31 - 1;
 
 /** Validates the manifest node; returns the typed groups, or undefined when any error was reported. */
 export function checkWeightsManifest(node: JsonNode, sink: ProblemSink): WeightGroup[] | undefined {
-  if (node.kind !== 'array') {
+  if (node.type !== 'array') {
     sink.error(node, 'weightsManifest must be an array of {paths, weights} groups');
     return undefined;
   }
@@ -23,33 +23,34 @@ export function checkWeightsManifest(node: JsonNode, sink: ProblemSink): WeightG
   const names = new Set<string>();
   const groups: WeightGroup[] = [];
   const budget = { bytes: 0, exceeded: false };
-  node.items.forEach((g, gi) => {
+  items(node).forEach((g, gi) => {
     const path = `weightsManifest[${gi}]`;
-    if (g.kind !== 'object') {
+    if (g.type !== 'object') {
       sink.error(g, `${path} must be an object with paths and weights`);
       return;
     }
-    const pathsNode = findProperty(g, 'paths')?.value;
-    const weightsNode = findProperty(g, 'weights')?.value;
-    if (!pathsNode || pathsNode.kind !== 'array') {
+    const pathsNode = property(g, 'paths');
+    const weightsNode = property(g, 'weights');
+    if (!pathsNode || pathsNode.type !== 'array') {
       sink.error(pathsNode ?? { offset: g.offset, length: 1 }, `${path}.paths must be an array of shard file names`);
       return;
     }
-    if (!weightsNode || weightsNode.kind !== 'array') {
+    if (!weightsNode || weightsNode.type !== 'array') {
       sink.error(weightsNode ?? { offset: g.offset, length: 1 }, `${path}.weights must be an array of weight specs`);
       return;
     }
     const paths: string[] = [];
-    pathsNode.items.forEach((p, pi) => {
-      if (p.kind !== 'string') sink.error(p, `${path}.paths[${pi}] must be a string`);
+    items(pathsNode).forEach((p, pi) => {
+      const file = stringValue(p);
+      if (file === undefined) sink.error(p, `${path}.paths[${pi}] must be a string`);
       else {
-        const problem = shardPathProblem(p.value);
-        if (problem) sink.error(p, `${path}.paths[${pi}]: shard path "${p.value}" ${problem}; shard paths must stay inside the model's folder`);
-        paths.push(p.value);
+        const problem = shardPathProblem(file);
+        if (problem) sink.error(p, `${path}.paths[${pi}]: shard path "${file}" ${problem}; shard paths must stay inside the model's folder`);
+        paths.push(file);
       }
     });
     const weights: WeightSpec[] = [];
-    weightsNode.items.forEach((w, wi) => {
+    items(weightsNode).forEach((w, wi) => {
       const spec = checkSpec(w, `${path}.weights[${wi}]`, sink, names, budget);
       if (spec) weights.push(spec);
     });
@@ -80,34 +81,36 @@ function checkSpec(
   names: Set<string>,
   budget: { bytes: number; exceeded: boolean },
 ): WeightSpec | undefined {
-  if (w.kind !== 'object') {
+  if (w.type !== 'object') {
     sink.error(w, `${path} must be an object {name, shape, dtype}`);
     return undefined;
   }
-  const name = findProperty(w, 'name')?.value;
-  const shape = findProperty(w, 'shape')?.value;
-  const dtype = findProperty(w, 'dtype')?.value;
-  if (!name || name.kind !== 'string' || name.value === '') {
-    sink.error(name ?? { offset: w.offset, length: 1 }, `${path}.name must be a non-empty string`);
+  const nameNode = property(w, 'name');
+  const name = stringValue(nameNode);
+  const shape = property(w, 'shape');
+  const dtypeNode = property(w, 'dtype');
+  const dtype = stringValue(dtypeNode);
+  if (!nameNode || !name) {
+    sink.error(nameNode ?? { offset: w.offset, length: 1 }, `${path}.name must be a non-empty string`);
     return undefined;
   }
-  if (names.has(name.value)) sink.error(name, `${path}: weight "${name.value}" is listed twice in weightsManifest`);
-  names.add(name.value);
-  if (!dtype || dtype.kind !== 'string' || !DTYPES.includes(dtype.value)) {
-    const found = dtype?.kind === 'string' ? `"${dtype.value}"` : 'missing';
-    sink.error(dtype ?? name, `${path}: dtype ${found} of weight "${name.value}" is not supported; a layers model stores float32 or int32`);
+  if (names.has(name)) sink.error(nameNode, `${path}: weight "${name}" is listed twice in weightsManifest`);
+  names.add(name);
+  if (dtype === undefined || !DTYPES.includes(dtype)) {
+    const found = dtype !== undefined ? `"${dtype}"` : 'missing';
+    sink.error(dtypeNode ?? nameNode, `${path}: dtype ${found} of weight "${name}" is not supported; a layers model stores float32 or int32`);
     return undefined;
   }
   const dims = checkShape(shape, `${path}.shape`, sink);
   if (!dims || !shape) {
-    if (!shape) sink.error(name, `${path}: weight "${name.value}" has no shape`);
+    if (!shape) sink.error(nameNode, `${path}: weight "${name}" has no shape`);
     return undefined;
   }
-  const spec: WeightSpec = { name: name.value, shape: dims, dtype: dtype.value as WeightDtype };
-  const group = findProperty(w, 'group')?.value;
-  if (group?.kind === 'string') spec.group = group.value;
-  const quant = findProperty(w, 'quantization')?.value;
-  if (quant && quant.kind !== 'null') {
+  const spec: WeightSpec = { name, shape: dims, dtype: dtype as WeightDtype };
+  const group = stringValue(property(w, 'group'));
+  if (group !== undefined) spec.group = group;
+  const quant = property(w, 'quantization');
+  if (quant && quant.type !== 'null') {
     const q = checkQuantization(quant, path, spec, sink);
     if (!q) return undefined;
     spec.quantization = q;
@@ -117,7 +120,7 @@ function checkSpec(
   budget.bytes += bytes;
   if (!budget.exceeded && (bytes > MAX_WEIGHT_BYTES || budget.bytes > MAX_WEIGHT_BYTES)) {
     budget.exceeded = true;
-    const what = bytes > MAX_WEIGHT_BYTES ? `weight "${name.value}" of shape [${dims.join(', ')}] needs` : 'the weights up to here need';
+    const what = bytes > MAX_WEIGHT_BYTES ? `weight "${name}" of shape [${dims.join(', ')}] needs` : 'the weights up to here need';
     sink.error(shape, `${path}: ${what} ${formatBytes(bytes > MAX_WEIGHT_BYTES ? bytes : budget.bytes)}; refusing models above ${formatBytes(MAX_WEIGHT_BYTES)}`);
     return undefined;
   }
@@ -126,43 +129,46 @@ function checkSpec(
 
 function checkShape(shape: JsonNode | undefined, path: string, sink: ProblemSink): number[] | undefined {
   if (!shape) return undefined;
-  if (shape.kind !== 'array') {
+  if (shape.type !== 'array') {
     sink.error(shape, `${path} must be an array of dimensions`);
     return undefined;
   }
   const dims: number[] = [];
-  for (const d of shape.items) {
-    if (d.kind !== 'number' || !Number.isInteger(d.value) || d.value < 0 || d.value > MAX_DIM) {
+  for (const d of items(shape)) {
+    const n = numberValue(d);
+    if (n === undefined || !Number.isInteger(n) || n < 0 || n > MAX_DIM) {
       sink.error(d, `${path}: every dimension must be an integer in [0, ${MAX_DIM}]`);
       return undefined;
     }
-    dims.push(d.value);
+    dims.push(n);
   }
   return dims;
 }
 
 function checkQuantization(node: JsonNode, path: string, spec: WeightSpec, sink: ProblemSink): WeightQuantization | undefined {
-  if (node.kind !== 'object') {
+  if (node.type !== 'object') {
     sink.error(node, `${path}.quantization must be an object`);
     return undefined;
   }
-  const dtype = findProperty(node, 'dtype')?.value;
-  if (!dtype || dtype.kind !== 'string' || !QUANT_DTYPES.includes(dtype.value)) {
-    sink.error(dtype ?? node, `${path}.quantization.dtype must be "uint8", "uint16" or "float16"`);
+  const dtypeNode = property(node, 'dtype');
+  const dtype = stringValue(dtypeNode);
+  if (!dtypeNode || dtype === undefined || !QUANT_DTYPES.includes(dtype)) {
+    sink.error(dtypeNode ?? node, `${path}.quantization.dtype must be "uint8", "uint16" or "float16"`);
     return undefined;
   }
-  const q: WeightQuantization = { dtype: dtype.value as WeightQuantization['dtype'] };
+  const q: WeightQuantization = { dtype: dtype as WeightQuantization['dtype'] };
   if (q.dtype === 'float16') {
-    if (spec.dtype !== 'float32') sink.error(dtype, `${path}: float16 quantisation needs dtype float32, not ${spec.dtype}`);
+    if (spec.dtype !== 'float32') sink.error(dtypeNode, `${path}: float16 quantisation needs dtype float32, not ${spec.dtype}`);
     return spec.dtype === 'float32' ? q : undefined;
   }
   for (const key of ['scale', 'min'] as const) {
-    const v = findProperty(node, key)?.value;
-    if (!v || v.kind !== 'number' || !Number.isFinite(v.value)) {
+    const v = property(node, key);
+    const n = numberValue(v);
+    if (!v || n === undefined || !Number.isFinite(n)) {
       sink.error(v ?? node, `${path}.quantization.${key} must be a finite number for ${q.dtype} quantisation`);
       return undefined;
     }
-    q[key] = v.value;
+    q[key] = n;
   }
   return q;
 }

@@ -2,9 +2,9 @@
  * Types of a TF.js layers-model `model.json` as this project reads and writes it, the error every model-file
  * problem becomes, and the size rules shared by the validator and the shard reader.
  */
-import type { JsonObject } from './model-json-parse';
+import type { JsonObject } from './json-tree';
 
-export type { JsonObject, JsonValue } from './model-json-parse';
+export type { JsonObject, JsonValue } from './json-tree';
 
 /** Raised for any unusable model file; `message` starts with the file's path and says what is wrong. */
 export class ModelFileError extends Error {

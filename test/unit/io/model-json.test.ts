@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseJsonTree, JsonSyntaxError, toJsonValue, lineColumn } from '../../../server/io/model-json-parse';
 import { ModelFileError, parseModelJson, validateModelJsonText } from '../../../server/io/model-files';
 import { wrapTfError } from '../../../server/io/model-build';
 
@@ -14,56 +13,6 @@ const MODEL = {
 function at(text: string, p: { offset: number; length: number }): string {
   return text.slice(p.offset, p.offset + p.length);
 }
-
-describe('parseJsonTree', () => {
-  it('gives the same values as JSON.parse, with offsets of every value', () => {
-    const samples = [
-      '{"a": [1, -2.5e3, 0.125, true, false, null], "b": {"c": "x\\n\\u00e9\\"\\\\"}, "": {}}',
-      '[]',
-      '"\u{1F600} plain"',
-      ' 12 ',
-      '{"__proto__": {"polluted": true}, "k": [[[]]]}',
-    ];
-    for (const text of samples) assert.deepEqual(toJsonValue(parseJsonTree(text)), JSON.parse(text));
-    const polluted = toJsonValue(parseJsonTree(samples[4])) as Record<string, unknown>;
-    assert.equal(Object.getPrototypeOf(polluted), Object.prototype);
-    const tree = parseJsonTree('{"key": [10, "s"]}');
-    assert.equal(tree.kind, 'object');
-    if (tree.kind !== 'object') return;
-    const prop = tree.properties[0];
-    assert.deepEqual([prop.keyOffset, prop.keyLength, prop.value.offset, prop.value.length], [1, 5, 8, 9]);
-  });
-
-  it('skips a byte-order mark', () => {
-    assert.deepEqual(toJsonValue(parseJsonTree('\ufeff{"a": 1}')), { a: 1 });
-  });
-
-  it('reports the first syntax error at its offset', () => {
-    const cases: [string, number, RegExp][] = [
-      ['{"a": 1,}', 8, /trailing comma/],
-      ['[1, 2,]', 6, /trailing comma/],
-      ['{"a": "open', 6, /unterminated string/],
-      ['{"a": tru}', 6, /unexpected character/],
-      ['{"a": 1} x', 9, /after the end/],
-      ['{"a": "\u0001"}', 7, /control character/],
-      ['{"a": "\\q"}', 6, /invalid escape/],
-      ['{"a" 1}', 5, /expected ':'/],
-      ['[01]', 2, /expected ','/],
-      ['', 0, /unexpected end/],
-    ];
-    for (const [text, offset, message] of cases) {
-      assert.throws(() => parseJsonTree(text), (e: unknown) => e instanceof JsonSyntaxError && e.offset === offset && message.test(e.message), text);
-    }
-  });
-
-  it('refuses absurd nesting instead of overflowing the stack', () => {
-    assert.throws(() => parseJsonTree('['.repeat(100000)), (e: unknown) => e instanceof JsonSyntaxError && /nesting deeper/.test(e.message));
-  });
-
-  it('converts offsets to 1-based lines and columns', () => {
-    assert.deepEqual(lineColumn('ab\ncd\nef', 7), { line: 3, column: 2 });
-  });
-});
 
 describe('validateModelJsonText', () => {
   it('finds nothing wrong in a valid model.json', () => {
@@ -96,6 +45,20 @@ describe('validateModelJsonText', () => {
     assert.match(p.message, /line 3, column 21/);
   });
 
+  it('reports every syntax mistake, and checks nothing else on a broken text', () => {
+    const text = JSON.stringify(MODEL, null, 2)
+      .replace('"format": "layers-model",', '"format": "layers-model",,')
+      .replace('"name": "fc",', '"name": "fc", // the classifier')
+      .replace('"float32"', '"float32",');
+    const problems = validateModelJsonText(text);
+    assert.deepEqual(problems.map((p) => [p.severity, at(text, p)]), [['error', ','], ['error', '// the classifier'], ['error', ',']]);
+    assert.equal(problems[0].offset, text.indexOf(',,') + 1);
+    assert.equal(problems[2].offset, text.indexOf('"float32",') + 9);
+    assert.match(problems[0].message, /^malformed JSON at line 2, column 28: expected a property name/);
+    assert.match(problems[1].message, /^malformed JSON at line \d+, column \d+: comments are not allowed/);
+    assert.match(problems[2].message, /trailing comma before '}'/);
+  });
+
   it('warns about duplicate keys and unknown formats without failing', () => {
     const text = JSON.stringify(MODEL).replace('"format":"layers-model"', '"format":"layers-model-v9","format":"odd"');
     const problems = validateModelJsonText(text);
@@ -126,6 +89,19 @@ describe('parseModelJson', () => {
         e.message.startsWith('/models/net/model.json: weightsManifest[0].paths[0]: shard path "/abs.bin" is absolute') &&
         /\(line \d+, column \d+\)$/.test(e.message) &&
         e.offset === text.indexOf('"/abs.bin"'),
+    );
+  });
+});
+
+describe('parseModelJson on malformed JSON', () => {
+  it('names the first mistake by line and column, and how many more there are', () => {
+    const text = '{\n  "format": "layers-model"\n  "modelTopology": {},\n  "weightsManifest": [1,]\n}';
+    assert.throws(
+      () => parseModelJson(text, 'net/model.json'),
+      (e: unknown) =>
+        e instanceof ModelFileError &&
+        e.message === "net/model.json: malformed JSON at line 3, column 3: expected ',' or '}' after a property value, found string \"modelTopology\" (and 1 more syntax error)" &&
+        e.offset === text.indexOf('"modelTopology"'),
     );
   });
 });
