@@ -152,7 +152,11 @@ export type TrainPhase = 'heads' | 'stage' | 'final';
  * runStarted → headsTrained → (stageStarted → (selectionStarted → selectionIteration* → layerDone)* → stageFinetune*)*
  * → surgeryDone → finetune* → runFinished | runFailed | runCancelled.
  * `trainProgress` may appear in every training phase. Epochs, batches and greedy iterations count from 1.
- * `selectionIteration.scores` has one entry per channel (DCP) or per kernel, c·n entries (DKP kernel steps).
+ * `selectionIteration` is one greedy step of one layer (DKP numbers its kernel steps from 1 again, after the channel
+ * steps). `scores` is the gradient score of EVERY unit of the layer, always a finite number: c entries for a channel
+ * step (c = inChannels), c·n for a DKP kernel step (row-major, kernel W[:,:,k,j] at k·n + j, n = outChannels).
+ * Units selected at earlier steps are scored too (they are out of the running): they are the union of the layer's
+ * earlier `added` lists since its `selectionStarted`, which clients read from the stream, never from the scores.
  */
 export type RunEvent =
   | { type: 'runStarted'; config: RunConfig; model: ModelSummary; before: ModelStats; heads: HeadInfo[]; stages: StageInfo[]; time: number }

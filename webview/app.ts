@@ -5,7 +5,7 @@
 import type { RunEvent } from '../protocol/model';
 import type { PersistedPanelState, SetupMessage, WebviewToHost } from '../protocol/webview';
 import { el } from './dom';
-import { followedLayer } from './selectors';
+import { followedLayer, type HostNotice } from './selectors';
 import { initialState, reduce, type PanelState } from './state';
 import { Chart, applyChartDefaults, readPalette, watchTheme, type Palette } from './theme';
 import { ControlsView } from './views/controls';
@@ -24,6 +24,7 @@ export class App {
   private state: PanelState;
   private ui: PersistedPanelState;
   private setupMsg: SetupMessage | null = null;
+  private hostNotice: HostNotice | null = null;
   private palette: Palette;
   private readonly header: HeaderView;
   private readonly controls: ControlsView;
@@ -40,7 +41,7 @@ export class App {
     applyChartDefaults(this.palette);
     this.header = new HeaderView(() => this.updateUi({ showTables: !this.ui.showTables }));
     this.controls = new ControlsView({
-      start: (config) => { this.header.clearNotice(); host.post({ type: 'start', config }); },
+      start: (config) => { this.hostNotice = null; host.post({ type: 'start', config }); this.render(); },
       cancel: () => { if (this.state.runId) host.post({ type: 'cancel', runId: this.state.runId }); },
       resume: () => { if (this.state.runId) host.post({ type: 'resume', runId: this.state.runId }); },
       edit: (form) => this.updateUi({ form }),
@@ -84,7 +85,7 @@ export class App {
   }
 
   notice(level: 'info' | 'error', message: string): void {
-    this.header.showNotice(level, message);
+    this.hostNotice = { level, message, runId: this.state.runId, attempt: this.state.attempt };
   }
 
   get eventCount(): number {
@@ -97,7 +98,7 @@ export class App {
     const layer = selected ? s.layers[selected] ?? null : null;
     document.body.classList.toggle('show-tables', this.ui.showTables);
     this.header.setTablesShown(this.ui.showTables);
-    this.header.update(s);
+    this.header.update(s, this.hostNotice);
     this.controls.setStatus(s.status, this.setupMsg?.modelName ?? null, s.runId !== null);
     this.summary.update(s);
     this.overview.update(s, selected);

@@ -68,8 +68,12 @@ export type ChannelMark = 'kept' | 'added' | 'candidate' | 'removed';
 
 export interface ChannelScore {
   channel: number;
-  /** Score at the shown iteration; null for channels selected earlier (their score is −∞ by definition). */
-  score: number | null;
+  /**
+   * Score at the shown iteration, for every channel: channels kept earlier have one too (the engine scores the whole
+   * kernel) but are out of the running; a kernel step's is the channel's kernel scores summed over its outputs.
+   */
+  score: number;
+  /** `kept` = added at an earlier channel iteration of this layer, known from those iterations' `added`. */
   mark: ChannelMark;
 }
 
@@ -89,30 +93,27 @@ export function layerDetail(layer: LayerState, iteration: number | null): LayerD
   const n = layer.iterations.length;
   const index = n === 0 ? -1 : iteration === null ? n - 1 : Math.max(0, Math.min(n - 1, iteration));
   const point = index >= 0 ? layer.iterations[index] : null;
+  // The stream is the truth: a kernel step comes after all of its layer's channel steps, so this is every kept channel.
   const keptBefore = new Set<number>();
   for (let i = 0; i < index; i++) if (layer.iterations[i].kind === 'channel') layer.iterations[i].added.forEach((k) => keptBefore.add(k));
   const added = new Set(point?.kind === 'channel' ? point.added : []);
   const isLastChannelStep = point !== null && layer.status === 'done' && !layer.iterations.slice(index + 1).some((p) => p.kind === 'channel');
   const perChannel = point ? channelScores(point, layer) : [];
   const scores: ChannelScore[] = [];
-  for (let k = 0; k < layer.inChannels; k++) {
-    const kept = keptBefore.has(k) || (point?.kind === 'kernel' && layer.kept.includes(k));
-    const mark: ChannelMark = added.has(k) ? 'added' : kept ? 'kept' : isLastChannelStep ? 'removed' : 'candidate';
-    scores.push({ channel: k, score: perChannel[k] ?? null, mark });
+  for (let k = 0; k < perChannel.length; k++) {
+    const mark: ChannelMark = added.has(k) ? 'added' : keptBefore.has(k) ? 'kept' : isLastChannelStep ? 'removed' : 'candidate';
+    scores.push({ channel: k, score: perChannel[k], mark });
   }
   return { layer, index, point, scores, ...maskAt(layer, index) };
 }
 
 /** Channel scores; DKP kernel iterations are summed over outputs so the chart stays one bar per input channel. */
-function channelScores(point: IterationPoint, layer: LayerState): Array<number | null> {
-  if (point.kind === 'channel') return point.scores.map((v) => (typeof v === 'number' && Number.isFinite(v) ? v : null));
+function channelScores(point: IterationPoint, layer: LayerState): number[] {
+  if (point.kind === 'channel') return [...point.scores];
   const out = layer.outChannels ?? 1;
   return Array.from({ length: layer.inChannels }, (_, k) => {
     let sum = 0;
-    for (let j = 0; j < out; j++) {
-      const v = point.scores[k * out + j];
-      if (typeof v === 'number' && Number.isFinite(v)) sum += v;
-    }
+    for (let j = 0; j < out; j++) sum += point.scores[k * out + j];
     return sum;
   });
 }
@@ -153,6 +154,25 @@ export function summaryRows(s: PanelState): SummaryRow[] {
     { label: 'Latency, batch 1', before: formatMs(b?.latencyMs1), afterSelection: formatMs(m?.latencyMs1), after: formatMs(a?.latencyMs1), change: formatRatio(b?.latencyMs1, a?.latencyMs1) },
     { label: `Latency, batch ${batch}`, before: formatMs(b?.latencyMsBatch), afterSelection: formatMs(m?.latencyMsBatch), after: formatMs(a?.latencyMsBatch), change: formatRatio(b?.latencyMsBatch, a?.latencyMsBatch) },
   ];
+}
+
+/** A message from the host (a refused start, a lost server), tagged with the run and attempt it arrived during. */
+export interface HostNotice {
+  level: 'info' | 'error';
+  message: string;
+  runId: string | null;
+  attempt: number;
+}
+
+/**
+ * The header's notice. The host's latest one holds while the run it arrived during is on the same attempt; the run's
+ * own failure holds while the run is failed. Both go when a resumed attempt's runStarted arrives (after a server
+ * crash the notice would otherwise sit above a run that is running again) or another run is shown.
+ */
+export function visibleNotice(s: PanelState, host: HostNotice | null): Pick<HostNotice, 'level' | 'message'> | null {
+  if (host && host.runId === s.runId && host.attempt === s.attempt) return { level: host.level, message: host.message };
+  if (s.status === 'failed' && s.failure) return { level: 'error', message: s.failure };
+  return null;
 }
 
 /** The layer the detail view follows when the user has not picked one: the one being selected, else the last done. */

@@ -21,8 +21,11 @@ export interface IterationPoint {
   iteration: number;
   kind: 'channel' | 'kernel';
   added: number[];
-  /** Scores as sent; JSON turns the −∞ of already-selected channels into null. */
-  scores: ReadonlyArray<number | null>;
+  /**
+   * The gradient score of every unit at this step (finite numbers, see RunEvent in protocol/model.ts), units
+   * selected at earlier steps included: which those are comes from the earlier iterations' `added`, not the scores.
+   */
+  scores: readonly number[];
   lossM: number;
   /** λ·L_S, the same convention as LayerResult.lossS. */
   lossS: number;
@@ -65,6 +68,8 @@ export interface PanelState {
   status: RunStatus;
   step: PipelineStep;
   failure: string | null;
+  /** runStarted events folded so far: 1 for a fresh run, one more per resumed attempt (each begins with runStarted). */
+  attempt: number;
   config: RunConfig | null;
   model: ModelSummary | null;
   heads: HeadInfo[];
@@ -94,7 +99,7 @@ export interface PanelState {
 
 export function initialState(runId: string | null = null): PanelState {
   return {
-    runId, status: 'idle', step: 'starting', failure: null, config: null, model: null, heads: [], stages: [],
+    runId, status: 'idle', step: 'starting', failure: null, attempt: 0, config: null, model: null, heads: [], stages: [],
     currentStage: null, layerOrder: [], layers: {}, currentLayer: null, headAccuracies: [], before: null,
     afterSelection: null, after: null, curves: {}, curveOrder: [], train: null, epochMs: null, epochStartedAt: null,
     startedAt: null, stepStartedAt: null, lastTime: null, eventCount: 0,
@@ -184,7 +189,7 @@ function startRun(s: PanelState, e: Extract<RunEvent, { type: 'runStarted' }>): 
   return {
     ...base, status: 'running', step: 'starting', config: e.config, model: e.model, heads: e.heads, stages: e.stages,
     before: e.before, layerOrder, layers, startedAt: e.time, stepStartedAt: e.time, lastTime: e.time,
-    eventCount: s.eventCount, ...kept,
+    eventCount: s.eventCount, attempt: s.attempt + 1, ...kept,
   };
 }
 

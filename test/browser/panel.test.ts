@@ -1,20 +1,22 @@
 /**
- * The panel in a real Chromium, loaded with a recorded run: every chart paints, every table has rows, the theme
- * drives the colours (screenshots of light, dark and high-contrast under test-results/), and layers can be
- * selected by mouse and keyboard.
+ * The panel in a real Chromium, loaded with the recorded real runs (DCP, and DKP for the kernel mask): every chart
+ * paints, every table has rows, the theme drives the colours (screenshots of light, dark and high-contrast under
+ * test-results/), layers can be selected by mouse and keyboard, and the scores table marks exactly the channels the
+ * layer's earlier iterations added. Assertions are on structure, not on one recording's numbers.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { SYNTHETIC_CONFIG, recordedOrSynthetic, synthetic } from '../fixtures/events/synthetic';
+import type { RunEvent } from '../../protocol/model';
+import { doneLayers, recorded, recordedConfig } from '../fixtures/events/recorded';
 import { PanelPage, buildWebview, launchBrowser, startHarness, type Harness } from './harness';
 import { THEMES, rgb, type ThemeName } from './themes';
 
 const RESULTS = join(__dirname, '..', '..', 'test-results');
-const stream = recordedOrSynthetic();
-const layerNames = stream.events.flatMap((e) => (e.type === 'layerDone' ? [e.result.layer] : []));
+const events = recorded('dcp');
+const layerNames = doneLayers(events);
 
 let browser: Browser;
 let harness: Harness;
@@ -28,15 +30,22 @@ after(async () => {
   await harness?.close();
 });
 
-async function loaded(theme: ThemeName, events = stream.events): Promise<PanelPage> {
+async function loaded(theme: ThemeName, stream: RunEvent[] = events): Promise<PanelPage> {
   const panel = await PanelPage.open(browser, harness, theme);
-  await panel.deliver({ type: 'setup', defaults: SYNTHETIC_CONFIG, modelName: 'resnet20' });
-  await panel.deliver({ type: 'showRun', runId: 'run-1', events });
-  await panel.waitForEvents(events.length);
+  await panel.deliver({ type: 'setup', defaults: recordedConfig(stream), modelName: 'resnet' });
+  await panel.deliver({ type: 'showRun', runId: 'run-1', events: stream });
+  await panel.waitForEvents(stream.length);
   return panel;
 }
 
-describe(`panel with a ${stream.source} run (${stream.events.length} events)`, () => {
+/** The channels (sorted) that the scores table marks with `mark`. */
+async function marked(panel: PanelPage, mark: string): Promise<number[]> {
+  const rows = panel.page.locator('#layer table:not(.mask table) tbody tr');
+  const [channels, marks] = await Promise.all([rows.locator(':scope > :nth-child(1)').allTextContents(), rows.locator(':scope > :nth-child(3)').allTextContents()]);
+  return channels.filter((_, i) => marks[i] === mark).map(Number).sort((a, b) => a - b);
+}
+
+describe(`panel with the recorded DCP run (${events.length} events)`, () => {
   test('renders every chart and its table', async () => {
     const panel = await loaded('dark');
     const canvases = await panel.canvases();
@@ -110,26 +119,64 @@ describe(`panel with a ${stream.source} run (${stream.events.length} events)`, (
     await panel.page.close();
   });
 
-  test('shows a DKP layer’s kernel mask and the scores at an earlier iteration', async () => {
-    const events = synthetic({ method: 'dkp' });
-    const panel = await loaded('dark', events);
+  test('the scores table gives every channel a number and marks the earlier picks, at any iteration', async () => {
+    const panel = await loaded('dark');
+    await panel.page.getByRole('button', { name: 'Show data tables' }).click();
+    await panel.page.getByRole('button', { name: `Select layer ${layerNames[3]}` }).click();
+    const its = events.filter((e) => e.type === 'selectionIteration' && e.layer === layerNames[3]);
+    const slider = panel.page.locator('#iteration');
+    await slider.focus();
+    await panel.page.keyboard.press('Home');
+    for (let i = 0; i < its.length; i++) {
+      if (i > 0) await panel.page.keyboard.press('ArrowRight');
+      assert.match(await panel.page.locator('#iteration-label').innerText(), new RegExp(`^${i + 1} of ${its.length}`));
+      const before = its.slice(0, i).flatMap((e) => (e.type === 'selectionIteration' ? e.added : [])).sort((a, b) => a - b);
+      assert.deepEqual(await marked(panel, 'kept earlier'), before, `iteration ${i + 1}`);
+      const scores = await panel.page.locator('#layer table:not(.mask table) tbody tr td:nth-child(2)').allInnerTexts();
+      assert.ok(scores.length > 0 && scores.every((t) => Number.isFinite(Number(t))), `iteration ${i + 1}: ${scores.join(', ')}`);
+    }
+    assert.deepEqual(panel.errors, []);
+    await panel.page.close();
+  });
+});
+
+describe('panel with the recorded DKP run', () => {
+  const dkp = recorded('dkp');
+  const dkpLayers = doneLayers(dkp);
+  const last = dkp.at(-1);
+  const lastLayer = last?.type === 'runFinished' ? last.report.layers.at(-1) : undefined;
+
+  test('shows a DKP layer’s kernel mask, its kernel steps and the scores at an earlier iteration', async () => {
+    assert.ok(lastLayer?.kernelMask, 'the recorded DKP run reports a kernel mask');
+    const panel = await loaded('dark', dkp);
     await panel.page.locator('#overview canvas').focus();
     await panel.page.keyboard.press('End');
+    assert.equal(await panel.selectedLayer(), dkpLayers.at(-1));
     const mask = panel.page.locator('#layer .mask');
     assert.ok(await mask.isVisible());
-    assert.match(await mask.locator('p.hint').innerText(), /^\d+ of 4096 kernels kept/);
+    const cells = lastLayer.kernelMask.length * lastLayer.kernelMask[0].length;
+    assert.match(await mask.locator('p.hint').innerText(), new RegExp(`^${lastLayer.keptKernels} of ${cells} kernels kept`));
     const grid = (await panel.canvases()).find((c) => c.label.startsWith('Kernel mask'));
     assert.ok(grid && grid.ink > 1000, JSON.stringify(grid));
+    assert.match(await panel.page.locator('#iteration-label').innerText(), /kernel step/);
     await panel.page.screenshot({ path: join(RESULTS, 'panel-dkp.png'), fullPage: true });
+    // During the kernel steps every channel that channel selection kept is marked kept earlier.
+    await panel.page.getByRole('button', { name: 'Show data tables' }).click();
+    const its = dkp.flatMap((e) => (e.type === 'selectionIteration' && e.layer === dkpLayers.at(-1) ? [e] : []));
+    // The kernel steps are numbered from 1 again.
+    const kernelStart = its.findIndex((e, i) => i > 0 && e.iteration === 1);
+    assert.ok(kernelStart > 0, 'the layer has channel steps, then kernel steps');
+    const keptByChannels = its.slice(0, kernelStart).flatMap((e) => e.added).sort((a, b) => a - b);
+    assert.deepEqual(await marked(panel, 'kept earlier'), keptByChannels);
     // Back to the first iteration: one channel added, nothing kept earlier, no kernel mask yet.
     const slider = panel.page.locator('#iteration');
     await slider.focus();
     await panel.page.keyboard.press('Home');
     assert.match(await panel.page.locator('#iteration-label').innerText(), /^1 of \d+$/);
-    const marks = await panel.page.locator('#layer table:not(.mask table) tbody tr td:last-child').allInnerTexts();
-    assert.equal(marks.filter((m) => m === 'added now').length, 1);
-    assert.equal(marks.filter((m) => m === 'kept earlier').length, 0);
+    assert.equal((await marked(panel, 'added now')).length, 1);
+    assert.deepEqual(await marked(panel, 'kept earlier'), []);
     assert.equal(await mask.isVisible(), false);
+    assert.deepEqual(panel.errors, []);
     await panel.page.close();
   });
 });

@@ -1,6 +1,7 @@
 /**
  * The selected layer: its channel scores at one greedy iteration (the latest unless the user moves the slider),
- * channels kept before it and the one added at it marked, and for DKP its kernel mask so far.
+ * channels kept before it and the one added at it marked, and for DKP its kernel mask so far. Every channel has a
+ * real score; "kept earlier" comes from the earlier iterations' picks (selectors.ts), never from the score.
  */
 import { button, chartBox, dataTable, el, fillTable, section, setText, tableBox } from '../dom';
 import { formatLoss, layerDetail, type ChannelMark, type LayerDetail } from '../selectors';
@@ -27,7 +28,7 @@ export class LayerView {
   private readonly latest: HTMLButtonElement;
   private readonly legend: HTMLParagraphElement;
   private readonly followBtn: HTMLButtonElement;
-  private readonly chart: Chart<'bar', Array<number | null>, string>;
+  private readonly chart: Chart<'bar', number[], string>;
   private readonly table = dataTable('Channel scores at the shown iteration');
   private readonly mask: MaskGrid;
   private palette: Palette;
@@ -53,7 +54,7 @@ export class LayerView {
     this.latest = button('Latest', () => actions.iteration(null));
     const iter = el('div', { class: 'row' }, [el('label', { text: 'Iteration', attrs: { for: 'iteration' } }), this.slider, this.sliderLabel, this.latest]);
     const { box, canvas } = chartBox('Bar chart of channel scores at the shown iteration');
-    this.chart = new Chart<'bar', Array<number | null>, string>(canvas, {
+    this.chart = new Chart<'bar', number[], string>(canvas, {
       type: 'bar',
       data: { labels: [], datasets: [{ label: 'score', data: [] }] },
       options: baseOptions<'bar'>(palette),
@@ -91,15 +92,13 @@ export class LayerView {
       + (d.point?.kind === 'kernel' ? ' · kernel step (scores summed over outputs)' : ''));
     setText(this.legend, d.point?.kind === 'kernel'
       ? 'Kernel step: each bar sums one input channel’s kernel scores over its outputs (channels kept by channel selection in blue). The grid below shows the kernels kept so far; highlighted ones were added at this step.'
-      : 'Bars: the channel added at this iteration (highlighted), channels kept earlier (translucent; out of the running, drawn full height when their score is −∞), candidates (grey), and at the last step the removed ones (red).');
+      : 'Bars: each input channel’s score at this iteration. The channel added at it is highlighted; channels kept earlier are translucent (still scored, but out of the running); candidates are grey, and at the last step the removed ones red.');
     this.chart.data.labels = d.scores.map((c) => String(c.channel));
-    // Earlier-selected channels have no score (−∞): draw them at the top of the axis, marked, so they stay visible.
-    const top = Math.max(0, ...d.scores.map((c) => c.score ?? 0));
-    this.chart.data.datasets[0].data = d.scores.map((c) => c.score ?? (c.mark === 'kept' ? top : null));
+    this.chart.data.datasets[0].data = d.scores.map((c) => c.score);
     this.applyColors();
     this.chart.update();
     fillTable(this.table, ['Channel', 'Score', 'Mark'], d.scores.map((c) =>
-      [String(c.channel), c.score === null ? '−∞ (already selected)' : formatLoss(c.score), MARK_LABEL[c.mark]]));
+      [String(c.channel), formatLoss(c.score), MARK_LABEL[c.mark]]));
     this.mask.update(d.mask, d.maskAdded, layer.result?.kept ?? layer.kept);
   }
 

@@ -6,7 +6,7 @@
  */
 import { button, dataTable, el, fillTable, section, setText } from '../dom';
 import { progressInfo } from '../progress';
-import { formatDuration, summaryRows } from '../selectors';
+import { formatDuration, summaryRows, type HostNotice, visibleNotice } from '../selectors';
 import type { PanelState } from '../state';
 
 export class HeaderView {
@@ -42,7 +42,7 @@ export class HeaderView {
     ]);
   }
 
-  update(s: PanelState): void {
+  update(s: PanelState, hostNotice: HostNotice | null): void {
     const info = progressInfo(s);
     setText(this.title, s.model ? `DCP pruning: ${s.model.name}` : 'DCP pruning');
     setText(this.badge, s.config ? `${s.config.method.toUpperCase()} · ${info.stepLabel}` : info.stepLabel);
@@ -62,18 +62,10 @@ export class HeaderView {
     }
     if (pct !== null && s.status === 'running') parts.unshift(`${pct} %`);
     setText(this.times, parts.join(' · '));
-    if (s.status === 'failed' && s.failure) this.showNotice('error', s.failure);
-  }
-
-  showNotice(level: 'info' | 'error', message: string): void {
-    this.notice.hidden = false;
-    this.notice.dataset.level = level;
-    setText(this.notice, message);
-  }
-
-  clearNotice(): void {
-    this.notice.hidden = true;
-    setText(this.notice, '');
+    const notice = visibleNotice(s, hostNotice);
+    this.notice.hidden = notice === null;
+    if (notice) this.notice.dataset.level = notice.level;
+    setText(this.notice, notice?.message ?? '');
   }
 
   setTablesShown(shown: boolean): void {

@@ -9,14 +9,15 @@ import { test } from 'node:test';
 import type { Uri } from 'vscode';
 import { PruningPanel, registerPruningPanelSerializer, type PanelAction } from '../../../extension/panel/pruningPanel';
 import type { HostToWebview } from '../../../protocol/webview';
-import { SYNTHETIC_CONFIG, synthetic } from '../../fixtures/events/synthetic';
+import { recorded, recordedConfig } from '../../fixtures/events/recorded';
 
-const events = synthetic().slice(0, 40);
+const events = recorded('dcp').slice(0, 40);
+const DEFAULTS = recordedConfig(events);
 const extensionUri = fakeVscode.Uri.file('/ext') as unknown as Uri;
 const types = (p: FakeWebviewPanel): string[] => (p.posted as HostToWebview[]).map((m) => m.type);
 
 test('opens a locked-down webview and talks only after ready', () => {
-  const panel = new PruningPanel({ extensionUri, defaults: SYNTHETIC_CONFIG });
+  const panel = new PruningPanel({ extensionUri, defaults: DEFAULTS });
   panel.setModel('resnet20');
   events.slice(0, 10).forEach((e) => panel.post('run-1', e));
   panel.open();
@@ -38,7 +39,7 @@ test('opens a locked-down webview and talks only after ready', () => {
 });
 
 test('replays everything to a webview re-created after being hidden', () => {
-  const panel = new PruningPanel({ extensionUri, defaults: SYNTHETIC_CONFIG });
+  const panel = new PruningPanel({ extensionUri, defaults: DEFAULTS });
   panel.open();
   const wp = created.at(-1) as FakeWebviewPanel;
   wp.messages.fire({ type: 'ready' });
@@ -55,7 +56,7 @@ test('replays everything to a webview re-created after being hidden', () => {
 });
 
 test('turns valid webview messages into typed actions and ignores the rest', () => {
-  const panel = new PruningPanel({ extensionUri, defaults: SYNTHETIC_CONFIG });
+  const panel = new PruningPanel({ extensionUri, defaults: DEFAULTS });
   const actions: PanelAction[] = [];
   panel.onAction((a) => actions.push(a));
   panel.open();
@@ -69,7 +70,7 @@ test('turns valid webview messages into typed actions and ignores the rest', () 
 
 test('a revived panel shows the run it showed, fetched from the server', async () => {
   const asked: string[] = [];
-  const panel = new PruningPanel({ extensionUri, defaults: SYNTHETIC_CONFIG, loadEvents: async (id) => { asked.push(id); return events; } });
+  const panel = new PruningPanel({ extensionUri, defaults: DEFAULTS, loadEvents: async (id) => { asked.push(id); return events; } });
   const reg = registerPruningPanelSerializer(panel);
   const revived = new FakeWebviewPanel('dcp.pruningPanel', {});
   const state = { version: 1, runId: 'old', selectedLayer: null, iteration: null, showTables: false, curvePhase: null, form: {} };

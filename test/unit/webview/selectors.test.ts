@@ -1,6 +1,6 @@
 /**
- * What the charts show, derived from reduced streams: overview bars, loss rows, the selected layer's marks and
- * mask at an iteration, the before/after table, and the progress line with its ETA.
+ * What the charts show, derived from the recorded runs through the reducer: overview bars, loss rows, the selected
+ * layer's marks and mask at an iteration, the before/after table, and the progress line with its ETA.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -10,35 +10,42 @@ import {
   followedLayer, formatCount, formatDuration, formatLoss, formatPercent, formatRatio, layerDetail, lossRows, overviewRows, summaryRows,
 } from '../../../webview/selectors';
 import { initialState, reduceAll } from '../../../webview/state';
+import { doneLayers, recorded } from '../../fixtures/events/recorded';
 import { synthetic } from '../../fixtures/events/synthetic';
 
-const dcp = synthetic();
-const dkp = synthetic({ method: 'dkp' });
+const dcp = recorded('dcp');
+const dkp = recorded('dkp');
 const upTo = (events: RunEvent[], pred: (e: RunEvent) => boolean) => reduceAll(initialState('r'), events.slice(0, events.findIndex(pred) + 1));
 
 describe('overview and losses', () => {
   test('done layers split kept/removed; others show what is undecided', () => {
-    const s = upTo(dcp, (e) => e.type === 'selectionIteration' && e.layer === 's1b0_conv2' && e.iteration === 3);
+    const names = doneLayers(dcp);
+    const s = upTo(dcp, (e) => e.type === 'selectionIteration' && e.layer === names[3] && e.iteration === 2);
     const rows = overviewRows(s);
-    assert.deepEqual(rows[0], { name: 's0b0_conv2', kept: 8, removed: 8, pending: 0, status: 'done' });
-    assert.deepEqual(rows[3], { name: 's1b0_conv2', kept: 3, removed: 0, pending: 29, status: 'selecting' });
-    assert.deepEqual(rows[8], { name: 's2b2_conv2', kept: 0, removed: 0, pending: 64, status: 'pending' });
-    assert.deepEqual(lossRows(s).map((r) => [r.name, r.final]), [['s0b0_conv2', true], ['s0b1_conv2', true], ['s0b2_conv2', true], ['s1b0_conv2', false]]);
-    assert.equal(followedLayer(s), 's1b0_conv2');
+    assert.deepEqual(rows.map((r) => r.name), names);
+    rows.forEach((r, i) => {
+      const l = s.layers[r.name];
+      if (i < 3) assert.deepEqual(r, { name: r.name, kept: l.result?.kept.length, removed: l.inChannels - (l.result?.kept.length ?? 0), pending: 0, status: 'done' });
+      else if (i === 3) assert.deepEqual(r, { name: r.name, kept: 2, removed: 0, pending: l.inChannels - 2, status: 'selecting' });
+      else assert.deepEqual(r, { name: r.name, kept: 0, removed: 0, pending: l.inChannels, status: 'pending' });
+    });
+    assert.deepEqual(lossRows(s).map((r) => [r.name, r.final]), names.slice(0, 4).map((n, i) => [n, i < 3]));
+    assert.equal(followedLayer(s), names[3]);
   });
 
   test('DKP counts kernels', () => {
     const s = reduceAll(initialState('r'), dkp);
-    const row = overviewRows(s)[0];
-    const result = s.layers.s0b0_conv2.result;
-    assert.equal(row.kept, result?.keptKernels);
-    assert.equal(row.kept + row.removed, 16 * 16);
+    for (const row of overviewRows(s)) {
+      const l = s.layers[row.name];
+      assert.equal(row.kept, l.result?.keptKernels, row.name);
+      assert.equal(row.kept + row.removed, l.inChannels * (l.outChannels ?? 0), row.name);
+    }
   });
 });
 
 describe('selected layer', () => {
   const s = reduceAll(initialState('r'), dcp);
-  const layer = s.layers.s1b0_conv2;
+  const layer = s.layers[doneLayers(dcp)[3]];
 
   test('iteration 0: one channel added, nothing kept earlier', () => {
     const d = layerDetail(layer, 0);
@@ -47,21 +54,26 @@ describe('selected layer', () => {
     assert.equal(d.scores.filter((c) => c.mark === 'kept').length, 0);
   });
 
-  test('last iteration of a done layer: earlier picks kept (score null), the rest removed', () => {
+  test('last iteration of a done layer: earlier picks kept with their real scores, the rest removed', () => {
     const d = layerDetail(layer, null);
+    const last = layer.iterations[d.index];
     assert.equal(d.index, layer.iterations.length - 1);
     const kept = d.scores.filter((c) => c.mark === 'kept');
     assert.equal(kept.length, layer.iterations.length - 1);
-    assert.ok(kept.every((c) => c.score === null), 'JSON null = −∞ for selected channels');
-    assert.equal(d.scores.filter((c) => c.mark === 'removed').length, 32 - layer.iterations.length);
+    assert.deepEqual(kept.map((c) => c.score), kept.map((c) => last.scores[c.channel]));
+    assert.equal(d.scores.filter((c) => c.mark === 'removed').length, layer.inChannels - layer.iterations.length);
     assert.equal(layerDetail(layer, 999).index, d.index, 'clamped');
   });
 
   test('DKP: kernel steps sum scores per input channel and rebuild the mask as of the step', () => {
-    const k = reduceAll(initialState('r'), dkp).layers.s0b0_conv2;
+    const k = reduceAll(initialState('r'), dkp).layers[doneLayers(dkp).at(-1) ?? ''];
     const first = k.iterations.findIndex((p) => p.kind === 'kernel');
+    assert.ok(first > 0, 'the layer has channel steps, then kernel steps');
     const d = layerDetail(k, first);
-    assert.equal(d.scores.length, 16);
+    const out = k.outChannels ?? 0;
+    assert.equal(d.scores.length, k.inChannels);
+    const row = (ch: number): number => k.iterations[first].scores.slice(ch * out, (ch + 1) * out).reduce((a, v) => a + v, 0);
+    for (const c of d.scores) assert.ok(Math.abs(c.score - row(c.channel)) < 1e-9, `channel ${c.channel}`);
     assert.equal(d.mask?.flat().filter((v) => v === 1).length, k.iterations[first].added.length);
     assert.deepEqual([...d.maskAdded], k.iterations[first].added);
     assert.equal(layerDetail(k, first - 1).mask, null, 'no mask during channel selection');
@@ -71,17 +83,25 @@ describe('selected layer', () => {
 
 describe('summary and progress', () => {
   test('before/after table', () => {
+    const end = dcp.at(-1);
+    assert.ok(end?.type === 'runFinished');
+    const { before, afterSelection, after } = end.report;
     const rows = summaryRows(reduceAll(initialState('r'), dcp));
-    assert.deepEqual(rows.map((r) => r.label), ['Parameters', 'FLOPs (multiply-adds)', 'Accuracy', 'Latency, batch 1', 'Latency, batch 32']);
-    assert.deepEqual([rows[2].before, rows[2].afterSelection, rows[2].after, rows[2].change], ['91.2 %', '84.6 %', '90.3 %', '-0.90 pt']);
+    assert.deepEqual(rows.map((r) => r.label), ['Parameters', 'FLOPs (multiply-adds)', 'Accuracy', 'Latency, batch 1', `Latency, batch ${before.latencyBatch}`]);
+    assert.deepEqual([rows[0].before, rows[0].after], [formatCount(before.params), formatCount(after.params)]);
+    assert.deepEqual([rows[2].before, rows[2].afterSelection, rows[2].after], [before, afterSelection, after].map((m) => formatPercent(m.accuracy)));
+    assert.match(rows[2].change, /^[+-]?\d+\.\d\d pt$/);
     assert.equal(summaryRows(initialState()).every((r) => r.before === '—'), true);
   });
 
+  // The ETA tests run on the synthetic stream: its event times are regular by construction, a real run's are not.
+  const steady = synthetic();
+
   test('the ETA covers the whole run during selection and shrinks as it goes', () => {
-    const heads = progressInfo(upTo(dcp, (e) => e.type === 'trainProgress' && e.batch === 5));
+    const heads = progressInfo(upTo(steady, (e) => e.type === 'trainProgress' && e.batch === 5));
     assert.equal(heads.stepLabel, 'Training heads');
     assert.equal(heads.etaScope, 'step');
-    const points = [2, 5, 8].map((n) => progressInfo(upTo(dcp, (e) => e.type === 'selectionIteration' && e.layer === `s${Math.floor(n / 3)}b${n % 3}_conv2` && e.iteration === 4)));
+    const points = [2, 5, 8].map((n) => progressInfo(upTo(steady, (e) => e.type === 'selectionIteration' && e.layer === `s${Math.floor(n / 3)}b${n % 3}_conv2` && e.iteration === 4)));
     for (const p of points) {
       assert.equal(p.etaScope, 'run');
       assert.ok(p.etaSeconds !== null && p.fraction !== null);
@@ -89,15 +109,18 @@ describe('summary and progress', () => {
     assert.ok(points[0].etaSeconds! > points[1].etaSeconds! && points[1].etaSeconds! > points[2].etaSeconds!, JSON.stringify(points.map((p) => p.etaSeconds)));
     assert.ok(points[0].fraction! < points[1].fraction! && points[1].fraction! < points[2].fraction!);
     assert.match(points[1].detail ?? '', /^stage 2 of 3 · layer 6 of 9: s1b2_conv2 · 4 of 16 channels$/);
-    const done = progressInfo(reduceAll(initialState('r'), dcp));
+    const done = progressInfo(reduceAll(initialState('r'), steady));
     assert.deepEqual([done.stepLabel, done.fraction, done.etaSeconds], ['Finished', 1, 0]);
   });
 
-  test('expected iterations: the rate rule for channels, plus kernel steps for DKP', () => {
-    const s = upTo(dkp, (e) => e.type === 'selectionStarted');
-    const l = s.layers.s0b0_conv2;
-    // keep 8 channels; 8·16 = 128 kernels, keep 128 − ⌊0.3·128⌋ = 90 in steps of 32 → 3 steps
-    assert.equal(expectedIterations(l, s.config), 8 + 3);
+  test('expected iterations: the rate rule for channels, plus kernel steps for DKP, as many as the run took', () => {
+    for (const events of [dcp, dkp]) {
+      for (const name of doneLayers(events)) {
+        const s = upTo(events, (e) => e.type === 'selectionStarted' && e.layer === name);
+        const took = events.filter((e) => e.type === 'selectionIteration' && e.layer === name).length;
+        assert.equal(expectedIterations(s.layers[name], s.config), took, `${s.config?.method} ${name}`);
+      }
+    }
   });
 });
 

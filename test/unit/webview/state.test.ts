@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { RunEvent } from '../../../protocol/model';
 import { initialState, reduce, reduceAll, type PanelState } from '../../../webview/state';
-import { recordedOrSynthetic, synthetic } from '../../fixtures/events/synthetic';
+import { visibleNotice } from '../../../webview/selectors';
+import { doneLayers, recorded } from '../../fixtures/events/recorded';
 
 function deepFreeze<T>(v: T): T {
   if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) {
@@ -22,7 +23,7 @@ function report(events: RunEvent[]): Extract<RunEvent, { type: 'runFinished' }>[
   return last.report;
 }
 
-for (const [name, stream] of [['recorded-or-synthetic DCP', recordedOrSynthetic().events], ['synthetic DKP', synthetic({ method: 'dkp' })]] as const) {
+for (const [name, stream] of [['recorded DCP', recorded('dcp')], ['recorded DKP', recorded('dkp')]] as const) {
   describe(`reducer on a ${name} run (${stream.length} events)`, () => {
     const final = reduceAll(initialState('r'), stream);
 
@@ -82,13 +83,14 @@ for (const [name, stream] of [['recorded-or-synthetic DCP', recordedOrSynthetic(
 }
 
 describe('reducer edge cases', () => {
-  const events = synthetic();
+  const events = recorded('dcp');
+  const layers = doneLayers(events);
 
   test('a DKP kernel step adds flat indices k·out + j to the mask', () => {
-    const dkp = synthetic({ method: 'dkp' });
-    const i = dkp.findIndex((e) => e.type === 'selectionIteration' && e.scores.length > 64);
+    const dkp = recorded('dkp');
+    const i = dkp.findIndex((e, j) => e.type === 'selectionIteration' && e.iteration === 1 && dkp[j - 1]?.type === 'selectionIteration');
     const e = dkp[i];
-    assert.ok(e.type === 'selectionIteration');
+    assert.ok(e?.type === 'selectionIteration', 'the DKP recording has a kernel step');
     const s = reduceAll(initialState('r'), dkp.slice(0, i + 1));
     const layer = s.layers[e.layer];
     const out = layer.outChannels ?? 0;
@@ -98,22 +100,44 @@ describe('reducer edge cases', () => {
   });
 
   test('a resumed run keeps the layers it finished and redoes the rest; failures and cancels end it', () => {
-    const cut = events.findIndex((e) => e.type === 'selectionIteration' && e.layer === 's1b0_conv2' && e.iteration === 5);
+    // Cut in the middle of the fourth layer's selection, as a crash or a cancel would.
+    const redone = layers[3];
+    const cut = events.findIndex((e) => e.type === 'selectionIteration' && e.layer === redone && e.iteration === 2);
     const mid = reduceAll(initialState('r'), events.slice(0, cut));
     assert.equal(mid.status, 'running');
     const cancelled = reduce(mid, { type: 'runCancelled', time: 1 });
     assert.equal(cancelled.status, 'cancelled');
     const resumed = reduce(cancelled, events[0]);
     assert.equal(resumed.status, 'running');
-    assert.deepEqual(resumed.layerOrder.map((l) => resumed.layers[l].status), ['done', 'done', 'done', ...new Array(6).fill('pending')]);
-    assert.equal(resumed.layers.s0b0_conv2, mid.layers.s0b0_conv2);
+    assert.deepEqual(resumed.layerOrder.map((l) => resumed.layers[l].status), layers.map((_, i) => (i < 3 ? 'done' : 'pending')));
+    assert.equal(resumed.layers[layers[0]], mid.layers[layers[0]]);
     assert.equal(resumed.eventCount, cut + 2);
-    // The resumed attempt redoes s1b0_conv2 from its selectionStarted: its earlier iterations are gone.
-    const redo = reduce(resumed, events.find((e) => e.type === 'selectionStarted' && e.layer === 's1b0_conv2') ?? events[0]);
-    assert.deepEqual([redo.layers.s1b0_conv2.iterations.length, redo.layers.s1b0_conv2.kept.length], [0, 0]);
-    const failed = reduce(mid, { type: 'runFailed', message: 'Out of memory in layer s1b0_conv2', time: 1 });
+    assert.deepEqual([mid.attempt, resumed.attempt], [1, 2]);
+    // The resumed attempt redoes the layer from its selectionStarted: its earlier iterations are gone.
+    const started = events.find((e) => e.type === 'selectionStarted' && e.layer === redone);
+    assert.ok(started);
+    const redo = reduce(resumed, started);
+    assert.deepEqual([redo.layers[redone].iterations.length, redo.layers[redone].kept.length], [0, 0]);
+    const failed = reduce(mid, { type: 'runFailed', message: `Out of memory in layer ${redone}`, time: 1 });
     assert.equal(failed.status, 'failed');
-    assert.equal(failed.failure, 'Out of memory in layer s1b0_conv2');
+    assert.equal(failed.failure, `Out of memory in layer ${redone}`);
+  });
+
+  test('a server crash’s notices go once the resumed attempt’s events arrive', () => {
+    const cut = events.findIndex((e) => e.type === 'layerDone') + 1;
+    // The run fails when the server is lost; the host then says so in a notice of its own.
+    const failed = reduce(reduceAll(initialState('r'), events.slice(0, cut)), { type: 'runFailed', message: 'The pruning server stopped unexpectedly.', time: 1 });
+    assert.deepEqual(visibleNotice(failed, null), { level: 'error', message: 'The pruning server stopped unexpectedly.' });
+    const host = { level: 'error' as const, message: 'DCP: the pruning server crashed and was restarted.', runId: 'r', attempt: failed.attempt };
+    assert.deepEqual(visibleNotice(failed, host), { level: 'error', message: host.message });
+    // Resume: the same run's log continues with a new runStarted and the events after the last finished layer.
+    const resumed = reduceAll(failed, [events[0], ...events.slice(cut, cut + 3)]);
+    assert.equal(resumed.status, 'running');
+    assert.equal(visibleNotice(resumed, host), null);
+    assert.equal(visibleNotice(resumed, null), null);
+    // A notice during the resumed attempt shows; another run's does not.
+    assert.deepEqual(visibleNotice(resumed, { ...host, attempt: resumed.attempt }), { level: 'error', message: host.message });
+    assert.equal(visibleNotice(resumed, { ...host, runId: 'other', attempt: resumed.attempt }), null);
   });
 
   test('unknown events are counted and ignored; unknown layers are added', () => {
@@ -128,7 +152,10 @@ describe('reducer edge cases', () => {
 
   test('curves are kept per phase, in the order the phases began', () => {
     const s: PanelState = reduceAll(initialState('r'), events);
-    assert.deepEqual(s.curveOrder, ['heads', 'stage:0', 'stage:1', 'stage:2', 'final']);
+    const keys = events.flatMap((e) => (e.type === 'epochDone' ? [e.phase === 'stage' ? `stage:${e.stage}` : e.phase] : []));
+    assert.deepEqual(s.curveOrder, keys.filter((k, i) => keys.indexOf(k) === i));
+    assert.deepEqual(s.curveOrder.slice(0, 2), ['heads', 'stage:0']);
+    assert.equal(s.curveOrder.at(-1), 'final');
     assert.ok(s.epochMs !== null && s.epochMs > 0);
   });
 });
