@@ -64,26 +64,55 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** A value as an error message shows it; JSON.stringify would print NaN and Infinity as `null`. */
+function shown(value: unknown): string {
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/** Checks one setting's value; the error names the key in the caller's words. */
+export function checkSetting(key: RunSettingKey, value: unknown, naming: SettingNaming = 'field'): ConfigError | { value: unknown } {
+  const s: SettingSpec = RUN_SETTINGS[key];
+  const r = s.schema.safeParse(value);
+  return r.success ? { value: r.data } : new ConfigError(key, `${settingName(key, naming)} must be ${expectation(s)} (got ${shown(value)})`);
+}
+
+/**
+ * Checks every key of a partial config and keeps going: the valid settings typed, and one ConfigError per bad key
+ * (unknown keys included), so a caller can report all of them at once.
+ */
+export function collectRunConfigPatch(input: unknown, naming: SettingNaming = 'field'): { patch: Partial<RunConfig>; errors: ConfigError[] } {
+  if (input === undefined || input === null) return { patch: {}, errors: [] };
+  if (!isRecord(input)) return { patch: {}, errors: [new ConfigError('', `run settings must be an object (got ${shown(input)})`)] };
+  const out: Record<string, unknown> = {};
+  const errors: ConfigError[] = [];
+  for (const [key, value] of Object.entries(input)) {
+    if (value === undefined) continue;
+    if (!Object.hasOwn(RUN_SETTINGS, key)) {
+      errors.push(new ConfigError(key, `unknown run setting ${shown(key)} (known: ${RUN_SETTING_KEYS.join(', ')})`));
+      continue;
+    }
+    const checked = checkSetting(key as RunSettingKey, value, naming);
+    if (checked instanceof ConfigError) errors.push(checked);
+    else out[key] = checked.value;
+  }
+  return { patch: out as Partial<RunConfig>, errors };
+}
+
+/** True when a ConfigError is about a key the table does not declare (a typo on the wire, not a bad value). */
+export function isUnknownSetting(e: ConfigError): boolean {
+  return !Object.hasOwn(RUN_SETTINGS, e.key);
+}
+
 /**
  * Checks a partial config (unknown keys refused, `undefined` values ignored) and returns it typed, without defaults.
  * Throws ConfigError naming the first bad key in the caller's words.
  */
 export function validateRunConfigPatch(input: unknown, naming: SettingNaming = 'field'): Partial<RunConfig> {
-  if (input === undefined || input === null) return {};
-  if (!isRecord(input)) throw new ConfigError('', `run settings must be an object (got ${JSON.stringify(input)})`);
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(input)) {
-    if (value === undefined) continue;
-    if (!Object.hasOwn(RUN_SETTINGS, key)) {
-      throw new ConfigError(key, `unknown run setting ${JSON.stringify(key)} (known: ${RUN_SETTING_KEYS.join(', ')})`);
-    }
-    const k = key as RunSettingKey;
-    const s: SettingSpec = RUN_SETTINGS[k];
-    const r = s.schema.safeParse(value);
-    if (!r.success) throw new ConfigError(k, `${settingName(k, naming)} must be ${expectation(s)} (got ${JSON.stringify(value)})`);
-    out[k] = r.data;
-  }
-  return out as Partial<RunConfig>;
+  const { patch, errors } = collectRunConfigPatch(input, naming);
+  if (errors.length > 0) throw errors[0];
+  return patch;
 }
 
 /** Fills defaults into a partial config and validates every setting and the rules between them. */
@@ -97,13 +126,7 @@ export function resolveRunConfig(input: unknown, naming: SettingNaming = 'field'
 
 /** True when `v` is a valid partial config (for type guards on messages; no throw). */
 export function isRunConfigPatch(v: unknown): v is Partial<RunConfig> {
-  if (!isRecord(v)) return false;
-  try {
-    validateRunConfigPatch(v);
-    return true;
-  } catch {
-    return false;
-  }
+  return isRecord(v) && collectRunConfigPatch(v).errors.length === 0;
 }
 
 /**

@@ -38,7 +38,7 @@ async function pickRun(s: Services, arg: unknown, filter: (r: RunHistoryEntry) =
   }
   if (candidates.length === 1) return candidates[0];
   const items = candidates.map((r) => ({
-    label: `${modelLabel(vscode.Uri.parse(r.modelUri))} · ${r.config.method} @ ${r.config.rate}`,
+    label: `${modelLabel(vscode.Uri.parse(r.modelUri))} · ${r.config ? `${r.config.method} @ ${r.config.rate}` : 'settings unreadable'}`,
     description: `${r.status} · ${new Date(r.startedAt).toLocaleString()}`,
     detail: r.outcome ? `params ${r.outcome.paramsBefore.toLocaleString()} → ${r.outcome.paramsAfter.toLocaleString()}` : `${r.layersDone} layers done`,
     run: r,
