@@ -121,7 +121,7 @@ export const RUN_SETTINGS = {
     description: 'Learning rate of head training and fine-tuning (SGD with Nesterov momentum 0.9).' }),
   batchSize: spec({ schema: int.min(1).max(4096), default: 64, flag: 'batch-size', setting: 'batchSize', group: 'Fine-tuning', metavar: 'B',
     description: 'Mini-batch size of training and fine-tuning.' }),
-  data: spec({ schema: z.string().trim().min(1), default: 'mnist', flag: 'data', setting: 'dataset', group: 'Data', metavar: 'SPEC', scope: 'resource',
+  data: spec({ schema: z.string().trim().min(1).max(4096), default: 'mnist', flag: 'data', setting: 'dataset', group: 'Data', metavar: 'SPEC', scope: 'resource',
     description: 'Training data: `mnist` (bundled), `folder:PATH` (one sub-folder of images per class), `npz:PATH` (arrays `x`, `y`), or a path. Relative paths are resolved against the model\'s workspace folder.' }),
   labels: spec({ schema: LABEL_SOURCES.schema, default: 'dataset', flag: 'labels', setting: 'labels', group: 'Data', metavar: 'SOURCE', enumDescriptions: LABEL_SOURCES.descriptions,
     description: 'Where the labels of the training data come from.' }),
