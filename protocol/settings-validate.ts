@@ -28,14 +28,30 @@ export function settingName(key: RunSettingKey, naming: SettingNaming): string {
 }
 
 /** What a valid value looks like, in words ("a number in [0, 1)", "one of dcp, dkp, …"). */
-export function expectation(s: SettingSpec): string {
-  const j = z.toJSONSchema(s.schema, { io: 'input', unrepresentable: 'any' }) as JsonSchemaLike;
-  const nullable = Array.isArray(j.anyOf) && j.anyOf.some((a) => a.type === 'null');
-  const base = nullable ? (j.anyOf ?? []).find((a) => a.type !== 'null') ?? {} : j;
+export function expectation(s: Pick<SettingSpec, 'schema'>): string {
+  const { nullable, base } = settingJsonSchema(s);
   return describe(base) + (nullable ? ' or null' : '');
 }
 
-interface JsonSchemaLike {
+/**
+ * A setting's schema as JSON Schema (the form VS Code's settings editor and HTML inputs understand): the non-null
+ * part, and whether null is allowed too. Bounds at the safe-integer limits (zod's `int` defaults) are dropped.
+ */
+export function settingJsonSchema(s: Pick<SettingSpec, 'schema'>): { nullable: boolean; base: JsonSchemaLike } {
+  const j = z.toJSONSchema(s.schema, { io: 'input', unrepresentable: 'any' }) as JsonSchemaLike;
+  const nullable = Array.isArray(j.anyOf) && j.anyOf.some((a) => a.type === 'null');
+  const base = { ...(nullable ? (j.anyOf ?? []).find((a) => a.type !== 'null') ?? {} : j) };
+  for (const k of ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum'] as const) {
+    const v = base[k];
+    if (v !== undefined && Math.abs(v) >= Number.MAX_SAFE_INTEGER) delete base[k];
+  }
+  delete base.anyOf;
+  delete base.$schema;
+  return { nullable, base };
+}
+
+export interface JsonSchemaLike {
+  $schema?: string;
   type?: string;
   enum?: unknown[];
   minimum?: number;
@@ -43,17 +59,18 @@ interface JsonSchemaLike {
   exclusiveMinimum?: number;
   exclusiveMaximum?: number;
   minLength?: number;
+  maxLength?: number;
   anyOf?: JsonSchemaLike[];
 }
 
 function describe(j: JsonSchemaLike): string {
   if (j.enum) return `one of ${j.enum.join(', ')}`;
   if (j.type === 'boolean') return 'true or false';
-  if (j.type === 'string') return j.minLength ? 'a non-empty string' : 'a string';
+  if (j.type === 'string') return (j.minLength ? 'a non-empty string' : 'a string') + (j.maxLength !== undefined ? ` of at most ${j.maxLength} characters` : '');
   const what = j.type === 'integer' ? 'an integer' : 'a number';
   const lo = j.minimum ?? j.exclusiveMinimum;
   const hi = j.maximum ?? j.exclusiveMaximum;
-  const safe = (v: number | undefined): boolean => v !== undefined && Math.abs(v) < Number.MAX_SAFE_INTEGER;
+  const safe = (v: number | undefined): boolean => v !== undefined;
   if (safe(lo) && safe(hi)) return `${what} in ${j.exclusiveMinimum !== undefined ? '(' : '['}${lo}, ${hi}${j.exclusiveMaximum !== undefined ? ')' : ']'}`;
   if (safe(lo)) return `${what} ${j.exclusiveMinimum !== undefined ? '>' : '≥'} ${lo}`;
   if (safe(hi)) return `${what} ${j.exclusiveMaximum !== undefined ? '<' : '≤'} ${hi}`;
