@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import { GetRunEventsRequest } from '../protocol/lsp';
 import type { RunConfig } from '../protocol/model';
-import { DEFAULT_CONFIG } from '../server/dcp/run/config';
+import { DEFAULT_RUN_CONFIG } from '../protocol/settings';
 import { cancelRun, resumeRun } from './commands/runs';
 import { readerFor, startRun } from './commands/start';
 import { baseDirOf, isModelJson, modelLabel, resolveModel } from './models';
@@ -14,10 +14,13 @@ import { PruningPanel, registerPruningPanelSerializer, type PanelAction } from '
 import type { PanelPort, Services } from './services';
 import { runConfigFromSettings } from './settings';
 
-/** The panel's run controls start from the user's settings over the engine's defaults. */
+/**
+ * The panel's run controls start from the user's valid settings over the table's defaults; an invalid setting is
+ * reported when a run starts, not here.
+ */
 function controlDefaults(model: vscode.Uri | undefined): RunConfig {
   const scope = model ?? vscode.workspace.workspaceFolders?.[0]?.uri;
-  return { ...DEFAULT_CONFIG, ...runConfigFromSettings(readerFor(scope), model ? baseDirOf(model) : scope?.fsPath) };
+  return { ...DEFAULT_RUN_CONFIG, ...runConfigFromSettings(readerFor(scope), model ? baseDirOf(model) : scope?.fsPath).config };
 }
 
 export function createPanelPort(s: Omit<Services, 'panel'>, subs: vscode.Disposable[]): PanelPort {

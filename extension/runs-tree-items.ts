@@ -104,8 +104,9 @@ function drop(before: number, after: number): string {
   return before > 0 ? `−${Math.round((1 - after / before) * 100)}%` : '–';
 }
 
+/** A run whose config.json is unreadable still lists (with the reason in its tooltip), without method or rate. */
 function methodOf(e: RunHistoryEntry): string {
-  return `${e.config.method} η ${e.config.rate}`;
+  return e.config ? `${e.config.method} η ${e.config.rate}` : 'settings unreadable';
 }
 
 function summaryOf(e: RunHistoryEntry, ctx: ItemContext): string {
@@ -129,7 +130,8 @@ function summaryOf(e: RunHistoryEntry, ctx: ItemContext): string {
 }
 
 function tooltipOf(e: RunHistoryEntry, ctx: ItemContext): string {
-  const lines = [`**${escapeMarkdown(modelName(e.modelUri))}** · ${escapeMarkdown(e.config.method)}, η = ${e.config.rate} · **${e.status}**`];
+  const settings = e.config ? `${escapeMarkdown(e.config.method)}, η = ${e.config.rate}` : escapeMarkdown(e.message ?? 'config.json unreadable');
+  const lines = [`**${escapeMarkdown(modelName(e.modelUri))}** · ${settings} · **${e.status}**`];
   const o = e.outcome;
   if (e.status === 'running' && ctx.live) lines.push(`${Math.round(ctx.live.fraction * 100)}% · ${escapeMarkdown(ctx.live.message)}`);
   if (o) {

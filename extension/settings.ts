@@ -2,47 +2,22 @@
  * Maps the `dcp.*` settings onto a run's options. Pure (no `vscode` import) so unit tests can feed it plain objects:
  * the caller passes a reader over `workspace.getConfiguration('dcp')` and the folder relative paths resolve against.
  *
- * Only values a user actually typed are forwarded; everything else is left out of the `Partial<RunConfig>`
- * so the server's defaults (server/dcp/config.ts) stay the single source of truth. The server validates ranges.
+ * Which settings exist, their keys and their valid values come from the one table (protocol/settings.ts). Only values
+ * a user actually set are forwarded, so the table's defaults apply to the rest; a set value that fails the table's
+ * check is reported (naming `dcp.<key>`), never silently dropped or coerced.
  */
 import * as path from 'node:path';
-import type { BackendName, HeadTraining, HeadWeighting, LabelSource, PruneMethod, RunConfig, ScoreRule, StopRule } from '../protocol/model';
+import type { RunConfig } from '../protocol/model';
+import { RUN_SETTINGS, RUN_SETTING_KEYS } from '../protocol/settings';
+import { checkSetting, ConfigError, settingName } from '../protocol/settings-validate';
 
 /** Reads one `dcp.<key>` setting; `undefined` = not set by the user (inspect() gives no value in any scope). */
 export type SettingReader = (key: string) => unknown;
 
-const METHODS: readonly PruneMethod[] = ['dcp', 'dkp', 'random', 'l1', 'recon', 'disc'];
-const STOPS: readonly StopRule[] = ['rate', 'epsilon', 'adaptive'];
-const BACKENDS: readonly BackendName[] = ['auto', 'node', 'wasm', 'cpu'];
-const LABELS: readonly LabelSource[] = ['dataset', 'teacher'];
-const WEIGHTINGS: readonly HeadWeighting[] = ['v2', 'sum'];
-const HEAD_TRAINING: readonly HeadTraining[] = ['frozen', 'joint'];
-const SCORES: readonly ScoreRule[] = ['official', 'paper'];
-
-/** Settings that carry straight over to a RunConfig field of the same meaning. */
-const NUMERIC: ReadonlyArray<[setting: string, field: keyof RunConfig]> = [
-  ['rate', 'rate'],
-  ['lambda', 'lambda'],
-  ['epsilon', 'epsilon'],
-  ['tau', 'tau'],
-  ['selectionSamples', 'selectionSamples'],
-  ['headEpochs', 'headEpochs'],
-  ['headLearningRate', 'headLearningRate'],
-  ['finetuneEpochs', 'finetuneEpochs'],
-  ['learningRate', 'learningRate'],
-  ['batchSize', 'batchSize'],
-  ['kernelRate', 'kernelRate'],
-  ['maxTrainSamples', 'maxTrainSamples'],
-  ['seed', 'seed'],
-  ['threads', 'threads'],
-];
-
-function pick<T extends string>(value: unknown, allowed: readonly T[]): T | undefined {
-  return typeof value === 'string' && (allowed as readonly string[]).includes(value) ? (value as T) : undefined;
-}
-
-function finite(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+/** The run options the user set, and one error per set value the table refuses. */
+export interface SettingsRead {
+  config: Partial<RunConfig>;
+  errors: ConfigError[];
 }
 
 /**
@@ -59,34 +34,28 @@ export function resolveDataset(spec: string, baseDir: string | undefined): strin
 }
 
 /** The run options the user set, with dataset paths made absolute against `baseDir` (the model's workspace folder). */
-export function runConfigFromSettings(get: SettingReader, baseDir: string | undefined): Partial<RunConfig> {
-  const out: Partial<RunConfig> = {};
-  const method = pick(get('method'), METHODS);
-  if (method) out.method = method;
-  const stop = pick(get('stop'), STOPS);
-  if (stop) out.stop = stop;
-  const backend = pick(get('backend'), BACKENDS);
-  if (backend) out.backend = backend;
-  const labels = pick(get('labels'), LABELS);
-  if (labels) out.labels = labels;
-  const weighting = pick(get('headWeighting'), WEIGHTINGS);
-  if (weighting) out.headWeighting = weighting;
-  const headTraining = pick(get('headTraining'), HEAD_TRAINING);
-  if (headTraining) out.headTraining = headTraining;
-  const score = pick(get('score'), SCORES);
-  if (score) out.score = score;
-  for (const [setting, field] of NUMERIC) {
-    const v = finite(get(setting));
-    if (v !== undefined) (out as Record<string, number>)[field] = v;
+export function runConfigFromSettings(get: SettingReader, baseDir: string | undefined): SettingsRead {
+  const config: Record<string, unknown> = {};
+  const errors: ConfigError[] = [];
+  for (const key of RUN_SETTING_KEYS) {
+    const raw = get(RUN_SETTINGS[key].setting);
+    if (raw === undefined) continue;
+    const checked = checkSetting(key, raw, 'setting');
+    if (checked instanceof ConfigError) errors.push(checked);
+    else config[key] = key === 'data' ? resolveDataset(checked.value as string, baseDir) : checked.value;
   }
-  // `heads: null` in settings means "choose from depth", which is also the server default: forward only numbers.
-  const heads = finite(get('heads'));
-  if (heads !== undefined) out.heads = heads;
-  const stageFinetune = get('stageFinetune');
-  if (typeof stageFinetune === 'boolean') out.stageFinetune = stageFinetune;
-  const dataset = get('dataset');
-  if (typeof dataset === 'string' && dataset.trim() !== '') out.data = resolveDataset(dataset, baseDir);
-  return out;
+  return { config: config as Partial<RunConfig>, errors };
+}
+
+/** One sentence for a notification: every refused setting with what it expects. */
+export function describeSettingErrors(errors: readonly ConfigError[]): string {
+  const what = errors.length === 1 ? 'an invalid setting' : `${errors.length} invalid settings`;
+  return `no run started: ${what}. ${errors.map((e) => e.message).join('; ')}.`;
+}
+
+/** The `dcp.<key>` a ConfigError is about, for "Open Settings" (settings-editor search). */
+export function settingKeyOf(e: ConfigError): string {
+  return Object.hasOwn(RUN_SETTINGS, e.key) ? settingName(e.key as keyof typeof RUN_SETTINGS, 'setting') : 'dcp';
 }
 
 /**
@@ -103,8 +72,8 @@ export function outputDirFromSettings(get: SettingReader, baseDir: string | unde
 
 /** `--max-old-space-size` for the server process from `dcp.memoryCapMB`; 0 or unset = Node's default. */
 export function serverExecArgv(get: SettingReader): string[] {
-  const cap = finite(get('memoryCapMB'));
-  return cap !== undefined && cap > 0 ? [`--max-old-space-size=${Math.round(cap)}`] : [];
+  const cap = get('memoryCapMB');
+  return typeof cap === 'number' && Number.isFinite(cap) && cap > 0 ? [`--max-old-space-size=${Math.round(cap)}`] : [];
 }
 
 /** The runs folder for `initializationOptions.runsDir`, absolute; undefined = next to each model. */

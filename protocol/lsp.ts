@@ -69,7 +69,8 @@ export interface RunHistoryEntry {
   runDir: string;
   outDir: string;
   status: RunStatus;
-  config: RunConfig;
+  /** null when the run folder's config.json is unreadable or invalid (`message` says why; the run is not resumable). */
+  config: RunConfig | null;
   /** Epoch milliseconds. */
   startedAt: number;
   endedAt: number | null;

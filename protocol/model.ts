@@ -3,77 +3,14 @@
  * Nothing here may hold a tensor, a class instance or a `vscode.Uri`: every value must survive JSON.stringify.
  */
 
-/** Compute backend. `auto` = tfjs-node if it loads, else wasm. */
-export type BackendName = 'auto' | 'node' | 'wasm' | 'cpu';
-
-/** How channels (or kernels) are chosen. `dcp`/`dkp` are the method; the rest are the baselines the paper compares with. */
-export type PruneMethod = 'dcp' | 'dkp' | 'random' | 'l1' | 'recon' | 'disc';
-
-/** When greedy selection stops adding channels to a layer (DCP-SPEC §3 step 5). */
-export type StopRule = 'rate' | 'epsilon' | 'adaptive';
-
-/** Channel score: `official` = Σ_j ‖G[:,:,k,j]‖_F (authors' code), `paper` = ‖G[:,:,k,:]‖_F. */
-export type ScoreRule = 'official' | 'paper';
-
-/** Head loss weighting during head training: `v2` = the authors' v2 depth weights, `sum` = plain sum. */
-export type HeadWeighting = 'v2' | 'sum';
-
 /**
- * How heads are trained before selection: `frozen` trains only the heads on the unchanged network (our
- * default: on a CPU budget, one joint epoch measurably degraded the baseline); `joint` trains heads and
- * network together on Σ w_p·L_S^p + L_f (the authors' v2 / TPAMI pipeline).
+ * The run settings (`RunConfig`) and their choice types are declared once, with their ranges, defaults and
+ * descriptions, in `settings.ts`; re-exported here so every process keeps importing its data types from one module.
  */
-export type HeadTraining = 'frozen' | 'joint';
-
-/** Where labels come from: the dataset's own, or the unpruned model's predictions. */
-export type LabelSource = 'dataset' | 'teacher';
-
-/** Everything a pruning run needs besides the model. Defaults live in `server/dcp/config.ts`. */
-export interface RunConfig {
-  method: PruneMethod;
-  /** Pruning rate η in [0, 1): a layer with c input channels keeps c − ⌊η·c⌋. */
-  rate: number;
-  /** λ, the weight of the discrimination loss L_S (1 in the paper). */
-  lambda: number;
-  stop: StopRule;
-  /** ε of the `epsilon` rule (relative loss change). */
-  epsilon: number;
-  /** τ of the `adaptive` rule: stop when L(W_t) ≤ (1+τ)·L(Ŵ). */
-  tau: number;
-  score: ScoreRule;
-  /** Number of auxiliary heads P (0 = only the final classifier). `null` = chosen from depth. */
-  heads: number | null;
-  headWeighting: HeadWeighting;
-  /** Size of the fixed, class-balanced selection subset. */
-  selectionSamples: number;
-  /** Epochs of head training before selection. */
-  headEpochs: number;
-  headTraining: HeadTraining;
-  /** Learning rate of head training when the network is frozen (fresh layers learn fast). */
-  headLearningRate: number;
-  /** One-epoch fine-tune with all losses after each stage (TPAMI). */
-  stageFinetune: boolean;
-  /** Epochs of final fine-tuning; 0 skips it. */
-  finetuneEpochs: number;
-  /** Learning rate of head training and fine-tuning (SGD, Nesterov 0.9, wd 1e-4). */
-  learningRate: number;
-  /** Learning rate of the per-channel sub-problem (0.01 in the authors' code). */
-  selectionLearningRate: number;
-  batchSize: number;
-  /** DKP: fraction of kernels removed among the kept channels' kernels. */
-  kernelRate: number;
-  /** DKP: kernels added per greedy step. */
-  kernelsPerStep: number;
-  /** Dataset spec: `mnist`, `folder:PATH`, `npz:PATH`, or a path (kind guessed). */
-  data: string;
-  labels: LabelSource;
-  /** Cap on the number of training samples used (0 = all). */
-  maxTrainSamples: number;
-  seed: number;
-  backend: BackendName;
-  /** XNNPACK threads of the wasm backend (fixed by the first wasm start in a process). */
-  threads: number;
-}
+export type {
+  BackendName, HeadTraining, HeadWeighting, LabelSource, PruneMethod, RunConfig, ScoreRule, StopRule,
+} from './settings';
+import type { RunConfig } from './settings';
 
 /** One layer as `dcp inspect` reports it. Shapes omit the batch axis. */
 export interface LayerInfo {

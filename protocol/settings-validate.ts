@@ -28,14 +28,30 @@ export function settingName(key: RunSettingKey, naming: SettingNaming): string {
 }
 
 /** What a valid value looks like, in words ("a number in [0, 1)", "one of dcp, dkp, …"). */
-export function expectation(s: SettingSpec): string {
-  const j = z.toJSONSchema(s.schema, { io: 'input', unrepresentable: 'any' }) as JsonSchemaLike;
-  const nullable = Array.isArray(j.anyOf) && j.anyOf.some((a) => a.type === 'null');
-  const base = nullable ? (j.anyOf ?? []).find((a) => a.type !== 'null') ?? {} : j;
+export function expectation(s: Pick<SettingSpec, 'schema'>): string {
+  const { nullable, base } = settingJsonSchema(s);
   return describe(base) + (nullable ? ' or null' : '');
 }
 
-interface JsonSchemaLike {
+/**
+ * A setting's schema as JSON Schema (the form VS Code's settings editor and HTML inputs understand): the non-null
+ * part, and whether null is allowed too. Bounds at the safe-integer limits (zod's `int` defaults) are dropped.
+ */
+export function settingJsonSchema(s: Pick<SettingSpec, 'schema'>): { nullable: boolean; base: JsonSchemaLike } {
+  const j = z.toJSONSchema(s.schema, { io: 'input', unrepresentable: 'any' }) as JsonSchemaLike;
+  const nullable = Array.isArray(j.anyOf) && j.anyOf.some((a) => a.type === 'null');
+  const base = { ...(nullable ? (j.anyOf ?? []).find((a) => a.type !== 'null') ?? {} : j) };
+  for (const k of ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum'] as const) {
+    const v = base[k];
+    if (v !== undefined && Math.abs(v) >= Number.MAX_SAFE_INTEGER) delete base[k];
+  }
+  delete base.anyOf;
+  delete base.$schema;
+  return { nullable, base };
+}
+
+export interface JsonSchemaLike {
+  $schema?: string;
   type?: string;
   enum?: unknown[];
   minimum?: number;
@@ -43,17 +59,18 @@ interface JsonSchemaLike {
   exclusiveMinimum?: number;
   exclusiveMaximum?: number;
   minLength?: number;
+  maxLength?: number;
   anyOf?: JsonSchemaLike[];
 }
 
 function describe(j: JsonSchemaLike): string {
   if (j.enum) return `one of ${j.enum.join(', ')}`;
   if (j.type === 'boolean') return 'true or false';
-  if (j.type === 'string') return j.minLength ? 'a non-empty string' : 'a string';
+  if (j.type === 'string') return (j.minLength ? 'a non-empty string' : 'a string') + (j.maxLength !== undefined ? ` of at most ${j.maxLength} characters` : '');
   const what = j.type === 'integer' ? 'an integer' : 'a number';
   const lo = j.minimum ?? j.exclusiveMinimum;
   const hi = j.maximum ?? j.exclusiveMaximum;
-  const safe = (v: number | undefined): boolean => v !== undefined && Math.abs(v) < Number.MAX_SAFE_INTEGER;
+  const safe = (v: number | undefined): boolean => v !== undefined;
   if (safe(lo) && safe(hi)) return `${what} in ${j.exclusiveMinimum !== undefined ? '(' : '['}${lo}, ${hi}${j.exclusiveMaximum !== undefined ? ')' : ']'}`;
   if (safe(lo)) return `${what} ${j.exclusiveMinimum !== undefined ? '>' : '≥'} ${lo}`;
   if (safe(hi)) return `${what} ${j.exclusiveMaximum !== undefined ? '<' : '≤'} ${hi}`;
@@ -64,26 +81,55 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** A value as an error message shows it; JSON.stringify would print NaN and Infinity as `null`. */
+function shown(value: unknown): string {
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/** Checks one setting's value; the error names the key in the caller's words. */
+export function checkSetting(key: RunSettingKey, value: unknown, naming: SettingNaming = 'field'): ConfigError | { value: unknown } {
+  const s: SettingSpec = RUN_SETTINGS[key];
+  const r = s.schema.safeParse(value);
+  return r.success ? { value: r.data } : new ConfigError(key, `${settingName(key, naming)} must be ${expectation(s)} (got ${shown(value)})`);
+}
+
+/**
+ * Checks every key of a partial config and keeps going: the valid settings typed, and one ConfigError per bad key
+ * (unknown keys included), so a caller can report all of them at once.
+ */
+export function collectRunConfigPatch(input: unknown, naming: SettingNaming = 'field'): { patch: Partial<RunConfig>; errors: ConfigError[] } {
+  if (input === undefined || input === null) return { patch: {}, errors: [] };
+  if (!isRecord(input)) return { patch: {}, errors: [new ConfigError('', `run settings must be an object (got ${shown(input)})`)] };
+  const out: Record<string, unknown> = {};
+  const errors: ConfigError[] = [];
+  for (const [key, value] of Object.entries(input)) {
+    if (value === undefined) continue;
+    if (!Object.hasOwn(RUN_SETTINGS, key)) {
+      errors.push(new ConfigError(key, `unknown run setting ${shown(key)} (known: ${RUN_SETTING_KEYS.join(', ')})`));
+      continue;
+    }
+    const checked = checkSetting(key as RunSettingKey, value, naming);
+    if (checked instanceof ConfigError) errors.push(checked);
+    else out[key] = checked.value;
+  }
+  return { patch: out as Partial<RunConfig>, errors };
+}
+
+/** True when a ConfigError is about a key the table does not declare (a typo on the wire, not a bad value). */
+export function isUnknownSetting(e: ConfigError): boolean {
+  return !Object.hasOwn(RUN_SETTINGS, e.key);
+}
+
 /**
  * Checks a partial config (unknown keys refused, `undefined` values ignored) and returns it typed, without defaults.
  * Throws ConfigError naming the first bad key in the caller's words.
  */
 export function validateRunConfigPatch(input: unknown, naming: SettingNaming = 'field'): Partial<RunConfig> {
-  if (input === undefined || input === null) return {};
-  if (!isRecord(input)) throw new ConfigError('', `run settings must be an object (got ${JSON.stringify(input)})`);
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(input)) {
-    if (value === undefined) continue;
-    if (!Object.hasOwn(RUN_SETTINGS, key)) {
-      throw new ConfigError(key, `unknown run setting ${JSON.stringify(key)} (known: ${RUN_SETTING_KEYS.join(', ')})`);
-    }
-    const k = key as RunSettingKey;
-    const s: SettingSpec = RUN_SETTINGS[k];
-    const r = s.schema.safeParse(value);
-    if (!r.success) throw new ConfigError(k, `${settingName(k, naming)} must be ${expectation(s)} (got ${JSON.stringify(value)})`);
-    out[k] = r.data;
-  }
-  return out as Partial<RunConfig>;
+  const { patch, errors } = collectRunConfigPatch(input, naming);
+  if (errors.length > 0) throw errors[0];
+  return patch;
 }
 
 /** Fills defaults into a partial config and validates every setting and the rules between them. */
@@ -97,13 +143,7 @@ export function resolveRunConfig(input: unknown, naming: SettingNaming = 'field'
 
 /** True when `v` is a valid partial config (for type guards on messages; no throw). */
 export function isRunConfigPatch(v: unknown): v is Partial<RunConfig> {
-  if (!isRecord(v)) return false;
-  try {
-    validateRunConfigPatch(v);
-    return true;
-  } catch {
-    return false;
-  }
+  return isRecord(v) && collectRunConfigPatch(v).errors.length === 0;
 }
 
 /**

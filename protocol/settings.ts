@@ -69,6 +69,10 @@ export interface SettingSpec<S extends z.ZodType = z.ZodType> {
   enumDescriptions?: readonly string[];
   /** VS Code scope; default `window`. Settings that name files are `resource` (per workspace folder). */
   scope?: 'application' | 'machine' | 'window' | 'resource';
+  /** Ignored in untrusted workspaces (it names folders or limits the machine): package.json's restrictedConfigurations. */
+  restricted?: boolean;
+  /** A sentence only the VS Code settings editor shows (it names a VS Code command, say). */
+  editorNote?: string;
 }
 
 function spec<S extends z.ZodType>(s: SettingSpec<S>): SettingSpec<S> {
@@ -121,7 +125,8 @@ export const RUN_SETTINGS = {
     description: 'Learning rate of head training and fine-tuning (SGD with Nesterov momentum 0.9).' }),
   batchSize: spec({ schema: int.min(1).max(4096), default: 64, flag: 'batch-size', setting: 'batchSize', group: 'Fine-tuning', metavar: 'B',
     description: 'Mini-batch size of training and fine-tuning.' }),
-  data: spec({ schema: z.string().trim().min(1), default: 'mnist', flag: 'data', setting: 'dataset', group: 'Data', metavar: 'SPEC', scope: 'resource',
+  data: spec({ schema: z.string().trim().min(1).max(4096), default: 'mnist', flag: 'data', setting: 'dataset', group: 'Data', metavar: 'SPEC', scope: 'resource', restricted: true,
+    editorNote: 'Use **DCP: Select Dataset** to pick one.',
     description: 'Training data: `mnist` (bundled), `folder:PATH` (one sub-folder of images per class), `npz:PATH` (arrays `x`, `y`), or a path. Relative paths are resolved against the model\'s workspace folder.' }),
   labels: spec({ schema: LABEL_SOURCES.schema, default: 'dataset', flag: 'labels', setting: 'labels', group: 'Data', metavar: 'SOURCE', enumDescriptions: LABEL_SOURCES.descriptions,
     description: 'Where the labels of the training data come from.' }),

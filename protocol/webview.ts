@@ -7,6 +7,10 @@
  * A webview is untrusted input to the host: the host passes everything it receives through `isWebviewToHost`.
  */
 import type { RunConfig, RunEvent } from './model';
+import { isRunConfigPatch } from './settings-validate';
+
+/** Run settings from the webview are checked against the settings table: types and ranges, unknown keys refused. */
+export { isRunConfigPatch };
 
 // ---- host → webview --------------------------------------------------------------------------------------------
 
@@ -102,43 +106,6 @@ const str = (max: number): FieldCheck => (v) => typeof v === 'string' && v.lengt
 const finite: FieldCheck = (v) => typeof v === 'number' && Number.isFinite(v);
 const bool: FieldCheck = (v) => typeof v === 'boolean';
 const oneOf = (...allowed: string[]): FieldCheck => (v) => typeof v === 'string' && allowed.includes(v);
-
-/** The type of every RunConfig field; ranges are the server's job (resolveConfig), types are ours. */
-const CONFIG_FIELDS: { [K in keyof RunConfig]-?: FieldCheck } = {
-  method: oneOf('dcp', 'dkp', 'random', 'l1', 'recon', 'disc'),
-  rate: finite,
-  lambda: finite,
-  stop: oneOf('rate', 'epsilon', 'adaptive'),
-  epsilon: finite,
-  tau: finite,
-  score: oneOf('official', 'paper'),
-  heads: (v) => v === null || finite(v),
-  headWeighting: oneOf('v2', 'sum'),
-  selectionSamples: finite,
-  headEpochs: finite,
-  headTraining: oneOf('frozen', 'joint'),
-  headLearningRate: finite,
-  stageFinetune: bool,
-  finetuneEpochs: finite,
-  learningRate: finite,
-  selectionLearningRate: finite,
-  batchSize: finite,
-  kernelRate: finite,
-  kernelsPerStep: finite,
-  data: str(MAX_TEXT),
-  labels: oneOf('dataset', 'teacher'),
-  maxTrainSamples: finite,
-  seed: finite,
-  backend: oneOf('auto', 'node', 'wasm', 'cpu'),
-  threads: finite,
-};
-
-/** True when `v` is a partial RunConfig with known keys only, each of the right type. */
-export function isRunConfigPatch(v: unknown): v is Partial<RunConfig> {
-  if (!isObject(v)) return false;
-  return Object.entries(v).every(([key, value]) =>
-    Object.hasOwn(CONFIG_FIELDS, key) && CONFIG_FIELDS[key as keyof RunConfig](value));
-}
 
 /** Validates a message received from the webview; anything else is dropped by the host. */
 export function isWebviewToHost(v: unknown): v is WebviewToHost {

@@ -5,7 +5,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { runPruning } from './dcp/run/engine';
-import { isHostToWorker, type HostToWorker, type WorkerToHost } from './runs/worker-messages';
+import { isHostToWorker, readStart, type HostToWorker, type WorkerToHost } from './runs/worker-messages';
 
 const port = parentPort;
 if (!port) throw new Error('server/worker.ts must run in a worker thread (the language server starts it)');
@@ -17,7 +17,13 @@ function post(message: WorkerToHost): void {
   port?.postMessage(message);
 }
 
-async function run(start: Extract<HostToWorker, { kind: 'start' }>): Promise<void> {
+async function run(message: Extract<HostToWorker, { kind: 'start' }>): Promise<void> {
+  const start = readStart(message);
+  if (typeof start === 'string') {
+    post({ kind: 'event', event: { type: 'runFailed', message: start, time: Date.now() } });
+    post({ kind: 'done' });
+    return;
+  }
   try {
     for await (const event of runPruning(start.config, { ...start.options, signal: controller.signal })) {
       post({ kind: 'event', event });

@@ -39,7 +39,7 @@ async function pickRun(s: Services, arg: unknown, filter: (r: RunHistoryEntry) =
   }
   if (candidates.length === 1) return candidates[0];
   const items = candidates.map((r) => ({
-    label: `${modelLabel(vscode.Uri.parse(r.modelUri))} · ${r.config.method} @ ${r.config.rate}`,
+    label: `${modelLabel(vscode.Uri.parse(r.modelUri))} · ${r.config ? `${r.config.method} @ ${r.config.rate}` : 'settings unreadable'}`,
     description: `${r.status} · ${new Date(r.startedAt).toLocaleString()}`,
     detail: r.outcome ? `params ${r.outcome.paramsBefore.toLocaleString()} → ${r.outcome.paramsAfter.toLocaleString()}` : `${r.layersDone} layers done`,
     run: r,
@@ -83,7 +83,7 @@ export async function deleteRun(s: Services, arg: unknown): Promise<void> {
   const rel = path.relative(entry.runDir, entry.outDir);
   const inside = !rel.startsWith('..') && !path.isAbsolute(rel);
   const output = entry.status !== 'finished' ? '' : inside ? ' That includes the pruned model inside it.' : ` The pruned model in ${entry.outDir} is kept.`;
-  const what = `${modelLabel(vscode.Uri.parse(entry.modelUri))} (${entry.config.method} @ ${entry.config.rate}, ${entry.status}, ${new Date(entry.startedAt).toLocaleString()})`;
+  const what = `${modelLabel(vscode.Uri.parse(entry.modelUri))} (${entry.config ? `${entry.config.method} @ ${entry.config.rate}, ` : ''}${entry.status}, ${new Date(entry.startedAt).toLocaleString()})`;
   const picked = await vscode.window.showWarningMessage(
     `Delete the DCP run on ${what}?`,
     { modal: true, detail: `This removes its history folder ${entry.runDir}.${output}` },

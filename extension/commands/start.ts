@@ -8,7 +8,8 @@ import type { RunConfig } from '../../protocol/model';
 import { baseDirOf, modelLabel } from '../models';
 import type { TrackedRun } from '../runs';
 import type { Services } from '../services';
-import { outputDirFromSettings, runConfigFromSettings, type SettingReader } from '../settings';
+import type { ConfigError } from '../../protocol/settings-validate';
+import { describeSettingErrors, outputDirFromSettings, runConfigFromSettings, settingKeyOf, type SettingReader } from '../settings';
 
 /**
  * Reads only what the user set (in any scope), so unset options fall through to the server's defaults;
@@ -36,13 +37,28 @@ export async function requireTrust(): Promise<boolean> {
   return false;
 }
 
-/** The params of a run on `model` from the current settings, with `override` on top (Compare Methods sets the method). */
-export function startParams(model: vscode.Uri, override: Partial<RunConfig> = {}, now = new Date()): StartRunParams {
+/**
+ * The params of a run on `model` from the current settings, with `override` on top (Compare Methods sets the method,
+ * the panel its form), and the user's settings the table refuses; an overridden setting cannot spoil the run.
+ */
+export function startParams(model: vscode.Uri, override: Partial<RunConfig> = {}, now = new Date()): { params: StartRunParams; errors: ConfigError[] } {
   const get = readerFor(model);
   const baseDir = baseDirOf(model);
-  const config = { ...runConfigFromSettings(get, baseDir), ...override };
+  const read = runConfigFromSettings(get, baseDir);
+  const config = { ...read.config, ...override };
+  const errors = read.errors.filter((e) => !(e.key in override && override[e.key as keyof RunConfig] !== undefined));
   const outDir = outputDirFromSettings(get, baseDir, model.fsPath, config.method ?? 'dcp', now);
-  return { uri: model.toString(), config, ...(outDir ? { outDir } : {}) };
+  return { params: { uri: model.toString(), config, ...(outDir ? { outDir } : {}) }, errors };
+}
+
+/** One error notification for all invalid settings; "Open Settings" jumps to the first. */
+async function showSettingErrors(s: Services, errors: readonly ConfigError[]): Promise<void> {
+  const message = describeSettingErrors(errors);
+  s.log.error(`Invalid settings: ${message}`);
+  const open = 'Open Settings';
+  if ((await vscode.window.showErrorMessage(`DCP: ${message}`, open)) === open) {
+    await vscode.commands.executeCommand('workbench.action.openSettings', settingKeyOf(errors[0]));
+  }
 }
 
 function track(s: Services, result: StartRunResult, model: vscode.Uri, verb: string): TrackedRun {
@@ -54,7 +70,11 @@ function track(s: Services, result: StartRunResult, model: vscode.Uri, verb: str
 
 /** Starts a run; failures (bad settings, unreadable model) are shown with "Show log" / "Open model". */
 export async function startRun(s: Services, model: vscode.Uri, override: Partial<RunConfig> = {}): Promise<TrackedRun | undefined> {
-  const params = startParams(model, override);
+  const { params, errors } = startParams(model, override);
+  if (errors.length > 0) {
+    void showSettingErrors(s, errors);
+    return undefined;
+  }
   s.log.info(`Starting a run on ${model.fsPath} with ${JSON.stringify(params.config)}`);
   return s.errors.guard('Could not start pruning', async () => track(s, await s.client.sendRequest(StartRunRequest, params), model, 'Started'), model);
 }

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { ErrorCodes, ResponseError } from 'vscode-languageserver';
 import { DcpErrorCodes, ListRunsRequest, StartRunRequest, type ListRunsParams, type RunParams, type StartRunParams } from '../../protocol/lsp';
 import type { RunConfig } from '../../protocol/model';
-import { ConfigError, DEFAULT_CONFIG, resolveConfig } from '../dcp/run/config';
+import { ConfigError, isUnknownSetting, resolveRunConfig } from '../../protocol/settings-validate';
 
 /** A model reference after validation: the URI as sent and the file system path it names. */
 export interface ModelRef {
@@ -54,7 +54,7 @@ export function parseModelParams(params: unknown, what: string): ModelRef {
   return modelRef(record(params, what).uri, what);
 }
 
-/** Validates a start request, including the run config (defaults filled, ranges checked by resolveConfig). */
+/** Validates a start request, including the run config (defaults filled, ranges checked). */
 export function parseStartRunParams(params: unknown): ValidStartRun {
   const what = StartRunRequest.method;
   const p = record(params, what) as Partial<Record<keyof StartRunParams, unknown>>;
@@ -65,17 +65,17 @@ export function parseStartRunParams(params: unknown): ValidStartRun {
   return { model, config: parseConfig(p.config, what), outDir: p.outDir as string | undefined };
 }
 
-/** Partial config → full RunConfig; unknown keys are refused so a typo is not silently ignored. */
+/**
+ * Partial config → full RunConfig, checked against the one settings table without coercion (the string "false" is
+ * not a boolean). Unknown keys are InvalidParams so a typo is not silently ignored; bad values are ConfigInvalid.
+ */
 export function parseConfig(config: unknown, what: string): RunConfig {
-  if (config === undefined || config === null) return resolveConfig({});
-  const c = record(config, `${what} config`);
-  const unknown = Object.keys(c).filter((k) => !(k in DEFAULT_CONFIG));
-  if (unknown.length > 0) throw invalid(`${what}: unknown config option(s) ${unknown.map((k) => JSON.stringify(k)).join(', ')}`);
   try {
-    return resolveConfig(c as Partial<RunConfig>);
+    return resolveRunConfig(config, 'field');
   } catch (e) {
-    if (e instanceof ConfigError) throw new ResponseError(DcpErrorCodes.ConfigInvalid, e.message, undefined);
-    throw e;
+    if (!(e instanceof ConfigError)) throw e;
+    if (isUnknownSetting(e)) throw invalid(`${what}: ${e.message}`);
+    throw new ResponseError(DcpErrorCodes.ConfigInvalid, `${what}: ${e.message}`, undefined);
   }
 }
 

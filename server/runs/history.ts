@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { writeJsonAtomic } from '../io/atomic';
 import type { RunHistoryEntry, RunOutcome, RunStatus } from '../../protocol/lsp';
 import type { RunConfig, RunEvent, RunReport } from '../../protocol/model';
+import { resolveRunConfig } from '../../protocol/settings-validate';
 
 export const RUNS_FOLDER = '.dcp-runs';
 
@@ -37,7 +38,9 @@ export interface RunRecord {
 export interface StoredRun {
   runDir: string;
   record: RunRecord;
-  config: RunConfig;
+  /** null when config.json is missing or fails validation; `configProblem` says why. The run is listed, not resumable. */
+  config: RunConfig | null;
+  configProblem?: string;
 }
 
 /** Sortable, readable, unique enough: `20250101-120000-ab12`. */
@@ -72,11 +75,31 @@ async function readJson<T>(path: string): Promise<T | undefined> {
   }
 }
 
+/**
+ * config.json is checked with the same validator as a start request, so a hand-edited or corrupt file gives that
+ * run a clear message instead of a crash later (settings missing from an older file take today's defaults).
+ */
+async function readConfig(runDir: string): Promise<{ config: RunConfig } | { problem: string }> {
+  const path = join(runDir, 'config.json');
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    return { problem: `config.json cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` };
+  }
+  try {
+    return { config: resolveRunConfig(JSON.parse(text), 'field') };
+  } catch (e) {
+    return { problem: `config.json is broken: ${(e as Error).message}` };
+  }
+}
+
+/** A run folder, or undefined when run.json is not ours (foreign or torn folders are skipped). */
 export async function readRun(runDir: string): Promise<StoredRun | undefined> {
   const record = await readJson<RunRecord>(join(runDir, 'run.json'));
-  const config = await readJson<RunConfig>(join(runDir, 'config.json'));
-  if (record?.schema !== 'dcp-run/1' || !config) return undefined;
-  return { runDir, record, config };
+  if (record?.schema !== 'dcp-run/1') return undefined;
+  const read = await readConfig(runDir);
+  return 'config' in read ? { runDir, record, config: read.config } : { runDir, record, config: null, configProblem: read.problem };
 }
 
 export const readReport = (runDir: string): Promise<RunReport | undefined> => readJson<RunReport>(join(runDir, 'report.json'));
@@ -155,9 +178,9 @@ export function toEntry(run: StoredRun, live: boolean): RunHistoryEntry {
     config: run.config,
     startedAt: r.startedAt,
     endedAt: r.endedAt,
-    resumable: status === 'cancelled' || status === 'failed' || status === 'interrupted',
+    resumable: run.config !== null && (status === 'cancelled' || status === 'failed' || status === 'interrupted'),
     layersDone: r.layersDone,
     outcome: r.outcome,
-    message: r.message,
+    message: run.configProblem ? [run.configProblem, r.message].filter(Boolean).join('; ') : r.message,
   };
 }

@@ -64,7 +64,7 @@ export class RunManager {
     await createRunFolder(runDir, record, config);
     const run: SessionRun = { runDir, record, config, events: [], worker: undefined, log: undefined, saving: Promise.resolve(), closing: undefined };
     this.runs.set(runId, run);
-    this.launch(run, false);
+    this.launch(run, config, false);
     return { runId, runDir, outDir: record.outDir };
   }
 
@@ -73,14 +73,16 @@ export class RunManager {
     // A run that just ended is still sealing its folder; its final writes must land before the resumed ones.
     await found.closing;
     if (found.worker && !found.worker.ended) throw new RunRequestError(DcpErrorCodes.RunState, `Run ${runId} is still running`);
+    const config = found.config;
+    if (!config) throw new RunRequestError(DcpErrorCodes.RunState, `Run ${runId} cannot be resumed: ${found.configProblem ?? 'config.json is unreadable'}`);
     const entry = toEntry(found, false);
     if (!entry.resumable) throw new RunRequestError(DcpErrorCodes.RunState, `Run ${runId} is ${entry.status}; only cancelled, failed or interrupted runs can be resumed`);
-    const fromCheckpoint = await hasCheckpoint(found);
+    const fromCheckpoint = await hasCheckpoint(found, config);
     const run: SessionRun = { ...found, worker: undefined, log: undefined, closing: undefined };
     run.record = { ...run.record, status: 'running', endedAt: null, message: null };
     this.runs.set(runId, run);
     await this.save(run);
-    this.launch(run, fromCheckpoint);
+    this.launch(run, config, fromCheckpoint);
     return { runId, runDir: run.runDir, outDir: run.record.outDir };
   }
 
@@ -171,12 +173,12 @@ export class RunManager {
     return run.saving;
   }
 
-  private launch(run: SessionRun, resume: boolean): void {
+  private launch(run: SessionRun, config: RunConfig, resume: boolean): void {
     const { sink } = this.options;
     const runId = run.record.runId;
     run.log = new EventLog(run.runDir);
     const options = { modelPath: run.record.modelPath, outDir: run.record.outDir, checkpointDir: checkpointDir(run.runDir), resume };
-    run.worker = new WorkerRun(this.options.workerScript, run.config, options, {
+    run.worker = new WorkerRun(this.options.workerScript, config, options, {
       onLog: (line) => sink.log(`[run ${runId}] ${line}`),
       onEvent: (event) => {
         const seq = run.events.push(event) - 1;
@@ -213,10 +215,10 @@ export class RunManager {
  * restarts from the beginning; one the engine refuses (another model or config) is an error response now rather
  * than a failed run later.
  */
-async function hasCheckpoint(run: StoredRun): Promise<boolean> {
+async function hasCheckpoint(run: StoredRun, config: RunConfig): Promise<boolean> {
   const { readCheckpoint } = await import('../dcp/run/checkpoint');
   try {
-    return (await readCheckpoint(checkpointDir(run.runDir), run.record.modelPath, run.config)) !== null;
+    return (await readCheckpoint(checkpointDir(run.runDir), run.record.modelPath, config)) !== null;
   } catch (e) {
     throw new RunRequestError(DcpErrorCodes.RunState, `Run ${run.record.runId} cannot be resumed: ${(e as Error).message}`);
   }

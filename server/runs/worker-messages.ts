@@ -3,6 +3,7 @@
  * Internal to the server, but typed like the LSP protocol: both sides import these unions.
  */
 import type { RunConfig, RunEvent } from '../../protocol/model';
+import { resolveRunConfig } from '../../protocol/settings-validate';
 
 /** What the worker needs to call the engine's runPruning; everything is plain data (postMessage clones it). */
 export interface WorkerRunOptions {
@@ -36,6 +37,25 @@ export function isHostToWorker(m: unknown): m is HostToWorker {
   if (typeof m !== 'object' || m === null) return false;
   const kind = (m as { kind?: unknown }).kind;
   return kind === 'start' || kind === 'cancel';
+}
+
+/**
+ * The worker's check of a start message before it touches TF.js: the config against the settings table (the same
+ * validator as the server's edge), the options for their types. A string = what is wrong, for a runFailed event.
+ */
+export function readStart(m: Extract<HostToWorker, { kind: 'start' }>): { config: RunConfig; options: WorkerRunOptions } | string {
+  let config: RunConfig;
+  try {
+    config = resolveRunConfig(m.config, 'field');
+  } catch (e) {
+    return `The pruning worker received an invalid run config: ${(e as Error).message}`;
+  }
+  const o = (typeof m.options === 'object' && m.options !== null ? m.options : {}) as Partial<Record<keyof WorkerRunOptions, unknown>>;
+  const paths = (['modelPath', 'outDir', 'checkpointDir'] as const).filter((k) => typeof o[k] !== 'string' || o[k] === '');
+  if (paths.length > 0 || typeof o.resume !== 'boolean') {
+    return `The pruning worker received invalid run options (${[...paths, ...(typeof o.resume !== 'boolean' ? ['resume'] : [])].join(', ')})`;
+  }
+  return { config, options: o as WorkerRunOptions };
 }
 
 /** Events after which a run is over. */

@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import type { RunEvent } from '../../protocol/model';
+import { PRUNE_METHODS, STOP_RULES } from '../../protocol/settings';
 import { doneLayers, recorded, recordedConfig } from '../fixtures/events/recorded';
-import { synthetic } from '../fixtures/events/synthetic';
+import { SYNTHETIC_CONFIG, synthetic } from '../fixtures/events/synthetic';
 import { PanelPage, buildWebview, launchBrowser, startHarness, type Harness } from './harness';
 
 const RESULTS = join(__dirname, '..', '..', 'test-results');
@@ -89,6 +90,36 @@ test('a streamed run updates progress, charts and controls', async () => {
   await panel.page.getByRole('button', { name: 'Start' }).click();
   const start = await panel.waitForSent((m) => m.type === 'start');
   assert.ok(start.type === 'start' && start.config.rate === 0.3 && start.config.method === 'dkp', JSON.stringify(start));
+  assert.deepEqual(panel.errors, []);
+  await panel.page.close();
+});
+
+test('the controls offer the table\'s choices and ranges, and Start sends nothing the host would refuse', async () => {
+  const panel = await PanelPage.open(browser, harness, 'light');
+  await panel.deliver({ type: 'setup', defaults: SYNTHETIC_CONFIG, modelName: 'resnet20' });
+  const options = (id: string) => panel.page.locator(`#${id} option`).evaluateAll((os) => os.map((o) => [o.getAttribute('value'), o.getAttribute('title')]));
+  assert.deepEqual(await options('f-method'), PRUNE_METHODS.values.map((v, i) => [v, PRUNE_METHODS.descriptions[i]]));
+  assert.deepEqual(await options('f-stop'), STOP_RULES.values.map((v, i) => [v, STOP_RULES.descriptions[i]]));
+  const rate = panel.page.locator('#f-rate');
+  assert.deepEqual([await rate.getAttribute('min'), await rate.getAttribute('max')], ['0', '0.95'], 'rate < 1: the spinner stops a step short');
+  assert.equal(await panel.page.locator('#f-heads').getAttribute('max'), '64');
+
+  await rate.fill('1.5');
+  await panel.page.locator('#f-heads').fill('2.5');
+  await panel.page.getByRole('button', { name: 'Start' }).click();
+  const problems = panel.page.locator('#f-problems');
+  await problems.waitFor({ state: 'visible' });
+  assert.equal(await problems.innerText(), 'Pruning rate η must be a number in [0, 1). Heads P must be an integer in [0, 64] or null.');
+  assert.equal(await rate.getAttribute('aria-invalid'), 'true');
+  assert.equal(await panel.page.locator('#f-lambda').getAttribute('aria-invalid'), 'false');
+  assert.deepEqual((await panel.sent()).filter((m) => m.type === 'start'), [], 'nothing sent');
+
+  await rate.fill('0.4');
+  await panel.page.locator('#f-heads').fill('');
+  await panel.page.getByRole('button', { name: 'Start' }).click();
+  const start = await panel.waitForSent((m) => m.type === 'start');
+  assert.ok(start.type === 'start' && start.config.rate === 0.4 && start.config.heads === null, JSON.stringify(start));
+  assert.equal(await problems.isHidden(), true);
   assert.deepEqual(panel.errors, []);
   await panel.page.close();
 });

@@ -3,14 +3,14 @@
  * server survives them), and the language features on a model.json document.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ResponseError } from 'vscode-jsonrpc';
 import {
   CodeLensRequest, DocumentSymbolRequest, ErrorCodes, HoverRequest, type DocumentSymbol, type MarkupContent,
 } from 'vscode-languageserver-protocol';
-import { DcpCommands, DcpErrorCodes, InspectModelRequest, ListRunsRequest, StartRunRequest } from '../../../protocol/lsp';
+import { DcpCommands, DcpErrorCodes, InspectModelRequest, ListRunsRequest, ResumeRunRequest, StartRunRequest } from '../../../protocol/lsp';
 import { makeTinyFixture, type TinyFixture } from './fixture';
 import { fileUri, TestServer } from './lsp-client';
 
@@ -77,6 +77,35 @@ describe('DCP language server', () => {
     await rejectsWith(server.connection.sendRequest(StartRunRequest, { uri, config: { rate: 2 } }), DcpErrorCodes.ConfigInvalid, /rate/);
     await rejectsWith(server.connection.sendRequest(StartRunRequest, { uri, outDir: 'relative/dir' }), ErrorCodes.InvalidParams, /outDir/);
     assert.deepEqual(await server.connection.sendRequest(ListRunsRequest, { uri }), []);
+    assert.ok(server.alive);
+  });
+
+  it('refuses a config value of the wrong type (the string "false" for a boolean) with ConfigInvalid naming it', async () => {
+    const uri = fileUri(fixture.modelPath);
+    await rejectsWith(
+      server.connection.sendRequest(StartRunRequest, { uri, config: { stageFinetune: 'false' } as never }), DcpErrorCodes.ConfigInvalid,
+      /stageFinetune must be true or false \(got "false"\)/,
+    );
+    assert.deepEqual(await server.connection.sendRequest(ListRunsRequest, { uri }), [], 'no run was created');
+  });
+
+  it('lists a run whose config.json is corrupt with the reason, not resumable, and keeps serving', async () => {
+    const dir = join(fixture.dir, 'corrupt-history');
+    const runDir = join(dir, '.dcp-runs', '20250101-120000-ab12');
+    mkdirSync(runDir, { recursive: true });
+    copyFileSync(fixture.modelPath, join(dir, 'model.json'));
+    const uri = fileUri(join(dir, 'model.json'));
+    writeFileSync(join(runDir, 'run.json'), JSON.stringify({
+      schema: 'dcp-run/1', runId: '20250101-120000-ab12', modelUri: uri, modelPath: join(dir, 'model.json'), outDir: join(runDir, 'output'),
+      status: 'cancelled', startedAt: 1, endedAt: 2, layersDone: 0, outcome: null, message: null,
+    }));
+    writeFileSync(join(runDir, 'config.json'), JSON.stringify({ rate: 7 }));
+    const [entry] = await server.connection.sendRequest(ListRunsRequest, { uri });
+    assert.equal(entry?.runId, '20250101-120000-ab12');
+    assert.equal(entry.config, null);
+    assert.equal(entry.resumable, false);
+    assert.match(entry.message ?? '', /config\.json is broken: rate must be a number in \[0, 1\) \(got 7\)/);
+    await rejectsWith(server.connection.sendRequest(ResumeRunRequest, { runId: entry.runId, uri }), DcpErrorCodes.RunState, /config\.json is broken/);
     assert.ok(server.alive);
   });
 

@@ -6,8 +6,9 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { RunEvent } from '../../../protocol/model';
-import { DEFAULT_CONFIG } from '../../../server/dcp/run/config';
-import { WorkerRun } from '../../../server/runs/worker-host';
+import type { RunConfig } from '../../../protocol/model';
+import { DEFAULT_RUN_CONFIG as DEFAULT_CONFIG } from '../../../protocol/settings';
+import { defaultWorkerScript, WorkerRun } from '../../../server/runs/worker-host';
 
 const SCRIPT = join(__dirname, 'fake-worker.ts');
 const OPTIONS = { modelPath: '/m/model.json', outDir: '/m/out', checkpointDir: '/m/ck', resume: false };
@@ -70,5 +71,15 @@ describe('WorkerRun', () => {
     const { events } = await run('fake:hang', { cancel: true, graceMs: 200 });
     assert.deepEqual(types(events), ['trainProgress', 'runCancelled']);
     assert.ok(Date.now() - started < 5000);
+  });
+
+  it('the real worker refuses an invalid config with runFailed naming the setting, without running the engine', async () => {
+    const events: RunEvent[] = [];
+    // What a buggy or hostile host could post: the string "false" must not turn into a boolean.
+    const bad = { ...DEFAULT_CONFIG, stageFinetune: 'false' } as unknown as RunConfig;
+    const w = new WorkerRun(defaultWorkerScript(), bad, OPTIONS, { onEvent: (e) => events.push(e), onLog: () => undefined });
+    await w.done;
+    assert.deepEqual(types(events), ['runFailed']);
+    assert.match((events[0] as { message: string }).message, /invalid run config: stageFinetune must be true or false \(got "false"\)/);
   });
 });

@@ -95,9 +95,9 @@ test('an option out of range fails before any work, naming the option', async ()
   const events = await collect({ ...TINY, rate: 1.2 }, '/nonexistent/model.json', path.join(dir, 'x'));
   assert.equal(events.length, 1);
   assert.equal(events[0].type, 'runFailed');
-  assert.match((events[0] as { message: string }).message, /--rate must be in \[0, 1\)/);
+  assert.match((events[0] as { message: string }).message, /rate must be a number in \[0, 1\) \(got 1.2\)/);
   const neg = await collect({ ...TINY, finetuneEpochs: -1 }, '/nonexistent/model.json', path.join(dir, 'x'));
-  assert.match((neg[0] as { message: string }).message, /--finetune-epochs/);
+  assert.match((neg[0] as { message: string }).message, /finetuneEpochs must be an integer in \[0, 10000\]/);
 });
 
 test('a model with nothing prunable fails with the reasons', async () => {

@@ -25,16 +25,16 @@ test('config defaults resolve and every bad option names itself', () => {
   assert.deepEqual(resolveConfig({}), DEFAULT_CONFIG);
   assert.equal(resolveConfig({ rate: 0 }).rate, 0);
   const bad: [Record<string, unknown>, RegExp][] = [
-    [{ rate: 1 }, /--rate must be in \[0, 1\)/],
-    [{ rate: -0.1 }, /--rate/],
-    [{ finetuneEpochs: -1 }, /--finetune-epochs/],
-    [{ finetuneEpochs: 1.5 }, /--finetune-epochs must be an integer/],
-    [{ method: 'magic' }, /--method must be one of dcp, dkp, random, l1, recon, disc/],
-    [{ stop: 'never' }, /--stop/],
-    [{ batchSize: 0 }, /--batch-size/],
-    [{ lambda: Number.NaN }, /--lambda must be a number/],
-    [{ data: ' ' }, /--data/],
-    [{ method: 'disc', lambda: 0 }, /λ must be > 0/],
+    [{ rate: 1 }, /rate must be a number in \[0, 1\) \(got 1\)/],
+    [{ rate: -0.1 }, /rate/],
+    [{ finetuneEpochs: -1 }, /finetuneEpochs/],
+    [{ finetuneEpochs: 1.5 }, /finetuneEpochs must be an integer/],
+    [{ method: 'magic' }, /method must be one of dcp, dkp, random, l1, recon, disc/],
+    [{ stop: 'never' }, /stop/],
+    [{ batchSize: 0 }, /batchSize/],
+    [{ lambda: Number.NaN }, /lambda must be a number in \[0, 1000000\] \(got NaN\)/],
+    [{ data: ' ' }, /data must be a non-empty string/], [{ stageFinetune: 'false' }, /stageFinetune must be true or false/],
+    [{ method: 'disc', lambda: 0 }, /lambda must be > 0/],
   ];
   for (const [partial, re] of bad) {
     assert.throws(() => resolveConfig(partial as never), (e: unknown) => e instanceof ConfigError && re.test(e.message), JSON.stringify(partial));

@@ -1,12 +1,14 @@
 /**
- * The manifest is code too: settings documented with the engine's real defaults, menus that name declared
+ * The manifest is code too: settings generated from the one table (drift fails here), menus that name declared
  * commands, and engine/typings versions that let the .vsix install in code-server's VS Code 1.139; views, walkthrough,
  * keybindings and the schema name commands that exist and files that ship.
  */
 import { strict as assert } from 'node:assert';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { DEFAULT_CONFIG } from '../../../server/dcp/run/config';
+import { HOST_SETTINGS } from '../../../protocol/host-settings';
+import { DEFAULT_RUN_CONFIG, RUN_SETTINGS, RUN_SETTING_KEYS } from '../../../protocol/settings';
+import { allSettings, configurationSections, restrictedSettings, settingsDoc, withConfiguration, type ConfigurationSection } from '../../../scripts/settings-manifest';
 
 interface WalkthroughStep {
   id: string;
@@ -23,7 +25,7 @@ interface Manifest {
   contributes: {
     commands: Array<{ command: string; title: string; category: string; icon?: string }>;
     menus: Record<string, Array<{ command: string; when?: string }>>;
-    configuration: { properties: Record<string, { default: unknown; markdownDescription?: string }> };
+    configuration: ConfigurationSection[];
     viewsContainers: { activitybar: Array<{ id: string; title: string; icon: string }> };
     views: Record<string, Array<{ id: string; name: string; icon?: string }>>;
     viewsWelcome: Array<{ view: string; contents: string; when?: string }>;
@@ -31,21 +33,45 @@ interface Manifest {
     keybindings: Array<{ command: string; key: string; mac?: string; when?: string }>;
     jsonValidation: Array<{ fileMatch: string; url: string }>;
   };
-  capabilities: { untrustedWorkspaces: { supported: string } };
+  capabilities: { untrustedWorkspaces: { supported: string; restrictedConfigurations: string[] } };
 }
 
-const manifest = JSON.parse(readFileSync('package.json', 'utf8')) as Manifest;
+const packageText = readFileSync('package.json', 'utf8');
+const manifest = JSON.parse(packageText) as Manifest;
 
-/** setting key → RunConfig field, where they differ. */
-const FIELD: Record<string, keyof typeof DEFAULT_CONFIG> = { dataset: 'data' };
+test('package.json\'s configuration is the one generated from the settings tables (run `npm run gen:settings`)', () => {
+  assert.deepEqual(manifest.contributes.configuration, configurationSections());
+  assert.equal(withConfiguration(packageText), packageText, 'the generator rewrites nothing else, byte for byte');
+});
 
-test('setting defaults are the engine defaults', () => {
-  for (const [key, spec] of Object.entries(manifest.contributes.configuration.properties)) {
-    const name = key.replace(/^dcp\./, '');
-    const field = FIELD[name] ?? (name as keyof typeof DEFAULT_CONFIG);
-    if (field in DEFAULT_CONFIG) assert.deepEqual(spec.default, DEFAULT_CONFIG[field], key);
-    assert.ok(spec.markdownDescription, `${key} is documented`);
+test('docs/settings.md is the generated table (run `npm run gen:settings`)', () => {
+  assert.equal(readFileSync('docs/settings.md', 'utf8'), settingsDoc());
+});
+
+test('every run setting is in the manifest once, with the engine default, a description and its type', () => {
+  const properties = Object.assign({}, ...manifest.contributes.configuration.map((c) => c.properties)) as ConfigurationSection['properties'];
+  const keys = manifest.contributes.configuration.flatMap((c) => Object.keys(c.properties));
+  assert.equal(new Set(keys).size, keys.length, 'no key in two sections');
+  assert.equal(keys.length, RUN_SETTING_KEYS.length + Object.keys(HOST_SETTINGS).length);
+  for (const k of RUN_SETTING_KEYS) {
+    const p = properties[`dcp.${RUN_SETTINGS[k].setting}`];
+    assert.ok(p, k);
+    assert.deepEqual(p.default, DEFAULT_RUN_CONFIG[k], k);
+    assert.ok(p.markdownDescription.length > 10, `${k} is documented`);
   }
+  assert.deepEqual(properties['dcp.heads'].type, ['integer', 'null']);
+  assert.deepEqual([properties['dcp.rate'].minimum, properties['dcp.rate'].exclusiveMaximum, properties['dcp.rate'].maximum], [0, 1, undefined]);
+  assert.equal(properties['dcp.method'].enum?.length, properties['dcp.method'].enumDescriptions?.length);
+});
+
+test('every default is valid by its own schema', () => {
+  for (const s of allSettings()) assert.ok(s.schema.safeParse(s.default).success, s.setting);
+});
+
+test('restricted settings: the table\'s, and every resource-scoped (path-naming) setting among them', () => {
+  const restricted = manifest.capabilities.untrustedWorkspaces.restrictedConfigurations;
+  assert.deepEqual([...restricted].sort(), restrictedSettings().sort());
+  for (const s of allSettings().filter((x) => x.scope === 'resource')) assert.ok(restricted.includes(`dcp.${s.setting}`), s.setting);
 });
 
 test('every command is in the DCP category and every menu item names a declared command', () => {

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { ErrorCodes, ResponseError } from 'vscode-languageserver';
 import { DcpErrorCodes } from '../../../protocol/lsp';
-import { DEFAULT_CONFIG } from '../../../server/dcp/run/config';
+import { DEFAULT_RUN_CONFIG as DEFAULT_CONFIG } from '../../../protocol/settings';
 import { isRunId, parseConfig, parseListRunsParams, parseModelParams, parseRunParams, parseStartRunParams } from '../../../server/handlers/params';
 
 const uri = pathToFileURL('/tmp/m/model.json').href;
@@ -68,7 +68,20 @@ describe('parseConfig', () => {
   it('maps out-of-range values to ConfigInvalid naming the option', () => {
     throwsCode(() => parseConfig({ rate: 1 }, 'dcp/startRun'), DcpErrorCodes.ConfigInvalid, /rate/);
     throwsCode(() => parseConfig({ method: 'magic' }, 'dcp/startRun'), DcpErrorCodes.ConfigInvalid, /method/);
-    throwsCode(() => parseConfig({ batchSize: 1.5 }, 'dcp/startRun'), DcpErrorCodes.ConfigInvalid, /batch-size/);
+    throwsCode(() => parseConfig({ batchSize: 1.5 }, 'dcp/startRun'), DcpErrorCodes.ConfigInvalid, /batchSize must be an integer in \[1, 4096\]/);
+  });
+
+  it('refuses values of the wrong type instead of coercing them', () => {
+    // Boolean("false") is true: a string must never switch a boolean setting on.
+    throwsCode(() => parseConfig({ stageFinetune: 'false' }, 'dcp/startRun'), DcpErrorCodes.ConfigInvalid, /stageFinetune must be true or false \(got "false"\)/);
+    throwsCode(() => parseConfig({ rate: '0.5' }, 'dcp/startRun'), DcpErrorCodes.ConfigInvalid, /rate must be a number in \[0, 1\)/);
+    throwsCode(() => parseConfig({ heads: 'auto' }, 'dcp/startRun'), DcpErrorCodes.ConfigInvalid, /heads must be an integer in \[0, 64\] or null/);
+    throwsCode(() => parseConfig({ data: '  ' }, 'dcp/startRun'), DcpErrorCodes.ConfigInvalid, /data must be a non-empty string/);
+  });
+
+  it('keeps valid values exactly, booleans included', () => {
+    const c = parseConfig({ stageFinetune: false, heads: null, method: 'dkp' }, 'dcp/startRun');
+    assert.deepEqual(c, { ...DEFAULT_CONFIG, stageFinetune: false, heads: null, method: 'dkp' });
   });
 
   it('treats null as no overrides', () => {

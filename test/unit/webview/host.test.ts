@@ -16,11 +16,13 @@ import { SYNTHETIC_CONFIG, synthetic } from '../../fixtures/events/synthetic';
 const events = synthetic();
 
 describe('protocol guards', () => {
-  test('isRunConfigPatch accepts known keys of the right type only', () => {
+  test('isRunConfigPatch accepts known keys of the right type and range only', () => {
     assert.equal(isRunConfigPatch(SYNTHETIC_CONFIG), true);
     assert.equal(isRunConfigPatch({}), true);
     assert.equal(isRunConfigPatch({ heads: null, stageFinetune: false }), true);
-    for (const bad of [{ rate: NaN }, { rate: Infinity }, { method: 'magic' }, { data: 5 }, { stageFinetune: 'yes' }, { unknown: 1 }, [], null])
+    assert.equal(isRunConfigPatch({ rate: 0, heads: 64, batchSize: 4096 }), true, 'range ends are allowed');
+    for (const bad of [{ rate: NaN }, { rate: Infinity }, { method: 'magic' }, { data: 5 }, { stageFinetune: 'yes' }, { unknown: 1 }, [], null,
+      { rate: 1 }, { rate: -0.1 }, { heads: 65 }, { batchSize: 1.5 }, { data: ' ' }, { data: 'x'.repeat(5000) }, { stageFinetune: 'false' }])
       assert.equal(isRunConfigPatch(bad), false, JSON.stringify(bad));
   });
 
