@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { SYNTHETIC_CONFIG, recordedOrSynthetic, synthetic } from '../fixtures/events/synthetic';
-import { PanelPage, buildWebview, launchBrowser, startHarness, type Harness } from './harness';
+import { PanelPage, startBrowserAndHarness, type Harness } from './harness';
 import { THEMES, rgb, type ThemeName } from './themes';
 
 const RESULTS = join(__dirname, '..', '..', 'test-results');
@@ -21,7 +21,7 @@ let harness: Harness;
 
 before(async () => {
   mkdirSync(RESULTS, { recursive: true });
-  [browser, harness] = await Promise.all([launchBrowser(), startHarness(), buildWebview()]);
+  ({ browser, harness } = await startBrowserAndHarness());
 });
 after(async () => {
   await browser?.close();

@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import type { RunEvent } from '../../protocol/model';
 import { SYNTHETIC_CONFIG, synthetic } from '../fixtures/events/synthetic';
-import { PanelPage, buildWebview, launchBrowser, startHarness, type Harness } from './harness';
+import { PanelPage, startBrowserAndHarness, type Harness } from './harness';
 
 const RESULTS = join(__dirname, '..', '..', 'test-results');
 let browser: Browser;
@@ -18,7 +18,7 @@ let harness: Harness;
 
 before(async () => {
   mkdirSync(RESULTS, { recursive: true });
-  [browser, harness] = await Promise.all([launchBrowser(), startHarness(), buildWebview()]);
+  ({ browser, harness } = await startBrowserAndHarness());
 });
 after(async () => {
   await browser?.close();
