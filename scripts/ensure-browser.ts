@@ -9,7 +9,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { describeMissing, findBrowser, type FindOptions, type FoundBrowser } from './find-browser';
 
 /** What decides how a browser can be installed here. Detected by detectSystem; tests pass their own. */
@@ -36,7 +36,9 @@ export function detectSystem(env: NodeJS.ProcessEnv = process.env): SystemFacts 
   const sudo = !root && aptGet ? onPath('sudo', env) : undefined;
   let playwrightCli: string | undefined;
   try {
-    playwrightCli = require.resolve('playwright-core/cli.js');
+    // cli.js is not in the package's exports; package.json is.
+    const cli = join(dirname(require.resolve('playwright-core/package.json')), 'cli.js');
+    playwrightCli = existsSync(cli) ? cli : undefined;
   } catch {
     playwrightCli = undefined;
   }

@@ -9,7 +9,7 @@ import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { ensureBrowser, installCommands, planInstall, type SystemFacts } from '../../../scripts/ensure-browser';
+import { detectSystem, ensureBrowser, installCommands, planInstall, type SystemFacts } from '../../../scripts/ensure-browser';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'dcp-ensure-browser-'));
@@ -126,4 +126,9 @@ test('the script exits 1 in seconds on a CHROME_PATH that does not run, naming i
   assert.equal(r.stdout, '');
   assert.match(r.stderr, new RegExp(`CHROME_PATH=${bad} is not a browser that runs: it is not executable`));
   assert.ok(ms < 10_000, `took ${ms} ms`);
+});
+
+test("this checkout's playwright-core CLI is detected as an installer", () => {
+  const cli = detectSystem().playwrightCli;
+  assert.ok(cli && existsSync(cli) && /playwright-core[/\\]cli\.js$/.test(cli), String(cli));
 });
