@@ -102,7 +102,8 @@ function failure(message: string, facts: SystemFacts, extra = ''): Error {
 function runStep(step: Step, env: NodeJS.ProcessEnv, log: (line: string) => void): string | undefined {
   log(`$ ${step.argv.join(' ')}`);
   const r = spawnSync(step.argv[0]!, step.argv.slice(1), {
-    stdio: ['ignore', 'inherit', 'inherit'], timeout: step.timeoutMs, killSignal: 'SIGTERM',
+    // The installer's stdout goes to stderr: stdout carries only the browser's path (--print-path).
+    stdio: ['ignore', 2, 2], timeout: step.timeoutMs, killSignal: 'SIGTERM',
     env: { ...env, DEBIAN_FRONTEND: 'noninteractive' },
   });
   if (r.error && (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') return `\`${step.argv.join(' ')}\` did not finish within ${step.timeoutMs / 60_000} min`;

@@ -38,7 +38,7 @@ if (files.some((f) => resolve(f).startsWith(browserDir))) {
     stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8',
   });
   if (ensure.status !== 0) process.exit(1);
-  env.CHROME_PATH = ensure.stdout.trim();
+  env.CHROME_PATH = ensure.stdout.trim().split('\n').pop();
 }
 
 const flags = [
