@@ -75,9 +75,6 @@ if [ ! -f "$CS_BIN" ] || [ "$(installed_version)" != "$CODE_SERVER_VERSION" ] ||
 fi
 log "code-server $(installed_version) ready: $CS_BIN"
 
-# 4. Chromium: Debian ships the launcher script and the real binary; playwright-core wants the latter.
-for c in /usr/lib/chromium/chromium /usr/bin/chromium; do
-  if [ -x "$c" ]; then log "chromium: $c"; exit 0; fi
-done
-echo "[setup:e2e] chromium not found after install" >&2
-exit 1
+# 4. Chromium: the one the e2e harness will launch (scripts/find-browser.ts), installed if step 1 could not.
+CHROMIUM="$(node --import tsx scripts/ensure-browser.ts --print-path)"
+log "chromium: $CHROMIUM"

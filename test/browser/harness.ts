@@ -13,6 +13,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import type { HostToWebview, WebviewToHost } from '../../protocol/webview';
 import { buildPanelHtml, makeNonce } from '../../extension/panel/html';
 import { THEMES, type ThemeName } from './themes';
+import { requireBrowser } from '../../scripts/find-browser';
 
 const ROOT = join(__dirname, '..', '..');
 const DIST = join(ROOT, 'dist');
@@ -104,12 +105,31 @@ export async function startHarness(): Promise<Harness> {
   };
 }
 
+/** Bounds every browser wait, so a page that never gets there fails the test instead of holding it. */
+export const WAIT_MS = 60_000;
+
+/** The browser from scripts/find-browser.ts (CHROME_PATH, system Chromium/Chrome, playwright's cache). */
 export function launchBrowser(): Promise<Browser> {
   return chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    executablePath: requireBrowser().path,
+    timeout: WAIT_MS,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
       '--disable-component-update', '--disable-sync'],
   });
+}
+
+/**
+ * What a test file needs, started together. If one part fails, the parts that did start are closed: a listening
+ * server left behind would keep the test file's process alive after its tests have failed.
+ */
+export async function startBrowserAndHarness(): Promise<{ browser: Browser; harness: Harness }> {
+  const [browser, harness, built] = await Promise.allSettled([launchBrowser(), startHarness(), buildWebview()]);
+  if (browser.status === 'fulfilled' && harness.status === 'fulfilled' && built.status === 'fulfilled') {
+    return { browser: browser.value, harness: harness.value };
+  }
+  if (browser.status === 'fulfilled') await browser.value.close();
+  if (harness.status === 'fulfilled') await harness.value.close();
+  throw [browser, harness, built].flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []))[0];
 }
 
 /** The few page globals tests read, typed here because the test project has no DOM lib. */
@@ -142,6 +162,7 @@ export class PanelPage {
 
   static async open(browser: Browser, harness: Harness, theme: ThemeName = 'dark'): Promise<PanelPage> {
     const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    page.setDefaultTimeout(WAIT_MS);
     const panel = new PanelPage(page);
     await page.goto(harness.url(theme));
     await panel.waitForSent((m) => m.type === 'ready');
@@ -152,10 +173,13 @@ export class PanelPage {
     return this.page.evaluate<WebviewToHost[]>('window.__dcpTest.sent');
   }
 
-  async waitForSent(match: (m: WebviewToHost) => boolean): Promise<WebviewToHost> {
+  async waitForSent(match: (m: WebviewToHost) => boolean, ms = WAIT_MS): Promise<WebviewToHost> {
+    const deadline = Date.now() + ms;
     for (;;) {
-      const found = (await this.sent()).find(match);
+      const sent = await this.sent();
+      const found = sent.find(match);
       if (found) return found;
+      if (Date.now() > deadline) throw new Error(`the panel did not post the awaited message within ${ms} ms; it posted ${JSON.stringify(sent.map((m) => m.type))}`);
       await this.page.waitForTimeout(20);
     }
   }

@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import type { RunEvent } from '../../protocol/model';
 import { doneLayers, recorded, recordedConfig } from '../fixtures/events/recorded';
-import { PanelPage, buildWebview, launchBrowser, startHarness, type Harness } from './harness';
+import { PanelPage, startBrowserAndHarness, type Harness } from './harness';
 import { THEMES, rgb, type ThemeName } from './themes';
 
 const RESULTS = join(__dirname, '..', '..', 'test-results');
@@ -23,7 +23,7 @@ let harness: Harness;
 
 before(async () => {
   mkdirSync(RESULTS, { recursive: true });
-  [browser, harness] = await Promise.all([launchBrowser(), startHarness(), buildWebview()]);
+  ({ browser, harness } = await startBrowserAndHarness());
 });
 after(async () => {
   await browser?.close();

@@ -12,7 +12,7 @@ import type { RunEvent } from '../../protocol/model';
 import { PRUNE_METHODS, STOP_RULES } from '../../protocol/settings';
 import { doneLayers, recorded, recordedConfig } from '../fixtures/events/recorded';
 import { SYNTHETIC_CONFIG, synthetic } from '../fixtures/events/synthetic';
-import { PanelPage, buildWebview, launchBrowser, startHarness, type Harness } from './harness';
+import { PanelPage, startBrowserAndHarness, type Harness } from './harness';
 
 const RESULTS = join(__dirname, '..', '..', 'test-results');
 const events = recorded('dcp');
@@ -23,7 +23,7 @@ let harness: Harness;
 
 before(async () => {
   mkdirSync(RESULTS, { recursive: true });
-  [browser, harness] = await Promise.all([launchBrowser(), startHarness(), buildWebview()]);
+  ({ browser, harness } = await startBrowserAndHarness());
 });
 after(async () => {
   await browser?.close();

@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import type { RunEvent } from '../../protocol/model';
 import { SYNTHETIC_CONFIG, synthetic } from '../fixtures/events/synthetic';
-import { PanelPage, buildWebview, launchBrowser, startHarness, type Harness } from './harness';
+import { PanelPage, startBrowserAndHarness, type Harness } from './harness';
 
 const HOSTILE = ['<img src=x onerror=alert(1)>', '"><script>alert(2)</script>', '<svg onload=alert(3)>'];
 
@@ -16,7 +16,7 @@ let browser: Browser;
 let harness: Harness;
 
 before(async () => {
-  [browser, harness] = await Promise.all([launchBrowser(), startHarness(), buildWebview()]);
+  ({ browser, harness } = await startBrowserAndHarness());
 });
 after(async () => {
   await browser?.close();

@@ -141,7 +141,7 @@ export async function startCodeServer(dirs: TempDirs, logFile: string): Promise<
 
 /** Pids of this code-server's DCP language servers (forked from the extension host, running dist/server.js). */
 export function languageServerPids(server: CodeServer): number[] {
-  const ps = spawnSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
+  const ps = spawnSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8', timeout: 10_000 });
   return ps.stdout
     .split('\n')
     .filter((line) => line.includes(server.dirs.extensions) && /dist[/\\]server\.js/.test(line))

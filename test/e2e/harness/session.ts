@@ -16,7 +16,7 @@ export interface Session {
 /** Each file packages again (a second or two) so that it also runs alone. */
 export async function openSession(userSettings: Record<string, unknown> = {}): Promise<Session> {
   if (!toolsInstalled()) throw new Error('code-server/Node 24 are missing: run `npm run setup:e2e` (test:e2e does)');
-  const pack = spawnSync('npm', ['run', 'package'], { cwd: REPO, encoding: 'utf8' });
+  const pack = spawnSync('npm', ['run', 'package'], { cwd: REPO, encoding: 'utf8', timeout: 300_000, killSignal: 'SIGKILL' });
   assert.equal(pack.status, 0, `npm run package failed:\n${pack.stdout}\n${pack.stderr}`);
   const dirs = makeTempDirs(userSettings);
   installVsix(dirs, join(REPO, 'dcp-pruner.vsix'));

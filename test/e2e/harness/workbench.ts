@@ -2,15 +2,14 @@
  * Drives the VS Code workbench in headless Debian chromium through playwright-core (no browser download).
  * Every helper waits on a selector or a condition, never on a fixed delay.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type FrameLocator, type Locator, type Page } from 'playwright-core';
 import type { CodeServer } from './code-server';
 import { REPO } from './code-server';
+import { requireBrowser } from '../../../scripts/find-browser';
 
 export const SCREENSHOTS = join(REPO, 'test-results', 'e2e');
-
-const CHROMIUM = ['/usr/lib/chromium/chromium', '/usr/bin/chromium'].find((p) => existsSync(p));
 
 export interface Workbench {
   page: Page;
@@ -19,16 +18,16 @@ export interface Workbench {
 }
 
 export async function openWorkbench(server: CodeServer, folder: string): Promise<Workbench> {
-  if (!CHROMIUM) throw new Error('chromium is not installed: run `npm run setup:e2e`');
   const context = await chromium.launchPersistentContext(server.dirs.profile, {
-    executablePath: CHROMIUM,
+    executablePath: requireBrowser().path,
     headless: true,
+    timeout: 60_000,
     env: server.env,
     viewport: { width: 1600, height: 1000 },
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   const page = context.pages()[0] ?? (await context.newPage());
-  await page.goto(`${server.url}/?folder=${encodeURIComponent(folder)}`);
+  await page.goto(`${server.url}/?folder=${encodeURIComponent(folder)}`, { timeout: 60_000 });
   await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
   return { page, context, close: () => context.close() };
 }

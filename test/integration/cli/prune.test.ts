@@ -24,10 +24,14 @@ before(async () => {
 
 interface Result { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
 
-/** Runs the real CLI in a child process; `onLine` sees stdout lines as they come. */
-function dcp(args: string[], onLine?: (line: string, child: ReturnType<typeof spawn>) => void): Promise<Result> {
-  return new Promise((resolve) => {
+/** Runs the real CLI in a child process; `onLine` sees stdout lines as they come. Killed and rejected after `ms`. */
+function dcp(args: string[], onLine?: (line: string, child: ReturnType<typeof spawn>) => void, ms = 120_000): Promise<Result> {
+  return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'server/cli.ts'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`dcp ${args.join(' ')} did not finish within ${ms} ms; stdout:\n${stdout}\nstderr:\n${stderr}`));
+    }, ms);
     let stdout = '';
     let stderr = '';
     let partial = '';
@@ -39,7 +43,10 @@ function dcp(args: string[], onLine?: (line: string, child: ReturnType<typeof sp
       for (const l of lines) onLine?.(l, child);
     });
     child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
   });
 }
 

@@ -72,19 +72,38 @@ export class TestServer {
    * Spawns the server on stdio and completes the initialize handshake. `entry` defaults to the sources;
    * `dist/server.js` checks the bundle (which must find dist/worker.js next to it).
    */
-  static async start(options: DcpInitializationOptions = {}, entry = join(ROOT, 'server', 'server.ts')): Promise<{ server: TestServer; init: InitializeResult }> {
+  static async start(options: DcpInitializationOptions = {}, entry = join(ROOT, 'server', 'server.ts'), ms = 60_000): Promise<{ server: TestServer; init: InitializeResult }> {
     const loader = entry.endsWith('.ts') ? ['--import', 'tsx'] : [];
     const child = spawn(process.execPath, [...loader, entry, '--stdio'], {
       cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'],
     });
+    // A server that outlives its test (a failed assertion before stop(), a test timeout) must not outlive the run.
+    const reap = (): void => { child.kill('SIGKILL'); };
+    process.once('exit', reap);
+    child.once('exit', () => process.removeListener('exit', reap));
     const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
     const server = new TestServer(connection, child);
     connection.listen();
-    const init = await connection.sendRequest(InitializeRequest.type, {
-      processId: process.pid, rootUri: null, capabilities: {}, initializationOptions: options,
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`the server did not answer initialize within ${ms} ms; stderr:\n${server.stderr}`)), ms);
     });
-    await connection.sendNotification(InitializedNotification.type, {});
-    return { server, init };
+    const died = new Promise<never>((_, reject) => {
+      child.once('exit', (code, signal) => reject(new Error(`the server exited (${code ?? signal}) before initialize; stderr:\n${server.stderr}`)));
+    });
+    try {
+      const init = await Promise.race([timedOut, died, connection.sendRequest(InitializeRequest.type, {
+        processId: process.pid, rootUri: null, capabilities: {}, initializationOptions: options,
+      })]);
+      await connection.sendNotification(InitializedNotification.type, {});
+      return { server, init };
+    } catch (e) {
+      await server.kill();
+      throw e;
+    } finally {
+      clearTimeout(timer);
+      died.catch(() => undefined);
+    }
   }
 
   get alive(): boolean {
@@ -124,19 +143,20 @@ export class TestServer {
     this.connection.dispose();
   }
 
-  /** Polite shutdown; kills the process if it does not exit promptly. */
+  /** Polite shutdown, bounded: SIGTERM after 5 s without an exit, SIGKILL 5 s later. */
   async stop(): Promise<void> {
     if (!this.alive) return;
     const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
-    try {
+    const term = setTimeout(() => this.child.kill('SIGTERM'), 5000);
+    const kill = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
+    // Not awaited: a wedged server never answers, and the timers deal with it.
+    void (async () => {
       await this.connection.sendRequest(ShutdownRequest.type);
       await this.connection.sendNotification(ExitNotification.type);
-    } catch {
-      // Already gone.
-    }
-    const timer = setTimeout(() => this.child.kill(), 5000);
+    })().catch(() => undefined);
     await exited;
-    clearTimeout(timer);
+    clearTimeout(term);
+    clearTimeout(kill);
     this.connection.dispose();
   }
 }
