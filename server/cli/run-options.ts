@@ -96,7 +96,9 @@ export function runConfigFromOptions(cmd: Command, spec: RunOptionsSpec = {}, ba
     const attr = s.flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
     if (cmd.getOptionValueSource(attr) !== 'cli') continue;
     const value = opts[attr];
-    typed[key] = typeof value === 'string' ? parseSettingText(key, value) : value;
+    const parsed = typeof value === 'string' ? parseSettingText(key, value) : value;
+    // `--rate abc` is NaN once converted; the error should quote what was typed, not JSON's `null` for NaN.
+    typed[key] = typeof parsed === 'number' && !Number.isFinite(parsed) ? value : parsed;
   }
   const patch = validateRunConfigPatch(typed, 'flag');
   resolveRunConfig({ ...base, ...patch }, 'flag');
