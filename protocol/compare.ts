@@ -6,6 +6,9 @@
  */
 import type { ModelStats, PruneMethod, RunConfig, RunReport } from './model';
 
+/** What a comparison runs when no list is given: the method, its ablation and the two baselines. */
+export const DEFAULT_COMPARE_METHODS = 'dcp,recon,random,l1';
+
 /** One finished run, reduced to what the comparison shows. Accuracies are in [0, 1]. */
 export interface CompareRun {
   method: PruneMethod;

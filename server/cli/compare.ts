@@ -3,9 +3,9 @@
  * once per method and seed, a line per finished run, one table, and optionally its JSON document.
  */
 import * as path from 'node:path';
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import type { RunConfig } from '../../protocol/model';
-import { SPREAD_LEGEND, hasSpread } from '../../protocol/compare';
+import { DEFAULT_COMPARE_METHODS, SPREAD_LEGEND, hasSpread } from '../../protocol/compare';
 import { ConfigError, resolveRunConfig } from '../../protocol/settings-validate';
 import type { CompareJob } from '../dcp/compare/jobs';
 import type { CompareResult } from '../dcp/compare/run-compare';
@@ -18,7 +18,7 @@ import { addRunOptions, runConfigFromOptions, type RunOptionsSpec } from './run-
 /** Compare runs several methods: --methods replaces --method. */
 const OPTIONS: RunOptionsSpec = { omit: ['method'] };
 
-interface CompareOptions { methods: string; seeds: string; json?: string }
+interface CompareOptions { methods?: string; seeds?: string; json?: string }
 
 export function addCompareCommand(program: Command, ctx: CliContext): Command {
   const cmd = program.command('compare')
@@ -31,9 +31,9 @@ export function addCompareCommand(program: Command, ctx: CliContext): Command {
       'Ctrl-C cancels cleanly.',
     ].join(' '))
     .argument('<model.json>', 'the TensorFlow.js Layers model to prune')
-    .addOption(new Option('--methods <LIST>', "comma-separated methods; 'random:3' gives one method its own number of seeds").default('dcp,recon,random,l1'))
+    .option('--methods <LIST>', `comma-separated methods; 'random:3' gives one method its own number of seeds (default ${DEFAULT_COMPARE_METHODS})`)
     .option('--seeds <K>', 'run each method with seeds S … S+K−1, S = --seed; with K > 1 the table shows mean ± sample standard ' +
-      "deviation over the seeds. The seed also draws the data split, so compare methods within a seed", '1')
+      'deviation over the seeds. The seed also draws the data split, so compare methods within a seed (default 1)')
     .option('--json <FILE>', 'also write the rows as JSON (schema dcp-compare/1, see docs/compare.md), atomically')
     .addHelpText('after', `
 Example:
@@ -41,13 +41,13 @@ Example:
   addRunOptions(cmd, OPTIONS);
   return cmd.action(action(ctx, async (model: string, values: CompareOptions, self: Command) => {
     const config = runConfigFromOptions(self, OPTIONS);
-    const seeds = Number(values.seeds);
+    const seeds = values.seeds === undefined ? 1 : Number(values.seeds);
     if (!Number.isInteger(seeds) || seeds < 1) throw new UsageError(`--seeds must be a positive integer (got '${values.seeds}')`);
     const json = nonBlank('--json', values.json);
     const { parseMethods } = await import('../dcp/compare/jobs');
     let jobs: CompareJob[];
     try {
-      jobs = parseMethods(values.methods, seeds, config.seed ?? 1);
+      jobs = parseMethods(values.methods ?? DEFAULT_COMPARE_METHODS, seeds, config.seed ?? 1);
     } catch (e) {
       throw e instanceof ConfigError ? new UsageError(`--methods: ${e.message}`) : e;
     }

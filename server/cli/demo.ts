@@ -31,7 +31,7 @@ export function examplesDir(): string {
   return found;
 }
 
-interface DemoOptions { model: 'resnet' | 'vgg'; out?: string }
+interface DemoOptions { model?: 'resnet' | 'vgg'; out?: string }
 
 export function addDemoCommand(program: Command, ctx: CliContext): Command {
   const cmd = program.command('demo')
@@ -41,14 +41,15 @@ export function addDemoCommand(program: Command, ctx: CliContext): Command {
       `Any 'dcp prune' option overrides the demo's settings (the defaults shown are the demo's).`,
       'The pruned model goes to --out (default: a new folder under the system temp dir).',
     ].join(' '))
-    .addOption(new Option('--model <NAME>', 'which example to prune').choices(['resnet', 'vgg']).default('resnet'))
+    .addOption(new Option('--model <NAME>', 'which example to prune (default resnet)').choices(['resnet', 'vgg']))
     .option('--out <DIR>', 'where to write the pruned model and report.json');
   addRunOptions(cmd, { defaults: DEMO_CONFIG });
   return cmd.action(action(ctx, async (values: DemoOptions, self: Command) => {
-    const base = demoConfig(values.model);
+    const which = values.model ?? 'resnet';
+    const base = demoConfig(which);
     const config = { ...base, ...runConfigFromOptions(self, {}, base) };
-    const modelPath = path.join(examplesDir(), values.model, 'model.json');
-    const outDir = path.resolve(values.out ?? fs.mkdtempSync(path.join(os.tmpdir(), `dcp-demo-${values.model}-`)) + '/pruned');
+    const modelPath = path.join(examplesDir(), which, 'model.json');
+    const outDir = path.resolve(values.out ?? fs.mkdtempSync(path.join(os.tmpdir(), `dcp-demo-${which}-`)) + '/pruned');
     const report = await runWithProgress(config, modelPath, outDir, ctx.io);
     if (!report) return EXIT.failure;
     for (const line of summaryLines(report)) ctx.io.out(line);

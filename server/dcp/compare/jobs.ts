@@ -12,9 +12,6 @@ export interface CompareJob {
   seed: number;
 }
 
-/** What `dcp compare` runs when no list is given: the method, its ablation and the two baselines. */
-export const DEFAULT_COMPARE_METHODS = 'dcp,recon,random,l1';
-
 /**
  * `dcp,random:3` → jobs. A method's seeds are `firstSeed … firstSeed + K − 1`, K from `:K` or else `seeds`;
  * `:K` lets a benchmark give the noisy baseline (random) more seeds than the deterministic ones.
