@@ -18,10 +18,11 @@ import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { RunConfig } from '../protocol/model';
 import { initBackend } from '../server/tfjs/backend';
-import { runCompare, parseMethods } from '../server/cli/compare';
-import { compareTable, paired, runLine, type CompareDocument, type Stat } from '../server/cli/compare-table';
+import { SPREAD_LEGEND, compareCells, countText as fmtCount, paired, type CompareDocument } from '../protocol/compare';
+import { parseMethods } from '../server/dcp/compare/jobs';
+import { runCompare } from '../server/dcp/compare/run-compare';
+import { compareTable, runLine } from '../server/cli/compare-table';
 import { writeJsonAtomic } from '../server/dcp/run/outputs';
-import { fmtCount } from '../server/cli/report-table';
 
 const CASES = [
   { name: 'resnet', rate: 0.5 },
@@ -35,7 +36,6 @@ const { values } = parseArgs({
   },
 });
 
-const pct = (s: Stat | null | undefined): string => (s ? `${(s.mean * 100).toFixed(2)}%${s.n > 1 ? ` ± ${(s.std * 100).toFixed(2)}` : ''}` : '-');
 const signed = (v: number | null): string => (v === null ? '-' : `${v >= 0 ? '+' : ''}${v.toFixed(2)} pt`);
 const verdict = (ok: boolean | null): string => (ok === null ? '(not measured)' : ok ? 'target met' : 'target NOT met');
 
@@ -65,15 +65,12 @@ function targetLines(doc: CompareDocument): string[] {
 
 /** The same table as Markdown, for docs/compare.md. */
 function markdownTable(doc: CompareDocument): string {
-  const cell = (s: Stat | null): string => pct(s);
-  const lines = [
-    '| method | seeds | params | FLOPs | acc. after selection | acc. after fine-tune | time |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
-    `| (unpruned) | | ${fmtCount(doc.unpruned.params)} | ${fmtCount(doc.unpruned.flops)} | ${cell(doc.unpruned.accuracy)} | | |`,
-    ...doc.rows.map((r) => `| ${r.method} | ${r.seeds.length} | ${fmtCount(Math.round(r.params.mean))} | ${fmtCount(Math.round(r.flops.mean))} | ` +
-      `${cell(r.accuracyAfterSelection)} | ${cell(r.accuracyAfterFinetune)} | ${r.seconds.mean.toFixed(0)} s |`),
-  ];
-  return lines.join('\n');
+  const [header, ...rows] = compareCells(doc);
+  return [
+    `| ${header.join(' | ')} |`,
+    `| --- | ${header.slice(1).map(() => '---:').join(' | ')} |`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
 }
 
 /** Seed × method accuracies (after selection / after fine-tune), the paired view behind the margins. */
@@ -133,7 +130,7 @@ async function main(): Promise<void> {
       await writeJsonAtomic(path.resolve(values['json-dir'], `reports-${c.name}-s${firstSeed}.json`), result.reports);
     }
     console.log('\n' + compareTable(result.doc));
-    console.log('a ± s: mean ± sample standard deviation over the seeds (accuracy spread in points)\n');
+    console.log(`${SPREAD_LEGEND}\n`);
     for (const line of targetLines(result.doc)) console.log(line);
     console.log('\n' + markdownTable(result.doc));
     console.log('\n' + perSeedMarkdown(result.doc));

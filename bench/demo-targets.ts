@@ -9,10 +9,11 @@ import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import type { RunReport } from '../protocol/model';
 import { runPruning } from '../server/dcp/run/engine';
-import { DEMO_CONFIG, examplesDir } from '../server/cli/demo';
+import { demoConfig, examplesDir } from '../server/cli/demo';
 
 async function main(): Promise<void> {
   const which = process.argv.includes('--model') ? process.argv[process.argv.indexOf('--model') + 1] : 'resnet';
+  if (which !== 'resnet' && which !== 'vgg') throw new Error(`--model must be resnet or vgg (got ${which})`);
   const modelPath = path.join(examplesDir(), which, 'model.json');
   const out = await fs.mkdtemp(path.join(os.tmpdir(), 'dcp-bench-demo-'));
   const cpu0 = process.cpuUsage();
@@ -21,7 +22,7 @@ async function main(): Promise<void> {
   let last = t0;
   let phase = 'setup';
   let report: RunReport | null = null;
-  for await (const e of runPruning({ ...DEMO_CONFIG, ...(which === 'vgg' ? { rate: 0.3 } : {}) }, { modelPath, outDir: path.join(out, 'pruned') })) {
+  for await (const e of runPruning(demoConfig(which), { modelPath, outDir: path.join(out, 'pruned') })) {
     const next = e.type === 'trainProgress' ? e.phase : e.type === 'selectionStarted' ? 'selection' : e.type === 'surgeryDone' ? 'surgery+eval' : phase;
     if (next !== phase) {
       const now = performance.now();

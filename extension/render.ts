@@ -2,6 +2,7 @@
  * Markdown for the read-only documents the commands open: a model's layer table (Inspect Model), a run's
  * report (Show Run Report) and a side-by-side of methods (Compare Methods). Pure text, unit-tested.
  */
+import { SPREAD_LEGEND, compareCells, compareDocument, hasSpread } from '../protocol/compare';
 import type { ModelStats, ModelSummary, RunReport } from '../protocol/model';
 
 /** 1234567 → "1.23 M"; keeps tables narrow. */
@@ -87,25 +88,31 @@ export function reportMarkdown(r: RunReport, runId: string): string {
   ].join('\n');
 }
 
-export interface CompareRow {
+/** One method of a Compare Methods series, finished or not. */
+export interface CompareOutcome {
   method: string;
   status: string;
   report: RunReport | null;
 }
 
-export function compareMarkdown(modelName: string, rows: CompareRow[]): string {
-  const body = rows.map(({ method, status, report: r }) =>
-    r
-      ? [method, status, compact(r.after.params), reduction(r.before.params, r.after.params), reduction(r.before.flops, r.after.flops), percent(r.afterSelection.accuracy), percent(r.after.accuracy), `${r.seconds.toFixed(1)} s`]
-      : [method, status, '–', '–', '–', '–', '–', '–'],
-  );
-  const before = rows.find((r) => r.report)?.report?.before;
-  return [
-    `# Compare methods: ${modelName}`,
-    '',
-    before ? `Unpruned: ${compact(before.params)} params, ${compact(before.flops)} FLOPs, accuracy ${percent(before.accuracy)}.` : '',
-    '',
-    table(['Method', 'Status', 'Params', 'Δ params', 'Δ FLOPs', 'Acc. after selection', 'Acc. after fine-tune', 'Time'], body),
-    '',
-  ].join('\n');
+/**
+ * The comparison document: the same cells as `dcp compare`'s table (protocol/compare.ts), with mean ± std where a
+ * method ran on several seeds, and a line for each method that did not finish.
+ */
+export function compareMarkdown(modelName: string, outcomes: readonly CompareOutcome[]): string {
+  const reports = outcomes.flatMap((o) => (o.report ? [o.report] : []));
+  const unfinished = outcomes.filter((o) => !o.report);
+  const doc = reports.length > 0 ? compareDocument(modelName, reports) : null;
+  const lines = [`# Compare methods: ${modelName}`, ''];
+  if (doc) {
+    const [header, ...rows] = compareCells(doc);
+    lines.push(table(header, rows), '');
+    if (hasSpread(doc)) lines.push(`${SPREAD_LEGEND}.`, '');
+    const s = doc.shared;
+    lines.push(`Same settings for every run: rate ${s.rate}, λ ${s.lambda}, stop rule ${s.stop}, dataset \`${s.data}\`, ${s.finetuneEpochs} fine-tuning epoch(s).`, '');
+  } else {
+    lines.push('No run finished.', '');
+  }
+  if (unfinished.length > 0) lines.push('Not finished:', '', ...unfinished.map((o) => `- ${o.method}: ${o.status}`), '');
+  return lines.join('\n');
 }

@@ -1,6 +1,6 @@
 /**
  * Entry point of the `dcp` command line (`npm run dcp -- <command>`, bundled to dist/cli.js as the `dcp` bin).
- * Only wiring: the dispatcher is server/cli/main.ts, the commands are listed in server/cli/commands.ts.
+ * Only wiring: the commander program is server/cli/main.ts, one file per subcommand beside it.
  */
 import { runCli } from './cli/main';
 import { processIO } from './cli/output';

@@ -3,8 +3,9 @@
  */
 import * as vscode from 'vscode';
 import type { PruneMethod } from '../../protocol/model';
+import { PRUNE_METHODS } from '../../protocol/settings';
 import { modelLabel, resolveModel } from '../models';
-import { compareMarkdown, type CompareRow } from '../render';
+import { compareMarkdown, type CompareOutcome } from '../render';
 import type { Services } from '../services';
 import { requireTrust, startRun } from './start';
 
@@ -16,29 +17,27 @@ export async function pruneModel(s: Services, arg: unknown): Promise<string | un
   return (await startRun(s, model))?.runId;
 }
 
-const METHODS: ReadonlyArray<{ method: PruneMethod; label: string; detail: string; picked: boolean }> = [
-  { method: 'dcp', label: 'DCP', detail: 'Discrimination-aware channel pruning: reconstruction + discrimination loss', picked: true },
-  { method: 'dkp', label: 'DKP', detail: 'Discrimination-aware kernel pruning (finer: individual kernels)', picked: false },
-  { method: 'l1', label: 'L1 norm', detail: 'Baseline: keep the channels with the largest weight norm', picked: true },
-  { method: 'random', label: 'Random', detail: 'Baseline: keep random channels', picked: true },
-  { method: 'recon', label: 'Reconstruction only', detail: 'Ablation: DCP without the discrimination loss', picked: false },
-  { method: 'disc', label: 'Discrimination only', detail: 'Ablation: DCP without the reconstruction loss', picked: false },
-];
+/** The quick-pick of methods: every choice of the method setting with its sentence; DCP and two baselines picked. */
+const PICKED_BY_DEFAULT: readonly PruneMethod[] = ['dcp', 'l1', 'random'];
+const METHODS = PRUNE_METHODS.values.map((method, i) => ({
+  method, label: method, detail: PRUNE_METHODS.descriptions[i], picked: PICKED_BY_DEFAULT.includes(method),
+}));
 
 /**
  * Runs the picked methods one after another on the same settings (the machine has few cores; parallel runs
- * would only slow each other down) and then shows one table. Cancelling one run stops the series.
+ * would only slow each other down) and then shows one table, aggregated as `dcp compare` does
+ * (protocol/compare.ts). Cancelling one run stops the series.
  */
 export async function compareMethods(s: Services, arg: unknown): Promise<void> {
   if (!(await requireTrust())) return;
   const model = await resolveModel(arg, 'Compare Methods');
   if (!model) return;
   const picked = await vscode.window.showQuickPick(
-    METHODS.map((m) => ({ ...m, description: m.method })),
+    METHODS,
     { canPickMany: true, title: `DCP: Compare Methods on ${modelLabel(model)}`, placeHolder: 'Methods to run with the current settings' },
   );
   if (!picked || picked.length === 0) return;
-  const rows: CompareRow[] = [];
+  const rows: CompareOutcome[] = [];
   for (const { method } of picked) {
     const run = await startRun(s, model, { method });
     if (!run) {

@@ -1,7 +1,9 @@
 /**
- * The contract every `dcp` subcommand implements. A command lives in its own file under server/cli/ and is listed
- * once in commands.ts; main.ts does the dispatching, `--help`, error reporting and exit codes.
+ * What every `dcp` subcommand shares: where it writes, its exit codes, its usage error, and the wrapper that hands
+ * an action's exit code back to main.ts. Each command lives in its own file and adds itself to the commander
+ * program in main.ts.
  */
+import type { Command } from 'commander';
 
 /** Where a command writes. Commands never touch `console` or `process.stdout` directly, so tests can capture them. */
 export interface CliIO {
@@ -9,20 +11,6 @@ export interface CliIO {
   out(text: string): void;
   /** Diagnostics and errors, newline added. */
   err(text: string): void;
-}
-
-export interface Command {
-  /** The word after `dcp`. */
-  name: string;
-  /** One line for the `dcp --help` list. */
-  summary: string;
-  /** Full help printed by `dcp <name> --help`: synopsis, options, examples. */
-  usage: string;
-  /**
-   * Runs with the arguments after the command name (`--help` never reaches it). Returns the exit code.
-   * Throw UsageError for bad arguments; any other error is reported as a failure (exit 1) by main.ts.
-   */
-  run(args: string[], io: CliIO): Promise<number>;
 }
 
 /** Exit codes of `dcp`: 0 success, 1 the work failed (bad model file, run error), 2 the command line is wrong. */
@@ -34,4 +22,21 @@ export class UsageError extends Error {
     super(message);
     this.name = 'UsageError';
   }
+}
+
+/** One parse of a command line: the output and, once an action ran, its exit code. */
+export interface CliContext {
+  io: CliIO;
+  /** Set by the action that ran; stays undefined when commander only printed help. */
+  code?: number;
+}
+
+/** Adds one subcommand to the program; returns it for tests and for main.ts's per-command settings. */
+export type AddCommand = (program: Command, ctx: CliContext) => Command;
+
+/** Turns an action returning an exit code into a commander action that records it on the context. */
+export function action<A extends unknown[]>(ctx: CliContext, run: (...args: A) => Promise<number>): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    ctx.code = await run(...args);
+  };
 }

@@ -2,11 +2,12 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { Option, type Command } from 'commander';
 import type { RunConfig } from '../../protocol/model';
-import { EXIT, UsageError, type Command } from './command';
-import { parseCommandArgs, positionals } from './args';
-import { RUN_OPTIONS, RUN_OPTIONS_HELP, configFromOptions, runWithProgress } from './prune';
+import { EXIT, action, type CliContext } from './command';
+import { runWithProgress } from './prune';
 import { summaryLines } from './report-table';
+import { addRunOptions, runConfigFromOptions } from './run-options';
 
 /**
  * The demo's settings: 50% of every prunable conv's input channels, one epoch of head training and four of
@@ -17,6 +18,11 @@ export const DEMO_CONFIG: Partial<RunConfig> = {
   headEpochs: 1, finetuneEpochs: 4, seed: 1,
 };
 
+/** The demo's settings for one example: the VGG, with fewer channels to spare, is pruned at 0.3. */
+export function demoConfig(which: 'resnet' | 'vgg'): Partial<RunConfig> {
+  return { ...DEMO_CONFIG, ...(which === 'vgg' ? { rate: 0.3 } : {}) };
+}
+
 /** The examples folder, from the sources (server/cli) or from the bundle (dist/). */
 export function examplesDir(): string {
   const candidates = [path.resolve(__dirname, '../../examples'), path.resolve(__dirname, '../examples'), path.resolve('examples')];
@@ -25,30 +31,29 @@ export function examplesDir(): string {
   return found;
 }
 
-export const demoCommand: Command = {
-  name: 'demo',
-  summary: 'prune the bundled example ResNet on the embedded MNIST at 50% and print a before/after table',
-  usage: `Usage: dcp demo [--model resnet|vgg] [--out DIR] [options]
+interface DemoOptions { model?: 'resnet' | 'vgg'; out?: string }
 
-Prunes examples/<model>/model.json (default resnet) on the embedded MNIST digits with DCP at rate 0.5
-(0.3 for vgg), fine-tunes for 4 epochs, and prints the before/after table. Any 'dcp prune' option overrides
-the demo's settings. The pruned model goes to --out (default: a new folder under the system temp dir).
-
-  --model resnet|vgg        which example to prune (default resnet)
-  --out DIR                 where to write the pruned model and report.json
-${RUN_OPTIONS_HELP}`,
-  async run(args, io) {
-    const { values, positionals: pos } = parseCommandArgs({ args, options: { ...RUN_OPTIONS, out: { type: 'string' }, model: { type: 'string' } } });
-    positionals(pos, []);
+export function addDemoCommand(program: Command, ctx: CliContext): Command {
+  const cmd = program.command('demo')
+    .summary('prune the bundled example ResNet on the embedded MNIST at 50% and print a before/after table')
+    .description([
+      'Prunes examples/<model>/model.json (default resnet) on the embedded MNIST digits with DCP at rate 0.5 (0.3 for vgg), fine-tunes for 4 epochs, and prints the before/after table.',
+      `Any 'dcp prune' option overrides the demo's settings (the defaults shown are the demo's).`,
+      'The pruned model goes to --out (default: a new folder under the system temp dir).',
+    ].join(' '))
+    .addOption(new Option('--model <NAME>', 'which example to prune (default resnet)').choices(['resnet', 'vgg']))
+    .option('--out <DIR>', 'where to write the pruned model and report.json');
+  addRunOptions(cmd, { defaults: DEMO_CONFIG });
+  return cmd.action(action(ctx, async (values: DemoOptions, self: Command) => {
     const which = values.model ?? 'resnet';
-    if (which !== 'resnet' && which !== 'vgg') throw new UsageError(`--model must be resnet or vgg (got '${which}')`);
+    const base = demoConfig(which);
+    const config = { ...base, ...runConfigFromOptions(self, {}, base) };
     const modelPath = path.join(examplesDir(), which, 'model.json');
     const outDir = path.resolve(values.out ?? fs.mkdtempSync(path.join(os.tmpdir(), `dcp-demo-${which}-`)) + '/pruned');
-    const overrides = Object.fromEntries(Object.entries(configFromOptions(values)).filter(([, v]) => v !== undefined));
-    const report = await runWithProgress({ ...DEMO_CONFIG, ...(which === 'vgg' ? { rate: 0.3 } : {}), ...overrides }, modelPath, outDir, io);
+    const report = await runWithProgress(config, modelPath, outDir, ctx.io);
     if (!report) return EXIT.failure;
-    for (const line of summaryLines(report)) io.out(line);
-    io.out(`pruned model: ${report.model.output}`);
+    for (const line of summaryLines(report)) ctx.io.out(line);
+    ctx.io.out(`pruned model: ${report.model.output}`);
     return EXIT.ok;
-  },
-};
+  }));
+}

@@ -3,6 +3,13 @@ import type { CliIO } from './command';
 
 /** Writes to stdout/stderr. Writes are synchronous for files and pipes in Node, so output order is kept. */
 export function processIO(): CliIO {
+  // `dcp prune --help | head` closes the pipe early: that is the reader's choice, not a crash.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e;
+      process.exit(process.exitCode ?? 0);
+    });
+  }
   return {
     out: (text) => void process.stdout.write(`${text}\n`),
     err: (text) => void process.stderr.write(`${text}\n`),

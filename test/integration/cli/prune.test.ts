@@ -53,7 +53,7 @@ function dcp(args: string[], onLine?: (line: string, child: ReturnType<typeof sp
 test('dcp prune writes the pruned model and the report and prints the before/after table', async () => {
   const out = path.join(dir, 'out');
   const reportFile = path.join(dir, 'report.json');
-  const r = await dcp(['prune', modelPath, ...TINY, '--out', out, '--report', reportFile]);
+  const r = await dcp(['prune', modelPath, ...TINY, '--no-stage-finetune', '--head-lr', '0.2', '--out', out, '--report', reportFile]);
   assert.equal(r.code, 0, r.stderr + r.stdout);
   assert.match(r.stdout, /FLOPs \(mult-adds\)/);
   assert.match(r.stdout, /after selection/);
@@ -61,16 +61,19 @@ test('dcp prune writes the pruned model and the report and prints the before/aft
   const report = JSON.parse(await fs.readFile(reportFile, 'utf8')) as RunReport;
   assert.equal(report.schema, 'dcp-report/1');
   assert.equal(report.layers.length, 2);
+  assert.equal(report.config.stageFinetune, false, '--no-stage-finetune reached the engine');
+  assert.equal(report.config.headLearningRate, 0.2);
+  assert.equal(report.config.finetuneEpochs, 1);
   const pruned = await loadLayersModel(path.join(out, 'model.json'));
   assert.equal(pruned.countParams(), report.after.params);
   pruned.dispose();
 });
 
-test('an option out of range is refused before any work, with a non-zero exit', async () => {
+test('an option out of range is refused before any work, as a usage error', async () => {
   const out = path.join(dir, 'bad-out');
   const r = await dcp(['prune', modelPath, ...TINY, '--rate', '1.5', '--out', out]);
-  assert.equal(r.code, 1);
-  assert.match(r.stdout + r.stderr, /--rate must be in \[0, 1\) \(got 1.5\)/);
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr, "dcp prune: --rate must be a number in [0, 1) (got 1.5)\nRun 'dcp prune --help' for usage.\n");
   assert.doesNotMatch(r.stdout, /pruning /, 'no work started');
   assert.ok(!existsSync(out));
 });

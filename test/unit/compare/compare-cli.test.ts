@@ -8,8 +8,9 @@ import type { RunConfig } from '../../../protocol/model';
 import { initBackend } from '../../../server/tfjs/backend';
 import { saveLayersModel } from '../../../server/io/model-files';
 import { runCli } from '../../../server/cli/main';
-import { runCompare } from '../../../server/cli/compare';
-import type { CompareDocument } from '../../../server/cli/compare-table';
+import { runCompare } from '../../../server/dcp/compare/run-compare';
+import type { CompareDocument } from '../../../protocol/compare';
+import { ConfigError } from '../../../protocol/settings-validate';
 import type { CliIO } from '../../../server/cli/command';
 import { tinyPlain } from '../../fixtures/tiny/tiny-models';
 
@@ -87,10 +88,11 @@ test('--finetune-epochs 0 leaves the after-fine-tune column empty and --seeds 2 
 
 test('bad options are usage errors before any run starts', async () => {
   for (const [args, message] of [
-    [['--method', 'dcp'], /use --methods/],
-    [['--methods', 'dcp,thinet'], /unknown method 'thinet'/],
+    [['--method', 'dcp'], /unknown option '--method'[\s\S]*--methods/],
+    [['--methods', 'dcp,thinet'], /--methods: unknown method 'thinet'/],
     [['--seeds', '0'], /--seeds must be a positive integer/],
-    [['--rate', '1.5'], /--rate must be in \[0, 1\)/],
+    [['--rate', '1.5'], /--rate must be a number in \[0, 1\) \(got 1.5\)/],
+    [['--methods', 'disc', '--lambda', '0'], /--method disc uses only the discrimination loss: --lambda must be > 0/],
     [['--json', ' '], /--json needs a file name/],
   ] as const) {
     const io = capture();
@@ -99,6 +101,15 @@ test('bad options are usage errors before any run starts', async () => {
     assert.match(io.errors.join('\n'), message);
     assert.equal(io.lines.length, 0, 'nothing ran');
   }
+});
+
+test('runCompare refuses bad shared settings before the first run, naming the field', async () => {
+  const foldersBefore = await runFolders();
+  await assert.rejects(
+    runCompare({ modelPath, config: { ...TINY_CONFIG, lambda: 0 }, jobs: [{ method: 'dcp', seed: 1 }, { method: 'disc', seed: 1 }] }),
+    (e: unknown) => e instanceof ConfigError && e.key === 'lambda' && /method disc .*lambda must be > 0/.test(e.message),
+  );
+  assert.deepEqual(await runFolders(), foldersBefore, 'no run folder was made');
 });
 
 test('cancelling stops the comparison, leaves no table, no temporary folder and no tensors', async () => {

@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ModelStats, PruneMethod, RunReport } from '../../../protocol/model';
-import { resolveConfig } from '../../../server/dcp/run/config';
-import { aggregate, compareTable, marginPoints, paired, runFromReport, runLine, stat, unprunedOf, type CompareRun } from '../../../server/cli/compare-table';
-import { parseMethods } from '../../../server/cli/compare';
-import { UsageError } from '../../../server/cli/command';
+import { resolveRunConfig, ConfigError } from '../../../protocol/settings-validate';
+import { PRUNE_METHODS } from '../../../protocol/settings';
+import { aggregate, compareDocument, marginPoints, paired, runFromReport, stat, unprunedOf, type CompareRun } from '../../../protocol/compare';
+import { compareTable, runLine } from '../../../server/cli/compare-table';
+import { parseMethods } from '../../../server/dcp/compare/jobs';
 
 const stats = (params: number, flops: number, accuracy: number | null): ModelStats => ({ params, flops, accuracy, latencyMs1: null, latencyMsBatch: null, latencyBatch: 32 });
 
@@ -41,7 +42,7 @@ test('aggregate groups runs by method in first-seen order and averages over seed
 });
 
 test('a skipped fine-tuning is null in the rows and "-" in the table, not a copy of the accuracy after selection', () => {
-  const cfg = resolveConfig({ method: 'l1', finetuneEpochs: 0, seed: 4 });
+  const cfg = resolveRunConfig({ method: 'l1', finetuneEpochs: 0, seed: 4 });
   const afterSelection = stats(600, 3000, 0.8);
   const report = {
     schema: 'dcp-report/1', config: cfg, before: stats(1000, 4000, 0.99), afterSelection, after: { ...afterSelection }, seconds: 12.5,
@@ -82,10 +83,28 @@ test('--methods: a list, each with the common seed count or its own :K', () => {
     { method: 'dcp', seed: 1 }, { method: 'random', seed: 1 }, { method: 'random', seed: 2 }, { method: 'random', seed: 3 }, { method: 'l1', seed: 1 },
   ]);
   assert.deepEqual(parseMethods('recon,dkp', 2, 5).map((j) => `${j.method}/${j.seed}`), ['recon/5', 'recon/6', 'dkp/5', 'dkp/6']);
-  assert.throws(() => parseMethods('dcp,magnitude', 1, 1), (e: unknown) => e instanceof UsageError && /unknown method 'magnitude'/.test(e.message));
+  assert.throws(() => parseMethods('dcp,magnitude', 1, 1), (e: unknown) => e instanceof ConfigError && e.key === 'methods' && /unknown method 'magnitude'/.test(e.message));
   assert.throws(() => parseMethods('dcp,dcp', 1, 1), /listed twice/);
   assert.throws(() => parseMethods('random:0', 1, 1), /at least one seed/);
-  assert.throws(() => parseMethods(' , ', 1, 1), /no method/);
+  assert.throws(() => parseMethods(' , ', 1, 1), /list is empty/);
+  // Every method of the settings table is accepted, and the error lists exactly those.
+  assert.deepEqual(parseMethods(PRUNE_METHODS.values.join(','), 1, 1).map((j) => j.method), [...PRUNE_METHODS.values]);
+  assert.throws(() => parseMethods('thinet', 1, 1), new RegExp(`list of ${PRUNE_METHODS.values.join(', ')},`));
+});
+
+test('compareDocument takes the shared settings from the reports and aggregates their rows', () => {
+  const report = (method: PruneMethod, seed: number, acc: number): RunReport => ({
+    schema: 'dcp-report/1', config: resolveRunConfig({ method, seed, rate: 0.3 }), before: stats(1000, 4000, 0.99 - seed / 100),
+    afterSelection: stats(600, 3000, acc), after: stats(600, 3000, acc + 0.05), seconds: 10,
+  }) as unknown as RunReport;
+  const doc = compareDocument('m.json', [report('dcp', 1, 0.9), report('random', 1, 0.7), report('random', 2, 0.8)]);
+  assert.equal(doc.schema, 'dcp-compare/1');
+  assert.equal(doc.shared.rate, 0.3);
+  assert.ok(!('method' in doc.shared) && !('seed' in doc.shared), 'method and seed are per row');
+  assert.deepEqual(doc.rows.map((r) => [r.method, r.seeds]), [['dcp', [1]], ['random', [1, 2]]]);
+  close(doc.rows[1].accuracyAfterFinetune!.mean, 0.8, 'after fine-tune = report.after');
+  assert.equal(doc.unpruned.accuracy!.n, 2, 'one unpruned accuracy per seed');
+  assert.throws(() => compareDocument('m.json', []), /at least one finished run/);
 });
 
 test('paired differences use only the seeds both methods ran', () => {

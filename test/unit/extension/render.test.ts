@@ -1,6 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import type { ModelSummary } from '../../../protocol/model';
+import type { ModelStats, ModelSummary, PruneMethod, RunReport } from '../../../protocol/model';
+import { COMPARE_COLUMNS } from '../../../protocol/compare';
+import { resolveRunConfig } from '../../../protocol/settings-validate';
 import { compact, compareMarkdown, inspectMarkdown, reduction } from '../../../extension/render';
 
 test('numbers are compact and reductions signed', () => {
@@ -26,7 +28,23 @@ test('inspect table lists convolutions with why they are not prunable, and escap
   assert.match(md, /\| flatten \| Flatten \| \[6272\] \| 0 \| conv2 \|/);
 });
 
-test('comparison shows rows for runs that did not finish', () => {
-  const md = compareMarkdown('vgg', [{ method: 'l1', status: 'cancelled', report: null }]);
-  assert.match(md, /\| l1 \| cancelled \| – \|/);
+test('comparison has the CLI table\'s columns, ± over seeds, and a line for each run that did not finish', () => {
+  const stats = (params: number, flops: number, accuracy: number): ModelStats => ({ params, flops, accuracy, latencyMs1: null, latencyMsBatch: null, latencyBatch: 32 });
+  const report = (method: PruneMethod, seed: number, sel: number, ft: number): RunReport => ({
+    schema: 'dcp-report/1', config: resolveRunConfig({ method, seed }), before: stats(20_000, 400_000, 0.99),
+    afterSelection: stats(9_000, 150_000, sel), after: stats(9_000, 150_000, ft), seconds: 30,
+  }) as unknown as RunReport;
+  const md = compareMarkdown('vgg', [
+    { method: 'dcp', status: 'finished', report: report('dcp', 1, 0.95, 0.98) },
+    { method: 'random', status: 'finished', report: report('random', 1, 0.8, 0.97) },
+    { method: 'random', status: 'finished', report: report('random', 2, 0.9, 0.97) },
+    { method: 'l1', status: 'cancelled', report: null },
+  ]);
+  assert.ok(md.includes(`| ${COMPARE_COLUMNS.join(' | ')} |`), md);
+  assert.match(md, /\| \(unpruned\) \|  \| 20\.0 k \| 400\.0 k \| 99\.00% \|/);
+  assert.match(md, /\| dcp \| 1 \| 9\.0 k \| 150\.0 k \| 95\.00% \| 98\.00% \| 30 s \|/);
+  assert.match(md, /\| random \| 2 \| 9\.0 k \| 150\.0 k \| 85\.00% ± 7\.07 \| 97\.00% \| 30 s \|/);
+  assert.match(md, /mean ± sample standard deviation/);
+  assert.match(md, /- l1: cancelled/);
+  assert.match(compareMarkdown('vgg', [{ method: 'l1', status: 'failed', report: null }]), /No run finished\.[\s\S]*- l1: failed/);
 });

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { EXIT, UsageError, type Command } from '../../../server/cli/command';
+import { EXIT } from '../../../server/cli/command';
 import type { InspectReport } from '../../../server/cli/inspect-format';
 import { runCli } from '../../../server/cli/main';
 import { memoryIO } from '../../../server/cli/output';
@@ -81,47 +81,28 @@ describe('dcp inspect', () => {
   });
 });
 
-describe('dcp dispatcher', () => {
-  const fake = (name: string, run: Command['run']): Command => ({ name, summary: `the ${name} command`, usage: `Usage: dcp ${name}`, run });
-  const commands = [
-    fake('ok', async (args, io) => { io.out(`args: ${args.join(',')}`); return 0; }),
-    fake('usage', async () => { throw new UsageError('needs a file'); }),
-    fake('boom', async () => { throw new Error('it broke'); }),
-  ];
-
-  it('lists commands on --help and prints a command usage on <cmd> --help or help <cmd>', async () => {
-    const io = memoryIO();
-    assert.equal(await runCli(['--help'], io, commands), EXIT.ok);
-    assert.match(io.stdout[0], /^Usage: dcp <command>/);
-    assert.match(io.stdout[0], /\n {2}usage {2}the usage command\n/);
-    for (const argv of [['ok', '--help'], ['ok', 'x', '-h'], ['help', 'ok']]) {
-      const h = memoryIO();
-      assert.equal(await runCli(argv, h, commands), EXIT.ok);
-      assert.deepEqual(h.stdout, ['Usage: dcp ok']);
+describe('dcp program', () => {
+  it('lists the commands on --help and prints a command\'s help on <cmd> --help, <cmd> x -h and help <cmd>', async () => {
+    const top = await run('--help');
+    assert.equal(top.code, EXIT.ok);
+    assert.match(top.out[0], /^Usage: dcp <command>/);
+    for (const name of ['demo', 'prune', 'inspect', 'compare']) assert.ok(top.out.some((l) => new RegExp(`^ {2}${name} `).test(l)), name);
+    for (const argv of [['inspect', '--help'], ['inspect', 'x', '-h'], ['help', 'inspect']]) {
+      const h = await run(...argv);
+      assert.equal(h.code, EXIT.ok, argv.join(' '));
+      assert.match(h.out[0], /^Usage: dcp inspect \[options\] <model\.json>$/, argv.join(' '));
+      assert.ok(h.out.some((l) => /^ {2}--json /.test(l)));
+      assert.deepEqual(h.err, []);
     }
-    // The real registry lists inspect.
-    const real = await run('--help');
-    assert.ok(real.out.some((l) => /^ {2}inspect {2}/.test(l)));
   });
 
-  it('passes arguments through and maps errors to exit codes', async () => {
-    const io = memoryIO();
-    assert.equal(await runCli(['ok', 'a', '--b'], io, commands), 0);
-    assert.deepEqual(io.stdout, ['args: a,--b']);
-    const u = memoryIO();
-    assert.equal(await runCli(['usage'], u, commands), EXIT.usage);
-    assert.deepEqual(u.stderr, ['dcp usage: needs a file', "Run 'dcp usage --help' for usage."]);
-    const b = memoryIO();
-    assert.equal(await runCli(['boom'], b, commands), EXIT.failure);
-    assert.deepEqual(b.stderr, ['dcp boom: it broke']);
-  });
-
-  it('rejects unknown or missing commands with exit 2', async () => {
-    const io = memoryIO();
-    assert.equal(await runCli(['oks'], io, commands), EXIT.usage);
-    assert.match(io.stderr[0], /^dcp: unknown command 'oks'\. Did you mean 'ok'\?$/);
-    const none = memoryIO();
-    assert.equal(await runCli([], none, commands), EXIT.usage);
-    assert.match(none.stderr[0], /^Usage: dcp <command>/);
+  it('rejects unknown or missing commands with exit 2 and a typo hint', async () => {
+    const typo = await run('inspekt', vggPath);
+    assert.equal(typo.code, EXIT.usage);
+    assert.match(typo.err.join('\n'), /^dcp: unknown command 'inspekt'\n\(Did you mean inspect\?\)/);
+    assert.deepEqual(typo.out, [''], 'nothing on stdout');
+    const none = await run();
+    assert.equal(none.code, EXIT.usage);
+    assert.match(none.err[0], /^Usage: dcp <command>/);
   });
 });
