@@ -134,6 +134,8 @@ export const RUN_SETTINGS = {
     description: 'Cap on the number of training samples used (0 = all). Handy for a quick first run.' }),
   seed: spec({ schema: int.min(0).max(2 ** 32 - 1), default: 1, flag: 'seed', setting: 'seed', group: 'Data', metavar: 'S',
     description: 'Random seed of data splits, subsets and initialisation, for repeatable runs.' }),
+  choiceSeed: spec({ schema: int.min(0).max(2 ** 32 - 1).nullable(), default: null, flag: 'choice-seed', setting: 'choiceSeed', group: 'Data', metavar: 'S',
+    description: 'Seed of the `random` baseline\'s channel choice, apart from the data split. Unset (`null`) = `dcp.seed`; vary it alone to draw several random choices on one split.' }),
   backend: spec({ schema: BACKENDS.schema, default: 'auto', flag: 'backend', setting: 'backend', group: 'Compute', metavar: 'NAME', enumDescriptions: BACKENDS.descriptions,
     description: 'TensorFlow.js backend the pruning engine computes with.' }),
   threads: spec({ schema: int.min(1).max(16), default: 1, flag: 'threads', setting: 'threads', group: 'Compute', metavar: 'N',

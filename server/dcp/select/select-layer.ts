@@ -126,7 +126,7 @@ async function* forward(layer: string, gen: AsyncGenerator<import('./selection')
 export async function fixedChoice(cfg: RunConfig, plan: ConvPlan, runner: GraphRunner, consumerKernel: tf.Tensor4D, keep: number): Promise<number[]> {
   const c = plan.inChannels;
   if (cfg.method === 'random') {
-    const rand = mulberry32(mixSeed(cfg.seed, plan.index + 1));
+    const rand = mulberry32(mixSeed(cfg.choiceSeed ?? cfg.seed, plan.index + 1));
     const order = range(c);
     for (let i = c - 1; i > 0; i--) {
       const j = Math.floor(rand() * (i + 1));

@@ -150,3 +150,15 @@ test('adaptive selection keeps exactly as many channels as the rule says, checke
   tf.dispose([out.weights, out.mask]);
   dispose();
 });
+
+test('the choice seed draws the random choice apart from the split seed; unset, it follows the seed', async () => {
+  const { model, plan, runner, consumer } = handBuilt();
+  const pick = (seed: number, choiceSeed: number | null): Promise<number[]> =>
+    fixedChoice(resolveConfig({ method: 'random', seed, choiceSeed }), plan, runner, consumer, 3);
+  assert.deepEqual(await pick(1, null), await pick(1, 1), 'null = the seed');
+  assert.deepEqual(await pick(1, 5), await pick(2, 5), 'the split seed no longer moves the choice');
+  const byChoice = await Promise.all(Array.from({ length: 10 }, (_, s) => pick(1, s + 1)));
+  assert.ok(new Set(byChoice.map((c) => c.join())).size >= 3, `choice seeds 1..10 on one split: ${byChoice.map((c) => c.join()).join(' | ')}`);
+  consumer.dispose();
+  model.dispose();
+});
