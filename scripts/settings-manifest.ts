@@ -5,21 +5,15 @@
  */
 import { HOST_SETTING_GROUPS, HOST_SETTINGS, type HostSettingSpec } from '../protocol/host-settings';
 import { RUN_SETTINGS, SETTING_GROUPS, type SettingSpec } from '../protocol/settings';
-import { expectation, settingJsonSchema } from '../protocol/settings-validate';
+import { expectation, settingJsonSchema, type JsonSchemaLike } from '../protocol/settings-validate';
 
 /** A setting of either table, with what only run settings have made optional. */
 type AnySpec = HostSettingSpec & Partial<Pick<SettingSpec, 'flag' | 'metavar'>>;
 
-export interface ConfigurationProperty {
+/** A property of package.json's configuration: the setting's JSON Schema ranges plus VS Code's own fields. */
+export interface ConfigurationProperty extends Pick<JsonSchemaLike, 'minimum' | 'maximum' | 'exclusiveMinimum' | 'exclusiveMaximum' | 'minLength' | 'maxLength' | 'enum'> {
   type: string | string[];
   default: unknown;
-  minimum?: number;
-  maximum?: number;
-  exclusiveMinimum?: number;
-  exclusiveMaximum?: number;
-  minLength?: number;
-  maxLength?: number;
-  enum?: unknown[];
   enumDescriptions?: string[];
   markdownDescription: string;
   scope: string;
