@@ -12,6 +12,8 @@ import { makeBatchMatMulConfig } from './matmul';
 import { makeIdentityConfig } from './identity';
 import { makeReduceConfigs, meanGradConfig, sumGradConfig } from './reduce';
 import { makeCastConfig, maxPoolGradConfig } from './pool-grad';
+import { batchNormTrainConfig, batchNormTrainGradConfig, batchNormTrainGradient } from './batchnorm-train';
+import { patchBatchNormalization } from './layers-batchnorm';
 import { captureStock } from './wasm-ops';
 
 let matMulConfig: KernelConfig | undefined;
@@ -38,18 +40,22 @@ function fastConfigs(): KernelConfig[] {
   castConfig ??= makeCastConfig();
   const configs = [
     conv2DBackpropFilterConfig, conv2DBackpropInputConfig, depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig,
-    fusedBatchNormConfig, maxPoolGradConfig,
+    fusedBatchNormConfig, maxPoolGradConfig, batchNormTrainConfig, batchNormTrainGradConfig,
   ];
   for (const c of [matMulConfig, identityConfig, castConfig, ...reduceConfigs]) if (c !== undefined) configs.push(c);
   return configs;
 }
 
-/** Registers the fast wasm kernels and the FusedBatchNorm, Mean and Sum gradients. Safe to call repeatedly. */
+/**
+ * Registers the fast wasm kernels, the FusedBatchNorm, Mean and Sum gradients, and the fused training-mode
+ * BatchNormalization layer path (wasm only). Safe to call repeatedly.
+ */
 export function registerFastKernels(): void {
   for (const config of fastConfigs()) installKernel(config);
-  for (const g of [fusedBatchNormGradConfig, meanGradConfig, sumGradConfig]) {
+  for (const g of [fusedBatchNormGradConfig, meanGradConfig, sumGradConfig, batchNormTrainGradient]) {
     if (tf.getGradient(g.kernelName) !== g) tf.registerGradient(g);
   }
+  patchBatchNormalization();
 }
 
 /** Names of the wasm kernels that are currently ours. */

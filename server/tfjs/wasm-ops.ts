@@ -43,8 +43,8 @@ export class Ops {
 
   constructor(readonly backend: KernelBackend) {}
 
-  private run(name: string, inputs: NamedTensorInfoMap, attrs: NamedAttrMap): TensorInfo {
-    const f = captured.get(name) ?? kernelFunc(name);
+  private run(name: string, inputs: NamedTensorInfoMap, attrs: NamedAttrMap, registered = false): TensorInfo {
+    const f = registered ? kernelFunc(name) : captured.get(name) ?? kernelFunc(name);
     const out = f({ inputs, attrs, backend: this.backend });
     if (Array.isArray(out)) throw new Error(`kernel ${name} returned several outputs`);
     this.owned.push(out);
@@ -126,6 +126,20 @@ export class Ops {
 
   zeros(shape: number[]): TensorInfo {
     return this.fill(shape, 0);
+  }
+
+  /** Mean over the leading `axes` with the kernel registered now (ours: one average pooling). */
+  meanLeading(x: TensorInfo, axes: number[]): TensorInfo {
+    return this.run('Mean', { x }, { axis: axes, keepDims: false }, true);
+  }
+
+  /** Sum over the leading `axes` with the kernel registered now (ours: one average pooling). */
+  sumLeading(x: TensorInfo, axes: number[]): TensorInfo {
+    return this.run('Sum', { x }, { axis: axes, keepDims: false }, true);
+  }
+
+  squaredDifference(a: TensorInfo, b: TensorInfo): TensorInfo {
+    return this.run('SquaredDifference', { a, b }, {});
   }
 
   /** Sum over `axes`. */
