@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
 import type { BatchMeta } from './step-peer';
 
-export const PYTHON = '/usr/bin/python3';
+/** The interpreter with Debian's python3-torch; $DCP_BENCH_PYTHON overrides it. */
+export const PYTHON = process.env.DCP_BENCH_PYTHON ?? '/usr/bin/python3';
 export const TORCH_INSTALL = 'sudo apt-get install -y python3-torch libopenblas0-pthread   (Debian/Ubuntu; run with /usr/bin/python3)';
 
 export interface Ready {

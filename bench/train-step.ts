@@ -5,9 +5,10 @@
  *   npm run bench -- --profile                     also the per-kernel profile of one step, ours and PyTorch's
  *   npm run bench -- --models resnet --threads 1 --steps 9 --backend wasm
  *   npm run bench -- --builtin                     adds the in-code ResNet 16/32/64 (176k params)
+ *   npm run bench -- --json out.json               also saves every step time
  */
 import * as tf from '@tensorflow/tfjs';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LinePeer, PYTHON, TORCH_INSTALL, torchEnv, torchMissing, writeBatch, type Ready } from './peers';
@@ -86,6 +87,9 @@ const fmtStats = (xs: number[]): string => {
 
 interface StepReply { ms: number; cpuMs: number }
 
+/** Every measured line, for `--json FILE`. */
+const results: Array<Record<string, unknown>> = [];
+
 /** Forward multiply-adds per sample of the conv and dense layers (a training step does about three times this). */
 async function forwardMacs(modelJson: string): Promise<number> {
   const model = await loadLayersModel(modelJson);
@@ -145,7 +149,13 @@ async function benchOne(m: BenchModel & { path: string }, threads: number, steps
       let diff = 0;
       for (let i = 0; i < a.probs.length; i++) diff = Math.max(diff, Math.abs(a.probs[i] - b.probs[i]));
       console.log(`  PyTorch ${b.torch} CPU ×${b.threads}`.padEnd(30) + `${fmtStats(torchMs)}  CPU ${stats(torchCpu).median.toFixed(0)} ms  ${gflops(torchMed)} GFLOP/s`);
-      console.log(`  ratio: our throughput = ${(torchMed / oursMed).toFixed(2)}× PyTorch's (interleaved, median of ${steps} each; same weights: max |Δ prob| ${diff.toExponential(1)})`);
+      const cpuRatio = stats(torchCpu).median / stats(oursCpu).median;
+      console.log(`  ratio: our throughput = ${(torchMed / oursMed).toFixed(2)}× PyTorch's by wall time, ${cpuRatio.toFixed(2)}× by CPU time `
+        + `(interleaved, median of ${steps} each; same weights: max |Δ prob| ${diff.toExponential(1)})`);
+      results.push({ model: m.name, threads, batch: BATCH, oursMs: oursMs, torchMs, oursCpuMs: oursCpu, torchCpuMs: torchCpu,
+        ratioWall: torchMed / oursMed, ratioCpu: cpuRatio, oursBackend: `${a.backend}×${a.threads}`, torchThreads: b.threads });
+    } else {
+      results.push({ model: m.name, threads, batch: BATCH, oursMs, oursCpuMs: oursCpu, oursBackend: `${a.backend}×${a.threads}` });
     }
     if (process.argv.includes('--profile')) {
       printProfile('ours, kernels of one step (tf.profile)', (await ours.ask<{ kernels: KernelRow[] }>('profile')).kernels);
@@ -192,7 +202,11 @@ async function main(): Promise<void> {
     }
     for (const t of threadCounts) await benchOne({ ...m, path: m.path }, t, steps, missing === null);
   }
-  console.log(`\nload average at the end: ${loadavg()[0].toFixed(1)} on ${cpus().length} CPUs (compare lines of one run, not across runs)`);
+  const load = loadavg()[0];
+  console.log(`\nload average at the end: ${load.toFixed(1)} on ${cpus().length} CPUs (compare lines of one run, not across runs)`
+    + (load > cpus().length ? '; the machine was busy: wall times and 2-thread lines are inflated, CPU-time ratios are steadier' : ''));
+  const json = arg('json');
+  if (json !== undefined) writeFileSync(json, `${JSON.stringify({ load, cpus: cpus().length, results }, null, 1)}\n`);
 }
 
 main().catch((e: unknown) => {
