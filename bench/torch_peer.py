@@ -72,6 +72,15 @@ class LayersNet(nn.Module):
             if c["use_bias"]:
                 conv.bias = self._param(w("bias"))
             self.mods[name] = conv
+        elif kind == "DepthwiseConv2D":
+            k = w("depthwise_kernel")  # [kh, kw, c, m]; TF's output channel c·m + j is torch's group c, index j
+            c_in, mult = k.shape[2], k.shape[3]
+            conv = nn.Conv2d(c_in, c_in * mult, tuple(c["kernel_size"]), stride=tuple(c["strides"]),
+                             dilation=tuple(c["dilation_rate"]), groups=c_in, bias=c["use_bias"])
+            conv.weight = self._param(np.ascontiguousarray(k.transpose(2, 3, 0, 1).reshape(c_in * mult, 1, k.shape[0], k.shape[1])))
+            if c["use_bias"]:
+                conv.bias = self._param(w("bias"))
+            self.mods[name] = conv
         elif kind == "BatchNormalization":
             bn = nn.BatchNorm2d(w("gamma").shape[0], eps=c["epsilon"], momentum=1 - c["momentum"])
             bn.weight = self._param(w("gamma"))
@@ -88,7 +97,8 @@ class LayersNet(nn.Module):
             self.mods[name] = lin
         elif kind == "Dropout":
             self.mods[name] = nn.Dropout(c["rate"])
-        elif kind not in ("InputLayer", "ReLU", "Add", "GlobalAveragePooling2D", "MaxPooling2D", "Flatten", "Activation"):
+        elif kind not in ("InputLayer", "ReLU", "Add", "GlobalAveragePooling2D", "MaxPooling2D", "Flatten", "Activation",
+                          "ZeroPadding2D"):
             raise ValueError(f"layer {name}: {kind} is not supported by the PyTorch peer")
         self.meta[name] = (kind, c)
 
@@ -101,14 +111,14 @@ class LayersNet(nn.Module):
                 continue
             args = [vals[n[0]] for n in layer["inbound_nodes"][0]]
             h = args[0]
-            if kind == "Conv2D":
+            if kind in ("Conv2D", "DepthwiseConv2D"):
                 conv = self.mods[name]
                 if c["padding"] == "same":
                     (kh, kw), (sh, sw), (dh, dw) = conv.kernel_size, conv.stride, conv.dilation
                     top, bottom = same_pads(h.shape[2], kh, sh, dh)
                     left, right = same_pads(h.shape[3], kw, sw, dw)
                     if top == bottom and left == right:
-                        out = F.conv2d(h, conv.weight, conv.bias, conv.stride, (top, left), conv.dilation)
+                        out = F.conv2d(h, conv.weight, conv.bias, conv.stride, (top, left), conv.dilation, conv.groups)
                     else:
                         out = conv(F.pad(h, (left, right, top, bottom)))
                 else:
@@ -116,8 +126,10 @@ class LayersNet(nn.Module):
                 act = c.get("activation", "linear")
                 if act == "relu":
                     out = F.relu(out)
-                elif act == "softmax":
-                    raise ValueError(f"{name}: softmax conv activation is not supported")
+                elif act == "relu6":
+                    out = F.relu6(out)
+                elif act != "linear":
+                    raise ValueError(f"{name}: conv activation {act} is not supported")
             elif kind == "BatchNormalization" or kind == "Dropout":
                 out = self.mods[name](h)
             elif kind == "Dense":
@@ -147,6 +159,9 @@ class LayersNet(nn.Module):
                 if c["padding"] != "valid":
                     raise ValueError(f"{name}: only 'valid' max pooling is supported")
                 out = F.max_pool2d(h, tuple(c["pool_size"]), tuple(c["strides"] or c["pool_size"]))
+            elif kind == "ZeroPadding2D":
+                (top, bottom), (left, right) = c["padding"]
+                out = F.pad(h, (left, right, top, bottom))
             elif kind == "Flatten":
                 out = h.permute(0, 2, 3, 1).flatten(1)  # NHWC order, the order the dense kernel was trained on
             vals[name] = out

@@ -6,6 +6,7 @@
  *   npm run bench -- --models resnet --threads 1 --steps 9 --backend wasm
  *   npm run bench -- --builtin                     adds the in-code ResNet 16/32/64 (176k params)
  *   npm run bench -- --json out.json               also saves every step time
+ *   npm run bench -- --models mobilenet --batch 16 a model of examples/<name>/ (any input shape), or a model.json path
  */
 import * as tf from '@tensorflow/tfjs';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -17,7 +18,8 @@ import { loadLayersModel, saveLayersModel } from '../server/io/model-files';
 import { initBackend } from '../server/tfjs/backend';
 
 const ROOT = join(__dirname, '..');
-const BATCH = 64;
+/** Batch of every step (`--batch N`; large inputs such as 224×224 need a smaller one on the 4 GiB wasm heap). */
+const BATCH = Number(arg('batch') ?? 64);
 
 interface BenchModel {
   name: string;
@@ -57,8 +59,8 @@ async function models(): Promise<BenchModel[]> {
   const chosen = (arg('models') ?? 'resnet,vgg').split(',');
   const list: BenchModel[] = [];
   for (const name of chosen) {
-    const file = join(ROOT, 'examples', name, 'model.json');
-    list.push({ name: `examples/${name}`, path: existsSync(file) ? file : null });
+    const file = name.endsWith('.json') ? name : join(ROOT, 'examples', name, 'model.json');
+    list.push({ name: name.endsWith('.json') ? name : `examples/${name}`, path: existsSync(file) ? file : null });
   }
   // Hook for the 224×224 MobileNetV2 of its own issue: benchmarked as soon as examples/mobilenet exists.
   const mobile = join(ROOT, 'examples', 'mobilenet', 'model.json');
@@ -90,8 +92,8 @@ interface StepReply { ms: number; cpuMs: number }
 /** Every measured line, for `--json FILE`. */
 const results: Array<Record<string, unknown>> = [];
 
-/** Forward multiply-adds per sample of the conv and dense layers (a training step does about three times this). */
-async function forwardMacs(modelJson: string): Promise<number> {
+/** Input shape, class count and forward multiply-adds per sample (conv and dense layers; a step is about 3×). */
+async function describe(modelJson: string): Promise<{ input: number[]; classes: number; macs: number }> {
   const model = await loadLayersModel(modelJson);
   let macs = 0;
   for (const layer of model.layers) {
@@ -101,8 +103,10 @@ async function forwardMacs(modelJson: string): Promise<number> {
     if ((cls === 'Conv2D' || cls === 'DepthwiseConv2D') && kernel) macs += out[1] * out[2] * kernel.size;
     else if (cls === 'Dense' && kernel) macs += kernel.size;
   }
+  const input = model.inputs[0].shape.slice(1) as number[];
+  const classes = model.outputs[0].shape[1] as number;
   model.dispose();
-  return macs;
+  return { input, classes, macs };
 }
 
 function printProfile(title: string, rows: KernelRow[], top = 14): void {
@@ -115,7 +119,8 @@ function printProfile(title: string, rows: KernelRow[], top = 14): void {
 
 async function benchOne(m: BenchModel & { path: string }, threads: number, steps: number, torchOk: boolean): Promise<void> {
   const backend = arg('backend') ?? 'auto';
-  const batchFile = writeBatch([BATCH, 28, 28, 1], 10, 1);
+  const { input, classes, macs } = await describe(m.path);
+  const batchFile = writeBatch([BATCH, ...input], classes, 1);
   const ours = LinePeer.start('ours', process.execPath,
     [...process.execArgv, join(__dirname, 'step-peer.ts'), m.path, batchFile, String(threads), backend]);
   const torch = torchOk
@@ -124,7 +129,6 @@ async function benchOne(m: BenchModel & { path: string }, threads: number, steps
   try {
     const a = await ours.read<Ready>();
     const b = torch ? await torch.read<Ready>() : null;
-    const macs = await forwardMacs(m.path);
     const flopsPerStep = 6 * macs * BATCH;
     const oursMs: number[] = [];
     const oursCpu: number[] = [];
