@@ -84,6 +84,10 @@ export const batchNormTrainGradConfig: KernelConfig = {
   kernelName: BATCH_NORM_TRAIN_GRAD, backendName: 'wasm', kernelFunc: batchNormTrainGrad,
 };
 
+function nonZero(t: Tensor | null | undefined): t is Tensor {
+  return t != null && (t.dataSync() as Float32Array).some((v) => v !== 0);
+}
+
 export const batchNormTrainGradient: GradConfig = {
   kernelName: BATCH_NORM_TRAIN,
   inputsToSave: ['x', 'gamma'],
@@ -95,9 +99,11 @@ export const batchNormTrainGradient: GradConfig = {
       { dy, x, gamma, mean, variance }, attrs) as Tensor[];
     let dx = dxMain;
     const rows = x.size / mean.size;
-    // ∂μ/∂x = 1/M, ∂var/∂x = 2(x − μ)/M: only when a caller differentiates the statistics themselves.
-    if (dMean != null) dx = tf.add(dx, tf.div(dMean, rows));
-    if (dVar != null) dx = tf.add(dx, tf.mul(tf.sub(x, mean), tf.mul(dVar, 2 / rows)));
+    // ∂μ/∂x = 1/M, ∂var/∂x = 2(x − μ)/M: only when a caller differentiates the statistics themselves. In layers'
+    // training the tape hands zeros here (the moving-average updates consume the statistics), and adding those
+    // would cost four full-size broadcast passes per layer: the C values are checked first (a cheap read on wasm).
+    if (nonZero(dMean)) dx = tf.add(dx, tf.div(dMean, rows));
+    if (nonZero(dVar)) dx = tf.add(dx, tf.mul(tf.sub(x, mean), tf.mul(dVar, 2 / rows)));
     return { x: () => dx, gamma: () => dGamma, beta: () => dBeta };
   },
 };
