@@ -9,6 +9,8 @@ import { gradsOn, type HostTensor, outShape, randomHost, relErr, use } from './h
 
 const cases: Array<{ shape: number[]; k: [number, number]; s: [number, number]; pad: 'same' | 'valid' }> = [
   { shape: [3, 8, 8, 5], k: [2, 2], s: [2, 2], pad: 'valid' },
+  { shape: [2, 7, 9, 3], k: [2, 2], s: [2, 2], pad: 'valid' },
+  { shape: [2, 7, 6, 3], k: [2, 2], s: [2, 2], pad: 'same' },
   { shape: [2, 7, 9, 3], k: [3, 3], s: [2, 2], pad: 'same' },
   { shape: [2, 6, 6, 4], k: [3, 2], s: [1, 1], pad: 'same' },
   { shape: [1, 9, 7, 2], k: [2, 3], s: [3, 2], pad: 'valid' },
