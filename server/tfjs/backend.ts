@@ -23,7 +23,7 @@ export interface BackendOptions {
   threads?: number;
   /**
    * Where to look for `@tensorflow/tfjs-node[-gpu]` first: a folder with node_modules, or the package folder
-   * (then $DCP_TFJS_NODE_PATH, the bundle's folder, the working directory). See node-backend.ts.
+   * (then $DCP_TFJS_NODE_PATH, then next to the program). See node-backend.ts.
    */
   tfjsNodePath?: string;
 }
@@ -91,7 +91,7 @@ async function tryNode(path: string | undefined): Promise<boolean> {
   if (tf.findBackend('tensorflow') === null) {
     const found = findTfjsNode(path);
     if (found === null) {
-      nodeProblem = `@tensorflow/tfjs-node is not installed (looked in ${path ?? `$${NODE_PATH_ENV}`}, next to the program and in the working directory)`;
+      nodeProblem = `@tensorflow/tfjs-node is not installed (looked in ${path ?? `$${NODE_PATH_ENV}`}, and next to the program)`;
       return false;
     }
     try {

@@ -51,10 +51,11 @@ function packageDir(entry: string): string | null {
 
 /**
  * Finds tfjs-node under `extraPath` (a folder with node_modules, or the package folder itself), then
- * $DCP_TFJS_NODE_PATH, then next to the bundle and the working directory. Null when none is installed.
+ * $DCP_TFJS_NODE_PATH, then next to the program. Null when none is installed. Not the working directory: that is
+ * the user's workspace, and loading native code from an untrusted workspace's node_modules would run its code.
  */
 export function findTfjsNode(extraPath?: string): FoundNode | null {
-  const bases = [extraPath, process.env[NODE_PATH_ENV], typeof __dirname === 'string' ? __dirname : undefined, process.cwd()]
+  const bases = [extraPath, process.env[NODE_PATH_ENV], typeof __dirname === 'string' ? __dirname : undefined]
     .filter((b): b is string => b !== undefined && b !== '');
   for (const base of bases.map((b) => resolve(b))) {
     const own = readPackage(base);

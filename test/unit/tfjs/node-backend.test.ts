@@ -56,3 +56,18 @@ test('a tfjs-node of another version is refused with the version to install; aut
   assert.equal(await initBackend('auto', { tfjsNodePath: root }), 'wasm');
   assert.match(nodeBackendProblem() ?? '', /does not match/);
 });
+
+test('a tfjs-node in the working directory (a workspace) is not picked up', () => {
+  const root = fakeTfjsNode(tf.version.tfjs);
+  const before = process.cwd();
+  const env = process.env.DCP_TFJS_NODE_PATH;
+  delete process.env.DCP_TFJS_NODE_PATH;
+  try {
+    process.chdir(root);
+    const found = findTfjsNode();
+    assert.ok(found === null || !found.dir.startsWith(root), `found ${found?.dir}`);
+  } finally {
+    process.chdir(before);
+    if (env !== undefined) process.env.DCP_TFJS_NODE_PATH = env;
+  }
+});
