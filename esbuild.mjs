@@ -8,8 +8,9 @@ const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
 
 const node = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: !production, minify: production, logLevel: 'info',
-  // tfjs-node is an optional native accelerator: resolved at run time when installed, never bundled.
-  external: ['vscode', '@tensorflow/tfjs-node'],
+  // tfjs-node(-gpu) is an optional native accelerator, never bundled: server/tfjs/node-backend.ts resolves it at run
+  // time and hands it this bundle's TF.js, so only one copy of TF.js loads (the vsix ships no node_modules).
+  external: ['vscode', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'],
   // jsonc-parser's UMD "main" requires its own files at run time, which a bundle does not have; its ESM build bundles.
   alias: { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' } };
 const entries = [

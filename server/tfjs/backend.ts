@@ -3,13 +3,15 @@
  *
  * Convention: every module does `import * as tf from '@tensorflow/tfjs'` (one tfjs-core instance) and calls
  * `initBackend` once per process before building models. `auto` prefers the native `tfjs-node` (an optional
- * dependency that usually is not installed) and falls back to `wasm` with our training kernels.
+ * dependency that usually is not installed; loaded onto this TF.js instance, see node-backend.ts) and falls back
+ * to `wasm` with our training kernels.
  */
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { BackendName } from '../../protocol/model';
+import { findTfjsNode, loadTfjsNode, NODE_PATH_ENV } from './node-backend';
 import { registerFastKernels } from './register';
 import { enableWasmThreads, unrefWasmWorkers } from './threads';
 
@@ -19,6 +21,11 @@ export interface BackendOptions {
    * `threads.ts`); it only applies to the first wasm initialisation in a process, later calls keep that count.
    */
   threads?: number;
+  /**
+   * Where to look for `@tensorflow/tfjs-node[-gpu]` first: a folder with node_modules, or the package folder
+   * (then $DCP_TFJS_NODE_PATH, then next to the program). See node-backend.ts.
+   */
+  tfjsNodePath?: string;
 }
 
 const WASM_FILE = 'tfjs-backend-wasm.wasm';
@@ -73,17 +80,30 @@ function silenceCpuBanner(): void {
   }
 }
 
-async function tryNode(): Promise<boolean> {
-  try {
-    // Optional native backend: registers the 'tensorflow' backend when its binary is installed. It cannot be a
-    // static import (it is usually absent), and a dynamic import() of a CommonJS package would not share our
-    // tfjs-core instance when running unbundled.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    require('@tensorflow/tfjs-node');
-  } catch {
-    return false;
+let nodeProblem: string | null = null;
+
+/** Why the native backend was not used by the last `auto`/`node` initialisation (null if it was, or never tried). */
+export function nodeBackendProblem(): string | null {
+  return nodeProblem;
+}
+
+async function tryNode(path: string | undefined): Promise<boolean> {
+  if (tf.findBackend('tensorflow') === null) {
+    const found = findTfjsNode(path);
+    if (found === null) {
+      nodeProblem = `@tensorflow/tfjs-node is not installed (looked in ${path ?? `$${NODE_PATH_ENV}`}, and next to the program)`;
+      return false;
+    }
+    try {
+      loadTfjsNode(found);
+    } catch (e) {
+      nodeProblem = `${found.name} at ${found.dir} failed to load: ${e instanceof Error ? e.message : String(e)}`;
+      return false;
+    }
   }
-  return tf.setBackend('tensorflow');
+  const ok = await tf.setBackend('tensorflow');
+  nodeProblem = ok ? null : 'the tensorflow backend failed to initialise';
+  return ok;
 }
 
 async function useWasm(threads: number): Promise<boolean> {
@@ -112,8 +132,8 @@ export async function initBackend(name: BackendName, opts: BackendOptions = {}):
   let ok = false;
   switch (name) {
     case 'node':
-      ok = await tryNode();
-      if (!ok) throw new Error('backend "node" needs @tensorflow/tfjs-node, which is not installed or failed to load');
+      ok = await tryNode(opts.tfjsNodePath);
+      if (!ok) throw new Error(`backend "node" needs @tensorflow/tfjs-node: ${nodeProblem ?? 'not available'}`);
       break;
     case 'wasm':
       ok = await useWasm(threads);
@@ -122,7 +142,7 @@ export async function initBackend(name: BackendName, opts: BackendOptions = {}):
       ok = await tf.setBackend('cpu');
       break;
     case 'auto':
-      ok = (await tryNode()) || (await useWasm(threads)) || (await tf.setBackend('cpu'));
+      ok = (await tryNode(opts.tfjsNodePath)) || (await useWasm(threads)) || (await tf.setBackend('cpu'));
       break;
   }
   if (!ok) throw new Error(`TF.js backend "${name}" failed to initialise`);

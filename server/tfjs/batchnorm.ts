@@ -3,8 +3,9 @@
  * `tile` (registered for every backend).
  *
  * Forward: y = (x − mean) · g + offset with g = scale / √(variance + ε) is computed as y = x · g + (offset − mean · g):
- * the per-channel g and b = offset − mean · g are tiny, the full-size work is one multiply and one add. The stock
- * wasm kernel evaluates the formula per element and took about twice as long (≈10% of a ResNet training step).
+ * the per-channel g and b = offset − mean · g are tiny, and the full-size work is one XNNPACK 1×1 depthwise conv
+ * (`Ops.channelAffine`; 64×28×28×8: 0.25 ms, against 1.6 ms for the stock kernel, which evaluates the formula per
+ * element, and 1.4 ms for a broadcast multiply and add).
  * Like TensorFlow's fused kernel, this rounds differently from the textbook formula when |mean| ≫ std (relative
  * error ≈ 1e-7 · |mean| / std).
  *
@@ -26,12 +27,18 @@ export const fusedBatchNorm: tf.KernelFunc = ({ inputs, backend, attrs }) => wit
     x: TensorInfo; mean: TensorInfo; variance: TensorInfo; offset?: TensorInfo; scale?: TensorInfo;
   };
   const { varianceEpsilon } = attrs as unknown as tf.FusedBatchNormAttrs;
+  const c = x.shape[x.shape.length - 1];
+  // Per-channel statistics (the layers' case) take one fused pass; anything broadcast differently keeps two.
+  const perChannel = [mean, variance, offset, scale].every((t) => t === undefined || t.shape.reduce((p, q) => p * q, 1) === c);
   const eps = ops.fill([1], varianceEpsilon);
   const varEps = ops.add(variance, eps);
   const invStd = ops.rsqrt(varEps);
   const gain = scale === undefined ? invStd : ops.mul(invStd, scale);
   const meanGain = ops.mul(mean, gain);
   const bias = offset === undefined ? ops.neg(meanGain) : ops.sub(offset, meanGain);
+  if (perChannel && gain.shape.reduce((p, q) => p * q, 1) === c) {
+    return ops.channelAffine(x, ops.reshape(gain, [c]), ops.reshape(bias, [c]));
+  }
   const scaled = ops.mul(x, gain);
   const out = ops.add(scaled, bias);
   ops.free(scaled);

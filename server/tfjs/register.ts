@@ -11,11 +11,15 @@ import { fusedBatchNormConfig, fusedBatchNormGradConfig } from './batchnorm';
 import { makeBatchMatMulConfig } from './matmul';
 import { makeIdentityConfig } from './identity';
 import { makeReduceConfigs, meanGradConfig, sumGradConfig } from './reduce';
+import { makeCastConfig, maxPoolGradConfig } from './pool-grad';
+import { batchNormTrainConfig, batchNormTrainGradConfig, batchNormTrainGradient } from './batchnorm-train';
+import { patchBatchNormalization } from './layers-batchnorm';
 import { captureStock } from './wasm-ops';
 
 let matMulConfig: KernelConfig | undefined;
 let identityConfig: KernelConfig | undefined;
 let reduceConfigs: KernelConfig[] | undefined;
+let castConfig: KernelConfig | undefined;
 
 function installKernel(config: KernelConfig): void {
   const current = tf.getKernel(config.kernelName, 'wasm') as KernelConfig | undefined;
@@ -29,24 +33,29 @@ function installKernel(config: KernelConfig): void {
 
 /** Our kernel configs, in installation order (BatchMatMul is built lazily: it wraps the stock kernel). */
 function fastConfigs(): KernelConfig[] {
-  // The stock BatchMatMul, Identity, Sum and Mean are captured before ours replace them: ours delegate to them.
+  // The stock BatchMatMul, Identity, Cast, Sum and Mean are captured before ours replace them: ours delegate to them.
   matMulConfig ??= makeBatchMatMulConfig();
   identityConfig ??= makeIdentityConfig();
   reduceConfigs ??= makeReduceConfigs();
+  castConfig ??= makeCastConfig();
   const configs = [
     conv2DBackpropFilterConfig, conv2DBackpropInputConfig, depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig,
-    fusedBatchNormConfig,
+    fusedBatchNormConfig, maxPoolGradConfig, batchNormTrainConfig, batchNormTrainGradConfig,
   ];
-  for (const c of [matMulConfig, identityConfig, ...reduceConfigs]) if (c !== undefined) configs.push(c);
+  for (const c of [matMulConfig, identityConfig, castConfig, ...reduceConfigs]) if (c !== undefined) configs.push(c);
   return configs;
 }
 
-/** Registers the fast wasm kernels and the FusedBatchNorm, Mean and Sum gradients. Safe to call repeatedly. */
+/**
+ * Registers the fast wasm kernels, the FusedBatchNorm, Mean and Sum gradients, and the fused training-mode
+ * BatchNormalization layer path (wasm only). Safe to call repeatedly.
+ */
 export function registerFastKernels(): void {
   for (const config of fastConfigs()) installKernel(config);
-  for (const g of [fusedBatchNormGradConfig, meanGradConfig, sumGradConfig]) {
+  for (const g of [fusedBatchNormGradConfig, meanGradConfig, sumGradConfig, batchNormTrainGradient]) {
     if (tf.getGradient(g.kernelName) !== g) tf.registerGradient(g);
   }
+  patchBatchNormalization();
 }
 
 /** Names of the wasm kernels that are currently ours. */

@@ -43,8 +43,8 @@ export class Ops {
 
   constructor(readonly backend: KernelBackend) {}
 
-  private run(name: string, inputs: NamedTensorInfoMap, attrs: NamedAttrMap): TensorInfo {
-    const f = captured.get(name) ?? kernelFunc(name);
+  private run(name: string, inputs: NamedTensorInfoMap, attrs: NamedAttrMap, registered = false): TensorInfo {
+    const f = registered ? kernelFunc(name) : captured.get(name) ?? kernelFunc(name);
     const out = f({ inputs, attrs, backend: this.backend });
     if (Array.isArray(out)) throw new Error(`kernel ${name} returned several outputs`);
     this.owned.push(out);
@@ -126,6 +126,40 @@ export class Ops {
 
   zeros(shape: number[]): TensorInfo {
     return this.fill(shape, 0);
+  }
+
+  /** Mean over the leading `axes` with the kernel registered now (ours: one average pooling). */
+  meanLeading(x: TensorInfo, axes: number[]): TensorInfo {
+    return this.run('Mean', { x }, { axis: axes, keepDims: false }, true);
+  }
+
+  /** Sum over the leading `axes` with the kernel registered now (ours: one average pooling). */
+  sumLeading(x: TensorInfo, axes: number[]): TensorInfo {
+    return this.run('Sum', { x }, { axis: axes, keepDims: false }, true);
+  }
+
+  square(x: TensorInfo): TensorInfo {
+    return this.run('Square', { x }, {});
+  }
+
+  /**
+   * x·scale + bias per channel (the last axis), as one XNNPACK 1×1 depthwise convolution over a [1, R, 1, C]
+   * view. The stock broadcasting Multiply and Add take a slow path (64×28×28×8: 1.4 ms for the two against 0.25 ms).
+   */
+  channelAffine(x: TensorInfo, scale: TensorInfo, bias?: TensorInfo): TensorInfo {
+    const c = x.shape[x.shape.length - 1];
+    const rows = x.shape.slice(0, -1).reduce((p, q) => p * q, 1);
+    const view = this.reshape(x, [1, rows, 1, c]);
+    const filter = this.reshape(scale, [1, 1, c, 1]);
+    const inputs: NamedTensorInfoMap = bias === undefined ? { x: view, filter } : { x: view, filter, bias };
+    const out = this.run('FusedDepthwiseConv2D', inputs, {
+      strides: [1, 1], pad: 'valid', dilations: [1, 1], dataFormat: 'NHWC', activation: 'linear',
+    });
+    this.free(view);
+    this.free(filter);
+    const shaped = this.reshape(out, x.shape);
+    this.free(out);
+    return shaped;
   }
 
   /** Sum over `axes`. */

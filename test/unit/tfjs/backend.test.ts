@@ -38,7 +38,9 @@ test('switching between cpu and wasm keeps our kernels registered exactly once',
   assert.equal(await initBackend('wasm'), 'wasm');
   registerFastKernels();
   registerFastKernels();
-  assert.equal(fastKernelNames().length, 9);
+  const names = fastKernelNames();
+  assert.equal(new Set(names).size, names.length);
+  assert.ok(names.includes('Conv2DBackpropFilter') && names.includes('MaxPoolGrad'), names.join());
   const y = tf.tidy(() => tf.sum(tf.conv2d(tf.ones([1, 4, 4, 1]) as tf.Tensor4D, tf.ones([3, 3, 1, 1]) as tf.Tensor4D, 1, 'valid')));
   assert.equal((await y.data())[0], 36);
   y.dispose();

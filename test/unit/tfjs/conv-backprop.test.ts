@@ -38,8 +38,9 @@ cases.push(
 test('fast kernels are registered on wasm', async () => {
   await use('wasm');
   assert.deepEqual(fastKernelNames().sort(), [
-    'BatchMatMul', 'Conv2DBackpropFilter', 'Conv2DBackpropInput',
-    'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'FusedBatchNorm', 'Identity', 'Mean', 'Sum',
+    'BatchMatMul', 'Cast', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'DcpBatchNormTrain', 'DcpBatchNormTrainGrad',
+    'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'FusedBatchNorm', 'Identity', 'MaxPoolGrad',
+    'Mean', 'Sum',
   ]);
 });
 
