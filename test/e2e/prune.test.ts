@@ -7,30 +7,20 @@
 import { strict as assert } from 'node:assert';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { closeSession, openSession } from './harness/session';
+import { test } from 'node:test';
+import { useSession } from './harness/session';
 import * as tf from '@tensorflow/tfjs';
 import { loadLayersModel } from '../../server/io/model-files';
-import { type CodeServer } from './harness/code-server';
-import { type Fixture } from './harness/fixture';
 import { PANEL, paintedPixels, summaryRow } from './harness/panel';
-import { explorerContextCommand, explorerRow, runCommand, screenshot, statusItem, waitForToast, withFailureShot, type Workbench } from './harness/workbench';
+import { explorerContextCommand, explorerRow, runCommand, screenshot, statusItem, waitForToast, withFailureShot } from './harness/workbench';
 
 const RUN_TIMEOUT = 240_000;
-let server: CodeServer | undefined;
-let bench: Workbench | undefined;
-let fixture: Fixture;
-
-before(async () => {
-  ({ server, bench, fixture } = await openSession());
-}, { timeout: 300_000 });
-
-after(() => closeSession(server, bench));
+const session = useSession();
 
 test('Prune Model from the palette streams into the panel and writes a loadable pruned model', { timeout: RUN_TIMEOUT + 60_000 }, async () => {
-  const page = (bench as Workbench).page;
+  const page = session.bench.page;
   await withFailureShot(page, 'prune', async () => {
-    await explorerRow(page, fixture.label).waitFor({ timeout: 30_000 });
+    await explorerRow(page, session.fixture.label).waitFor({ timeout: 30_000 });
     await screenshot(page, '01-workbench');
 
     await runCommand(page, 'dcp.pruneModel', 'DCP: Prune Model');
@@ -50,11 +40,11 @@ test('Prune Model from the palette streams into the panel and writes a loadable 
     await screenshot(page, '03-run-finished');
 
     // The pruned model is where dcp.outputFolder says, and it loads with fewer parameters than the original.
-    const outputs = readdirSync(fixture.outputRoot).filter((d) => d.startsWith(`${fixture.label}-dcp-`));
-    assert.equal(outputs.length, 1, `one output folder in ${fixture.outputRoot}: ${outputs.join(', ')}`);
-    const pruned = join(fixture.outputRoot, outputs[0], 'model.json');
+    const outputs = readdirSync(session.fixture.outputRoot).filter((d) => d.startsWith(`${session.fixture.label}-dcp-`));
+    assert.equal(outputs.length, 1, `one output folder in ${session.fixture.outputRoot}: ${outputs.join(', ')}`);
+    const pruned = join(session.fixture.outputRoot, outputs[0], 'model.json');
     assert.ok(existsSync(pruned), pruned);
-    const original = await loadLayersModel(fixture.model);
+    const original = await loadLayersModel(session.fixture.model);
     const model = await loadLayersModel(pruned);
     try {
       assert.ok(model.countParams() < original.countParams(), `${model.countParams()} < ${original.countParams()}`);
@@ -70,10 +60,10 @@ test('Prune Model from the palette streams into the panel and writes a loadable 
 });
 
 test('a run started from the explorer context menu can be cancelled', { timeout: RUN_TIMEOUT }, async () => {
-  const page = (bench as Workbench).page;
+  const page = session.bench.page;
   await withFailureShot(page, 'cancel', async () => {
-    const outputsBefore = readdirSync(fixture.outputRoot).length;
-    await explorerRow(page, fixture.label).click();
+    const outputsBefore = readdirSync(session.fixture.outputRoot).length;
+    await explorerRow(page, session.fixture.label).click();
     await explorerContextCommand(page, explorerRow(page, 'model.json'), 'Prune Model');
     const panel = PANEL(page);
     await panel.badge('running').waitFor({ timeout: 60_000 });
@@ -82,6 +72,6 @@ test('a run started from the explorer context menu can be cancelled', { timeout:
     await panel.badge('cancelled').waitFor({ timeout: 30_000 });
     await statusItem(page).filter({ hasText: /cancelled/ }).waitFor({ timeout: 10_000 });
     await screenshot(page, '04-run-cancelled');
-    assert.equal(readdirSync(fixture.outputRoot).length, outputsBefore, 'a cancelled run writes no model');
+    assert.equal(readdirSync(session.fixture.outputRoot).length, outputsBefore, 'a cancelled run writes no model');
   });
 });

@@ -3,27 +3,17 @@
  * offers no command that would run pruning (capabilities.untrustedWorkspaces: limited).
  */
 import { strict as assert } from 'node:assert';
-import { after, before, test } from 'node:test';
-import { closeSession, openSession } from './harness/session';
-import { type CodeServer } from './harness/code-server';
-import { type Fixture } from './harness/fixture';
-import { explorerRow, paletteCommandIds, runCommand, screenshot, waitForFrameText, withFailureShot, type Workbench } from './harness/workbench';
-
-let server: CodeServer | undefined;
-let bench: Workbench | undefined;
-let fixture: Fixture;
+import { test } from 'node:test';
+import { useSession } from './harness/session';
+import { explorerRow, paletteCommandIds, runCommand, screenshot, waitForFrameText, withFailureShot } from './harness/workbench';
 
 // Trust on, and no start-up prompt: the folder opens in Restricted Mode, as an unknown download would.
-before(async () => {
-  ({ server, bench, fixture } = await openSession({ 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never' }));
-}, { timeout: 300_000 });
-
-after(() => closeSession(server, bench));
+const session = useSession({ 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never' });
 
 test('Restricted Mode: Inspect Model works, pruning commands are not offered', { timeout: 180_000 }, async () => {
-  const page = (bench as Workbench).page;
+  const page = session.bench.page;
   await withFailureShot(page, 'restricted', async () => {
-    await explorerRow(page, fixture.label).waitFor({ timeout: 30_000 });
+    await explorerRow(page, session.fixture.label).waitFor({ timeout: 30_000 });
     const ids = await paletteCommandIds(page, 'DCP:', 'dcp.inspectModel');
     assert.ok(ids.includes('dcp.openPanel'), ids.join(', '));
     for (const hidden of ['dcp.pruneModel', 'dcp.resumeRun', 'dcp.compareMethods', 'dcp.selectDataset']) {

@@ -7,23 +7,13 @@
 import { strict as assert } from 'node:assert';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
-import { type CodeServer } from './harness/code-server';
-import { type Fixture } from './harness/fixture';
-import { closeSession, openSession } from './harness/session';
-import { screenshot, waitForFrameText, withFailureShot, type Workbench } from './harness/workbench';
+import { useSession } from './harness/session';
+import { screenshot, waitForFrameText, withFailureShot } from './harness/workbench';
 
 const RUN_TIMEOUT = 240_000;
-let server: CodeServer | undefined;
-let bench: Workbench | undefined;
-let fixture: Fixture;
-
-before(async () => {
-  ({ server, bench, fixture } = await openSession());
-}, { timeout: 300_000 });
-
-after(() => closeSession(server, bench));
+const session = useSession();
 
 /** The Runs view's pane (its body, below the title). */
 const runsPane = (page: Page): Locator => page.locator('.pane', { has: page.locator('.pane-header', { hasText: /^Runs/i }) }).locator('.pane-body');
@@ -39,7 +29,7 @@ async function openRunsView(page: Page): Promise<void> {
 }
 
 test('the Runs view welcomes, opens the walkthrough, follows a run, opens its report and deletes it', { timeout: RUN_TIMEOUT + 120_000 }, async () => {
-  const page = (bench as Workbench).page;
+  const page = session.bench.page;
   await withFailureShot(page, 'runs', async () => {
     await openRunsView(page);
     const welcome = runsPane(page).locator('.welcome-view-content');
@@ -60,7 +50,7 @@ test('the Runs view welcomes, opens the walkthrough, follows a run, opens its re
     // A run started from the welcome content's button; the view follows it while it runs and when it ends.
     await openRunsView(page);
     await welcome.getByRole('button', { name: 'Prune a Model' }).click();
-    const row = runRows(page).filter({ hasText: fixture.label }).first();
+    const row = runRows(page).filter({ hasText: session.fixture.label }).first();
     await row.filter({ hasText: /dcp η 0\.5 · [1-9]\d*%/ }).waitFor({ timeout: 120_000 });
     await screenshot(page, 'runs-03-running');
     await row.filter({ hasText: /FLOPs −\d+% · \d+\.\d+% · just now/ }).waitFor({ timeout: RUN_TIMEOUT });
@@ -76,9 +66,9 @@ test('the Runs view welcomes, opens the walkthrough, follows a run, opens its re
 
     // Delete, from the context menu, after the modal confirmation: the view is empty again; the pruned model stays
     // (dcp.outputFolder puts it outside the run's history folder).
-    const pruned = readdirSync(fixture.outputRoot).filter((d) => d.startsWith(`${fixture.label}-dcp-`));
+    const pruned = readdirSync(session.fixture.outputRoot).filter((d) => d.startsWith(`${session.fixture.label}-dcp-`));
     assert.equal(pruned.length, 1);
-    const runsRoot = join(fixture.workspace, fixture.label, '.dcp-runs');
+    const runsRoot = join(session.fixture.workspace, session.fixture.label, '.dcp-runs');
     assert.equal(readdirSync(runsRoot).length, 1, 'one history folder');
     await row.click({ button: 'right' });
     const menu = page.locator('.monaco-menu');
@@ -94,7 +84,7 @@ test('the Runs view welcomes, opens the walkthrough, follows a run, opens its re
     await dialog.getByRole('button', { name: 'Delete' }).click();
     await welcome.filter({ hasText: 'No pruning runs in this workspace yet' }).waitFor({ timeout: 30_000 });
     assert.equal(readdirSync(runsRoot).length, 0, 'the history folder is gone');
-    assert.ok(existsSync(join(fixture.outputRoot, pruned[0], 'model.json')), 'the pruned model is kept');
+    assert.ok(existsSync(join(session.fixture.outputRoot, pruned[0], 'model.json')), 'the pruned model is kept');
     await screenshot(page, 'runs-07-deleted');
   });
 });

@@ -3,22 +3,13 @@
  * extension restarts it once, tells the user, marks the run interrupted, and Resume Run finishes it.
  */
 import { strict as assert } from 'node:assert';
-import { after, before, test } from 'node:test';
-import { closeSession, openSession } from './harness/session';
-import { languageServerPids, type CodeServer } from './harness/code-server';
-import { type Fixture } from './harness/fixture';
+import { test } from 'node:test';
+import { useSession } from './harness/session';
+import { languageServerPids } from './harness/code-server';
 import { PANEL } from './harness/panel';
-import { explorerRow, runCommand, screenshot, statusItem, waitForFrameText, waitForToast, withFailureShot, type Workbench } from './harness/workbench';
+import { explorerRow, runCommand, screenshot, statusItem, waitForFrameText, waitForToast, withFailureShot } from './harness/workbench';
 
-let server: CodeServer | undefined;
-let bench: Workbench | undefined;
-let fixture: Fixture;
-
-before(async () => {
-  ({ server, bench, fixture } = await openSession());
-}, { timeout: 300_000 });
-
-after(() => closeSession(server, bench));
+const session = useSession();
 
 /** Polls until `probe` returns a non-empty list (the server process appears a moment after activation). */
 async function eventually<T>(probe: () => T[], timeoutMs: number, what: string): Promise<T[]> {
@@ -32,10 +23,10 @@ async function eventually<T>(probe: () => T[], timeoutMs: number, what: string):
 }
 
 test('a server crash mid-run: restarted once, the user told, the run interrupted and resumable to the end', { timeout: 300_000 }, async () => {
-  const page = (bench as Workbench).page;
-  const live = server as CodeServer;
+  const page = session.bench.page;
+  const live = session.server;
   await withFailureShot(page, 'crash', async () => {
-    await explorerRow(page, fixture.label).waitFor({ timeout: 30_000 });
+    await explorerRow(page, session.fixture.label).waitFor({ timeout: 30_000 });
     // Inspect first: proves the server is up (initialized) before it is killed, as in a real crash.
     await runCommand(page, 'dcp.inspectModel', 'DCP: Inspect Model');
     const text = await waitForFrameText(page, /convolutions are prunable/, 60_000);

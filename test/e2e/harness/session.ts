@@ -2,6 +2,7 @@
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
+import { after, before } from 'node:test';
 import { join } from 'node:path';
 import { installVsix, makeTempDirs, REPO, startCodeServer, toolsInstalled, type CodeServer } from './code-server';
 import { makeWorkspace, type Fixture } from './fixture';
@@ -31,4 +32,17 @@ export async function closeSession(server: CodeServer | undefined, bench: Workbe
   if (bench) await bench.close().catch(() => undefined);
   if (server) await server.stop();
   if (server && !process.exitCode) rmSync(server.dirs.root, { recursive: true, force: true });
+}
+
+/**
+ * Registers a test file's session hooks (open before its tests, close after) and returns the session, whose fields
+ * are filled in by the `before` hook.
+ */
+export function useSession(userSettings: Record<string, unknown> = {}): Session {
+  const session: Partial<Session> = {};
+  before(async () => {
+    Object.assign(session, await openSession(userSettings));
+  }, { timeout: 300_000 });
+  after(() => closeSession(session.server, session.bench));
+  return session as Session;
 }

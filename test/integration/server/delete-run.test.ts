@@ -5,10 +5,11 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { CancelRunRequest, DcpErrorCodes, DeleteRunRequest, GetRunEventsRequest, ListRunsRequest, StartRunRequest } from '../../../protocol/lsp';
-import { makeTinyFixture, quickConfig, type TinyFixture } from './fixture';
-import { fileUri, TestServer } from './lsp-client';
+import { quickConfig, type TinyFixture } from './fixture';
+import { useTinyServer } from './tiny-server';
+import { TestServer } from './lsp-client';
 
 /** Matches a JSON-RPC error response by its code. */
 const withCode = (code: number) => (e: unknown): boolean => (e as { code?: unknown }).code === code;
@@ -18,15 +19,7 @@ describe('deleteRun', () => {
   let fixture: TinyFixture;
   let uri: string;
 
-  before(async () => {
-    fixture = await makeTinyFixture();
-    uri = fileUri(fixture.modelPath);
-    ({ server } = await TestServer.start());
-  });
-  after(async () => {
-    await server?.stop();
-    fixture?.cleanup();
-  });
+  useTinyServer((s) => ({ server, fixture, uri } = s));
 
   it('refuses a running run, then deletes it once cancelled, and forgets it', async () => {
     const started = await server.connection.sendRequest(StartRunRequest, { uri, config: quickConfig(fixture) });

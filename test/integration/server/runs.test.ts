@@ -5,14 +5,15 @@
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { HoverRequest, type MarkupContent } from 'vscode-languageserver-protocol';
 import {
   CancelRunRequest, GetRunEventsRequest, InspectModelRequest, ListRunsRequest, ResumeRunRequest, StartRunRequest,
   type RunEndedParams, type RunEventParams,
 } from '../../../protocol/lsp';
 import type { RunEvent } from '../../../protocol/model';
-import { makeTinyFixture, quickConfig, type TinyFixture } from './fixture';
+import { quickConfig, type TinyFixture } from './fixture';
+import { useTinyServer } from './tiny-server';
 import { fileUri, TestServer } from './lsp-client';
 
 /** The engine's documented order, as a pattern over one letter per event. */
@@ -37,15 +38,7 @@ describe('runs', () => {
   let uri: string;
   let finished: RunEndedParams;
 
-  before(async () => {
-    fixture = await makeTinyFixture();
-    uri = fileUri(fixture.modelPath);
-    ({ server } = await TestServer.start());
-  });
-  after(async () => {
-    await server?.stop();
-    fixture?.cleanup();
-  });
+  useTinyServer((s) => ({ server, fixture, uri } = s));
 
   it('streams a run\'s events in order, ending in runFinished and runEnded with the report', async () => {
     const started = await server.connection.sendRequest(StartRunRequest, { uri, config: quickConfig(fixture) });
