@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { EpochPoint, ModelStats, RunConfig, RunReport } from '../../../../protocol/model';
 import { selectionCost, type PassCount } from '../../measure/cost';
+import { layerDiff } from '../../measure/layer-diff';
 import type { RunOptions } from '../engine';
 import { writeOutputs } from '../outputs';
 import type { Progress } from './heads';
@@ -32,7 +33,9 @@ export async function saveReport(p: ReportParts): Promise<RunReport> {
     before: p.inputs.before, afterSelection: p.cut.afterSelection, after: p.after, finetune: p.finetune,
     selectionCost: selectionCost(p.inputs.plan, p.passes, p.inputs.summary, p.inputs.data),
     seconds: (Date.now() - p.started) / 1000, backend: p.backend,
+    layerDiff: layerDiff(p.inputs.summary, p.cut.summary),
   };
+  if (p.inputs.recipe) report.recipe = p.inputs.recipe;
   report.model.output = await writeOutputs(p.cut.pruned, report, p.opts.outDir, p.opts.modelPath);
   return report;
 }
