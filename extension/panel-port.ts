@@ -12,7 +12,7 @@ import { readerFor, startRun } from './commands/start';
 import { baseDirOf, isModelJson, modelLabel, resolveModel } from './models';
 import { PruningPanel, registerPruningPanelSerializer, type PanelAction } from './panel/pruningPanel';
 import type { PanelPort, Services } from './services';
-import { readRecipeFile, writeLayerBudget } from './recipe-file';
+import { readRecipeFile, recipeUriFor, writeLayerBudget } from './recipe-file';
 import { runConfigFromSettings } from './settings';
 
 /**
@@ -99,7 +99,13 @@ export function createPanelPort(s: Omit<Services, 'panel'>, subs: vscode.Disposa
     },
   };
 
+  // The recipe also changes by the budget CodeLens or by hand: the panel shows what the next run will read.
+  const recipes = vscode.workspace.createFileSystemWatcher('**/*.dcp-recipe.json');
+  const onRecipe = (uri: vscode.Uri): void => {
+    if (model && recipeUriFor(model).toString() === uri.toString()) void loadRecipe(model);
+  };
   subs.push(
+    recipes, recipes.onDidChange(onRecipe), recipes.onDidCreate(onRecipe), recipes.onDidDelete(onRecipe),
     panel,
     registerPruningPanelSerializer(panel),
     panel.onAction((a) => void onAction(a).catch((e: unknown) => s.errors.show('The panel action failed', e))),
