@@ -115,7 +115,8 @@ export class App {
     this.layer.update(s, layer, this.ui.iteration, selected !== this.ui.selectedLayer);
     this.losses.update(s, layer);
     this.training.update(s, this.ui.curvePhase);
-    this.graph.update(s, selected, this.setupMsg?.modelName ? this.setupMsg.recipe : undefined);
+    const rate = this.ui.form.rate ?? this.setupMsg?.defaults.rate ?? s.config?.rate ?? null;
+    this.graph.update(s, selected, this.setupMsg?.modelName ? this.setupMsg.recipe : undefined, rate);
     this.diff.update(s);
   }
 

@@ -3,7 +3,7 @@
  * channels kept of total, FLOPs before → after (exact from the report's layerDiff, estimated from the kept channels
  * while the run is going), the coupling and the layer's recipe budget.
  */
-import type { LayerDiff, LayerInfo, LayerResult, Recipe } from '../protocol/model';
+import type { LayerDiff, LayerInfo, LayerResult, ModelSummary, Recipe } from '../protocol/model';
 import { layerRate } from '../protocol/recipe';
 import { formatCount, MISSING } from './selectors';
 import type { PanelState } from './state';
@@ -131,4 +131,41 @@ export function diffRows(diff: readonly LayerDiff[], key: DiffKey, descending: b
 export function reduction(before: number, after: number): string {
   if (before === 0) return MISSING;
   return `${(((before - after) / before) * 100).toFixed(1)} %`;
+}
+
+// ---- forecast of the next run ------------------------------------------------------------------------------------
+
+export interface Forecast {
+  params: number;
+  flops: number;
+  paramsBefore: number;
+  flopsBefore: number;
+}
+
+/**
+ * Size of the model the next run would make under the `rate` rule: each prunable conv keeps c − ⌊η·c⌋ input channels
+ * (its recipe rate, or all of them for "never prune"), and its producers lose the same fraction of their outputs (a
+ * concat input its share, assumed proportional). Before the run the kept channels are unknown, so conv costs scale
+ * with kept in × kept out; biases are scaled too, a few parameters off. DKP's kernel pruning is not forecast.
+ */
+export function forecastRun(model: ModelSummary, rate: number, recipe: Recipe | null | undefined): Forecast {
+  const keepFrac = new Map<string, number>();
+  for (const name of model.prunable) {
+    const info = model.layers.find((l) => l.name === name);
+    const c = info?.inChannels ?? 0;
+    const r = layerRate(recipe ?? null, name, rate);
+    const keep = r === 'never' || c === 0 ? c : Math.max(1, c - Math.floor(r * c));
+    keepFrac.set(name, c === 0 ? 1 : keep / c);
+  }
+  let params = 0;
+  let flops = 0;
+  for (const l of model.layers) {
+    const inFrac = keepFrac.get(l.name) ?? 1;
+    const outFrac = l.coupling?.prunedBy ? keepFrac.get(l.coupling.prunedBy) ?? 1 : 1;
+    const perChannel = l.className === 'DepthwiseConv2D' || l.className === 'BatchNormalization';
+    const f = perChannel ? outFrac : inFrac * outFrac;
+    params += l.params * f;
+    flops += l.flops * f;
+  }
+  return { params: Math.round(params), flops: Math.round(flops), paramsBefore: model.totalParams, flopsBefore: model.totalFlops };
 }

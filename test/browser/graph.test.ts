@@ -156,6 +156,9 @@ describe('per-layer budgets', () => {
   test('posts the budget for the host to save, and shows the recipe the host sends back', async () => {
     const panel = await loaded('dark');
     const layer = report.layers[1].layer;
+    const forecast = panel.page.locator('#graph .forecast');
+    assert.match(await forecast.innerText(), new RegExp(`^Next run at rate ${report.config.rate}: FLOPs [\\d.]+ [kM] → [\\d.]+ [kM]`));
+    const plain = await forecast.innerText();
     await arrowTo(panel, layer);
     await panel.page.locator('#budget-choice').selectOption('rate');
     await panel.page.locator('#budget-rate').fill('1.5');
@@ -167,6 +170,9 @@ describe('per-layer budgets', () => {
     await panel.deliver({ type: 'setup', defaults: recordedConfig(events), modelName: 'resnet', recipe: { version: 1, layers: { [layer]: { rate: 0.3 } } } });
     await panel.page.waitForFunction((l) => (globalThis as unknown as PageDoc).document.querySelector(`#graph .gnode[data-layer="${l}"] .gbadge`)?.textContent === 'η 0.3', layer);
     assert.match(await panel.page.locator('#graph .budget').innerText(), /Saved: rate 0.3/);
+    // The forecast follows the recipe: one layer at 0.3 instead of the run's rate keeps more.
+    assert.match(await forecast.innerText(), /with 1 layer budget:/);
+    assert.notEqual(await forecast.innerText(), plain);
     await panel.page.locator('#budget-choice').selectOption('never');
     await panel.page.getByRole('button', { name: 'Save to recipe' }).click();
     await panel.waitForSent((m) => m.type === 'setLayerBudget' && m.budget !== null && 'prune' in m.budget);

@@ -9,8 +9,8 @@ import type { ModelSummary, Recipe } from '../../protocol/model';
 import type { RecipeLayer } from '../../protocol/recipe';
 import { button, dataTable, el, fillTable, section, setText, tableBox } from '../dom';
 import { DEFAULT_SIZE, edgePath, layoutGraph, type GraphLayout } from '../graph-layout';
-import { budgetText, couplingText, flopsText, graphNodes, type GraphNodeInfo } from '../graph-model';
-import { MISSING } from '../selectors';
+import { budgetText, couplingText, flopsText, forecastRun, graphNodes, type GraphNodeInfo } from '../graph-model';
+import { formatCount, formatRatio, MISSING } from '../selectors';
 import type { PanelState } from '../state';
 import { GraphDetail } from './graph-detail';
 
@@ -38,6 +38,7 @@ export class GraphView {
   private readonly detail: GraphDetail;
   private readonly table = dataTable('Layers of the model graph');
   private readonly caption: HTMLParagraphElement;
+  private readonly forecast: HTMLParagraphElement;
   private layout: GraphLayout | null = null;
   private model: ModelSummary | null = null;
   private readonly els = new Map<string, NodeEls>();
@@ -46,7 +47,7 @@ export class GraphView {
   private view = { k: 1, tx: 0, ty: 0 };
   private cursor: string | null = null;
   private selected: string | null = null;
-  private last: { layers: PanelState['layers']; diff: PanelState['layerDiff']; recipe: Recipe | null | undefined; selected: string | null; editable: boolean } | null = null;
+  private last: { layers: PanelState['layers']; diff: PanelState['layerDiff']; recipe: Recipe | null | undefined; selected: string | null; editable: boolean; rate: number | null } | null = null;
   /** Milliseconds the last layout + render of a model took (the browser test prints it). */
   lastBuildMs = 0;
 
@@ -54,6 +55,7 @@ export class GraphView {
     const s = section('graph', 'Model graph');
     this.root = s.root;
     this.caption = el('p', { class: 'hint', text: 'Start a run to see the model’s layers.' });
+    this.forecast = el('p', { class: 'hint forecast', attrs: { 'aria-live': 'polite' } });
     const tools = el('div', { class: 'row' }, [
       button('Zoom in', () => this.zoom(1.25)), button('Zoom out', () => this.zoom(0.8)),
       button('Fit', () => this.fit()), button('Show focused', () => this.reveal(this.cursor, true)),
@@ -66,16 +68,18 @@ export class GraphView {
     this.viewport.append(this.svgRoot);
     this.detail = new GraphDetail((layer, budget) => actions.budget(layer, budget));
     const legend = el('p', { class: 'hint graph-legend', text: 'Solid blue border: prunable convolution (bar: kept / removed channels). Dashed: a conv or dense layer that cannot be pruned (hover for why). Orange: layers that lose channels with the focused one; purple: its residual width group.' });
-    s.body.append(this.caption, tools, legend, el('div', { class: 'graph-wrap' }, [this.viewport, this.detail.root]), tableBox(this.table));
+    s.body.append(this.caption, this.forecast, tools, legend, el('div', { class: 'graph-wrap' }, [this.viewport, this.detail.root]), tableBox(this.table));
     this.wire();
   }
 
-  update(s: PanelState, selected: string | null, recipe: Recipe | null | undefined): void {
+  /** `rate`: the rate the next run would use (the form's, else the settings'), for the forecast; null = none shown. */
+  update(s: PanelState, selected: string | null, recipe: Recipe | null | undefined, rate: number | null): void {
     const editable = recipe !== undefined;
     if (s.model !== this.model) this.build(s.model);
     const l = this.last;
-    if (l && l.layers === s.layers && l.diff === s.layerDiff && l.recipe === recipe && l.selected === selected && l.editable === editable) return;
-    this.last = { layers: s.layers, diff: s.layerDiff, recipe, selected, editable };
+    if (l && l.layers === s.layers && l.diff === s.layerDiff && l.recipe === recipe && l.selected === selected && l.editable === editable && l.rate === rate) return;
+    this.last = { layers: s.layers, diff: s.layerDiff, recipe, selected, editable, rate };
+    this.showForecast(s, recipe, rate);
     const moved = selected !== this.selected;
     this.selected = selected;
     if (moved && selected) this.cursor = selected;
@@ -91,6 +95,18 @@ export class GraphView {
         n.info.prunable ? budgetText(n.budget) : MISSING, this.focusButton(n.info.name),
       ]));
     if (moved && selected) this.reveal(selected, false);
+  }
+
+  private showForecast(s: PanelState, recipe: Recipe | null | undefined, rate: number | null): void {
+    if (!s.model || rate === null) {
+      setText(this.forecast, '');
+      return;
+    }
+    const f = forecastRun(s.model, rate, recipe);
+    const budgets = recipe ? Object.keys(recipe.layers).length : 0;
+    setText(this.forecast, `Next run at rate ${rate}${budgets > 0 ? ` with ${budgets} layer budget${budgets > 1 ? 's' : ''}` : ''}: `
+      + `FLOPs ${formatCount(f.flopsBefore)} → ${formatCount(f.flops)} (${formatRatio(f.flopsBefore, f.flops)} fewer), `
+      + `params ${formatCount(f.paramsBefore)} → ${formatCount(f.params)} (forecast for the rate rule; DKP's kernel pruning comes on top).`);
   }
 
   /** Lays out and draws the model's nodes and edges once per model. */

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { RunEvent } from '../../../protocol/model';
 import { DEFAULT_SIZE, layoutGraph } from '../../../webview/graph-layout';
-import { diffRows, graphNodes } from '../../../webview/graph-model';
+import { diffRows, forecastRun, graphNodes } from '../../../webview/graph-model';
 import { initialState, reduce } from '../../../webview/state';
 import { recorded } from '../../fixtures/events/recorded';
 
@@ -74,5 +74,26 @@ describe('graph node numbers', () => {
     assert.deepEqual(saved, [...saved].sort((a, b) => b - a));
     for (let i = 1; i < rows.length; i++) if (saved[i] === saved[i - 1]) assert.ok(rows[i].index > rows[i - 1].index);
     assert.ok(rows.length < report.layerDiff!.length, 'unchanged layers are left out');
+  });
+});
+
+describe('forecast of the next run', () => {
+  const report = (events.at(-1) as Extract<RunEvent, { type: 'runFinished' }>).report;
+  const model = (events[0] as Extract<RunEvent, { type: 'runStarted' }>).model;
+
+  test('matches what the recorded run made at its rate', () => {
+    const f = forecastRun(model, report.config.rate, null);
+    process.stdout.write(`forecast FLOPs ${f.flops} vs run ${report.afterSelection.flops}; params ${f.params} vs ${report.afterSelection.params}\n`);
+    assert.equal(f.flopsBefore, report.before.flops);
+    assert.ok(Math.abs(f.flops - report.afterSelection.flops) / report.afterSelection.flops < 0.01);
+    assert.ok(Math.abs(f.params - report.afterSelection.params) / report.afterSelection.params < 0.02);
+  });
+
+  test('a never-prune budget keeps that conv and its producers whole', () => {
+    const conv = model.prunable[0];
+    const all = forecastRun(model, 0.5, null);
+    const spared = forecastRun(model, 0.5, { version: 1, layers: { [conv]: { prune: false } } });
+    assert.ok(spared.flops > all.flops);
+    assert.deepEqual(forecastRun(model, 0, null).flops, model.totalFlops);
   });
 });
