@@ -192,4 +192,9 @@ export interface LayerDiff {
   paramsAfter: number;
   flopsBefore: number;
   flopsAfter: number;
+  /**
+   * Output drift on the selection set: ‖a − b‖ / ‖a‖ between the unpruned output `a` (restricted to the channels the
+   * pruned layer keeps) and the final pruned model's `b`; absent where the kept channels cannot be traced.
+   */
+  drift?: number;
 }

@@ -102,7 +102,7 @@ export function couplingText(info: LayerInfo): string {
 
 // ---- the before/after table -------------------------------------------------------------------------------------
 
-export type DiffKey = 'order' | 'layer' | 'channels' | 'params' | 'flops' | 'flopsSaved';
+export type DiffKey = 'order' | 'layer' | 'channels' | 'params' | 'flops' | 'flopsSaved' | 'drift';
 
 export interface DiffRow {
   d: LayerDiff;
@@ -118,6 +118,8 @@ const SORT: Record<DiffKey, (a: DiffRow, b: DiffRow) => number> = {
   params: (a, b) => (a.d.paramsBefore - a.d.paramsAfter) - (b.d.paramsBefore - b.d.paramsAfter),
   flops: (a, b) => a.d.flopsAfter - b.d.flopsAfter,
   flopsSaved: (a, b) => saved(a.d) - saved(b.d),
+  // Layers without a drift figure sort below every measured one.
+  drift: (a, b) => (a.d.drift ?? -1) - (b.d.drift ?? -1),
 };
 
 /** The report's rows sorted by `key` (ties in forward order); `changedOnly` drops layers pruning left alone. */

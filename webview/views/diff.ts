@@ -11,6 +11,7 @@ const COLUMNS: Array<{ label: string; key: DiffKey | null }> = [
   { label: 'Layer', key: 'layer' }, { label: 'Type', key: null }, { label: 'In channels', key: null },
   { label: 'Out channels', key: 'channels' }, { label: 'Params before → after', key: 'params' },
   { label: 'FLOPs before → after', key: 'flops' }, { label: 'FLOPs saved', key: 'flopsSaved' },
+  { label: 'Output drift', key: 'drift' },
 ];
 
 export class DiffView {
@@ -83,6 +84,7 @@ export class DiffView {
       d.paramsBefore === d.paramsAfter ? formatCount(d.paramsBefore) : `${formatCount(d.paramsBefore)} → ${formatCount(d.paramsAfter)}`,
       d.flopsBefore === d.flopsAfter ? formatCount(d.flopsBefore) : `${formatCount(d.flopsBefore)} → ${formatCount(d.flopsAfter)}`,
       reduction(d.flopsBefore, d.flopsAfter),
+      d.drift === undefined ? MISSING : d.drift.toPrecision(3),
     ]));
   }
 }

@@ -78,6 +78,13 @@ describe('a run with a recipe', () => {
     assert.equal(diff.get(ratedName)?.inAfter, rated.kept.length);
     assert.ok(diff.get(ratedName)!.flopsAfter < diff.get(ratedName)!.flopsBefore);
     assert.equal([...diff.values()].reduce((s, d) => s + d.paramsAfter, 0), report.after.params);
+    // Output drift: without any fine-tuning the stem's kept channels are the unpruned ones exactly (the heads train
+    // on the frozen network), while the re-fitted conv's output moves.
+    const stem = summary.layers[0].name;
+    assert.ok(diff.get(stem)!.outAfter < diff.get(stem)!.outBefore, 'the stem lost filters: drift compares its kept channels');
+    assert.ok(diff.get(stem)!.drift! < 1e-5, `stem drift ${diff.get(stem)?.drift}`);
+    assert.ok(diff.get(ratedName)!.drift! > 1e-4, `${ratedName} drift ${diff.get(ratedName)?.drift}`);
+    for (const d of diff.values()) assert.ok(d.drift === undefined || (Number.isFinite(d.drift) && d.drift >= 0), d.layer);
     assert.equal(tf.memory().numTensors, tensors, 'tensors leaked');
   });
 
