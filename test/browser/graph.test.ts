@@ -188,8 +188,15 @@ describe('per-layer budgets', () => {
     await arrowTo(panel, report.layers[2].layer);
     for (const theme of ['light', 'dark', 'high-contrast'] as const) {
       await panel.setTheme(theme);
-      await panel.page.locator('#graph').screenshot({ path: join(RESULTS, `graph-${theme}.png`) });
-      await panel.page.locator('#diff').screenshot({ path: join(RESULTS, `diff-${theme}.png`) });
+      // Clipped from a full-page shot at scroll 0: an element shot scrolls the section under the sticky header.
+      for (const [id, name] of [['#graph', 'graph'], ['#diff', 'diff']] as const) {
+        const box = await panel.page.evaluate<{ x: number; y: number; width: number; height: number }>(`(() => {
+          scrollTo(0, 0);
+          const r = document.querySelector('${id}').getBoundingClientRect();
+          return { x: r.left + scrollX, y: r.top + scrollY, width: r.width, height: r.height };
+        })()`);
+        await panel.page.screenshot({ path: join(RESULTS, `${name}-${theme}.png`), fullPage: true, clip: box });
+      }
     }
     assert.deepEqual(panel.errors, []);
     await panel.page.close();
