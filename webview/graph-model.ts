@@ -5,7 +5,7 @@
  */
 import type { LayerDiff, LayerInfo, LayerResult, ModelSummary, Recipe } from '../protocol/model';
 import { layerRate } from '../protocol/recipe';
-import { formatCount, MISSING } from './selectors';
+import { formatCount, formatRatio, MISSING } from './selectors';
 import type { PanelState } from './state';
 
 export interface GraphNodeInfo {
@@ -170,4 +170,11 @@ export function forecastRun(model: ModelSummary, rate: number, recipe: Recipe | 
     flops += l.flops * f;
   }
   return { params: Math.round(params), flops: Math.round(flops), paramsBefore: model.totalParams, flopsBefore: model.totalFlops };
+}
+
+export function forecastText(f: Forecast, rate: number, recipe: Recipe | null | undefined): string {
+  const budgets = recipe ? Object.keys(recipe.layers).length : 0;
+  return `Next run at rate ${rate}${budgets > 0 ? ` with ${budgets} layer budget${budgets > 1 ? 's' : ''}` : ''}: `
+    + `FLOPs ${formatCount(f.flopsBefore)} → ${formatCount(f.flops)} (${formatRatio(f.flopsBefore, f.flops)} fewer), `
+    + `params ${formatCount(f.paramsBefore)} → ${formatCount(f.params)} (forecast for the rate rule; DKP's kernel pruning comes on top).`;
 }

@@ -9,8 +9,8 @@ import type { ModelSummary, Recipe } from '../../protocol/model';
 import type { RecipeLayer } from '../../protocol/recipe';
 import { button, dataTable, el, fillTable, section, setText, tableBox } from '../dom';
 import { DEFAULT_SIZE, edgePath, layoutGraph, type GraphLayout } from '../graph-layout';
-import { budgetText, couplingText, flopsText, forecastRun, graphNodes, type GraphNodeInfo } from '../graph-model';
-import { formatCount, formatRatio, MISSING } from '../selectors';
+import { budgetText, couplingText, flopsText, forecastRun, forecastText, graphNodes, type GraphNodeInfo } from '../graph-model';
+import { MISSING } from '../selectors';
 import type { PanelState } from '../state';
 import { GraphDetail } from './graph-detail';
 
@@ -98,15 +98,7 @@ export class GraphView {
   }
 
   private showForecast(s: PanelState, recipe: Recipe | null | undefined, rate: number | null): void {
-    if (!s.model || rate === null) {
-      setText(this.forecast, '');
-      return;
-    }
-    const f = forecastRun(s.model, rate, recipe);
-    const budgets = recipe ? Object.keys(recipe.layers).length : 0;
-    setText(this.forecast, `Next run at rate ${rate}${budgets > 0 ? ` with ${budgets} layer budget${budgets > 1 ? 's' : ''}` : ''}: `
-      + `FLOPs ${formatCount(f.flopsBefore)} → ${formatCount(f.flops)} (${formatRatio(f.flopsBefore, f.flops)} fewer), `
-      + `params ${formatCount(f.paramsBefore)} → ${formatCount(f.params)} (forecast for the rate rule; DKP's kernel pruning comes on top).`);
+    setText(this.forecast, s.model && rate !== null ? forecastText(forecastRun(s.model, rate, recipe), rate, recipe) : '');
   }
 
   /** Lays out and draws the model's nodes and edges once per model. */
