@@ -9,6 +9,7 @@ import { ListRunsRequest, RunEndedNotification, RunEventNotification } from '../
 import { ServerClient } from './client';
 import { compareMethods, pruneModel } from './commands/prune';
 import { inspectModel, selectDataset } from './commands/inspect';
+import { setLayerBudget } from './commands/budget';
 import { cancelRun, deleteRun, openPanel, openPrunedModel, resumeRun, showRunReport } from './commands/runs';
 import { readerFor } from './commands/start';
 import { DOC_SCHEME, ReadOnlyDocs } from './documents';
@@ -32,6 +33,7 @@ const COMMANDS: ReadonlyArray<[string, (s: Services, arg: unknown) => Promise<un
   ['dcp.showRunReport', showRunReport],
   ['dcp.openPanel', openPanel],
   ['dcp.selectDataset', () => selectDataset()],
+  ['dcp.setLayerBudget', setLayerBudget],
 ];
 
 export class DcpContext {

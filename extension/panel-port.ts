@@ -12,6 +12,7 @@ import { readerFor, startRun } from './commands/start';
 import { baseDirOf, isModelJson, modelLabel, resolveModel } from './models';
 import { PruningPanel, registerPruningPanelSerializer, type PanelAction } from './panel/pruningPanel';
 import type { PanelPort, Services } from './services';
+import { readRecipeFile, recipeUriFor, writeLayerBudget } from './recipe-file';
 import { runConfigFromSettings } from './settings';
 
 /**
@@ -31,9 +32,22 @@ export function createPanelPort(s: Omit<Services, 'panel'>, subs: vscode.Disposa
     defaults: controlDefaults(undefined),
     loadEvents: async (runId) => (await s.client.sendRequest(GetRunEventsRequest, { runId })).map((p) => p.event),
   });
+  const loadRecipe = async (uri: vscode.Uri | undefined): Promise<void> => {
+    if (!uri || uri.scheme !== 'file') return panel.setRecipe(undefined);
+    try {
+      const recipe = await readRecipeFile(uri);
+      if (model?.toString() === uri.toString()) panel.setRecipe(recipe);
+    } catch (e) {
+      // A broken recipe is not edited over: the panel shows why, and a run would fail with the same message.
+      panel.setRecipe(undefined);
+      panel.notify('error', e instanceof Error ? e.message : String(e));
+    }
+  };
   const setModel = (uri: vscode.Uri | undefined): void => {
+    const changed = uri?.toString() !== model?.toString();
     model = uri;
     panel.setModel(uri ? modelLabel(uri) : null, controlDefaults(uri));
+    if (changed) void loadRecipe(uri);
   };
   // Commands need the whole Services bag; the panel is part of it, so it is assembled lazily here.
   const services = (): Services => ({ ...s, panel: port });
@@ -55,6 +69,20 @@ export function createPanelPort(s: Omit<Services, 'panel'>, subs: vscode.Disposa
       case 'selectLayer':
         // Layer selection is the panel's own view state; nothing to do host-side.
         return;
+      case 'setLayerBudget': {
+        if (!model || model.scheme !== 'file') {
+          panel.notify('error', 'No model to save a recipe for: open a model.json or start a run on one.');
+          return;
+        }
+        if (!vscode.workspace.isTrusted) {
+          panel.notify('error', 'Recipes are not written in Restricted Mode.');
+          return;
+        }
+        const target = model;
+        const recipe = await writeLayerBudget(target, action.layer, action.budget);
+        if (model.toString() === target.toString()) panel.setRecipe(recipe);
+        return;
+      }
     }
   };
 
@@ -71,7 +99,13 @@ export function createPanelPort(s: Omit<Services, 'panel'>, subs: vscode.Disposa
     },
   };
 
+  // The recipe also changes by the budget CodeLens or by hand: the panel shows what the next run will read.
+  const recipes = vscode.workspace.createFileSystemWatcher('**/*.dcp-recipe.json');
+  const onRecipe = (uri: vscode.Uri): void => {
+    if (model && recipeUriFor(model).toString() === uri.toString()) void loadRecipe(model);
+  };
   subs.push(
+    recipes, recipes.onDidChange(onRecipe), recipes.onDidCreate(onRecipe), recipes.onDidDelete(onRecipe),
     panel,
     registerPruningPanelSerializer(panel),
     panel.onAction((a) => void onAction(a).catch((e: unknown) => s.errors.show('The panel action failed', e))),

@@ -33,6 +33,12 @@ export function resolveDataset(spec: string, baseDir: string | undefined): strin
   return kind + (path.isAbsolute(p) ? p : path.resolve(baseDir, p));
 }
 
+/** A file path setting made absolute against `baseDir`; empty stays empty (= none). */
+function resolvePath(p: string, baseDir: string | undefined): string {
+  const t = p.trim();
+  return t === '' || !baseDir || path.isAbsolute(t) ? t : path.resolve(baseDir, t);
+}
+
 /** The run options the user set, with dataset paths made absolute against `baseDir` (the model's workspace folder). */
 export function runConfigFromSettings(get: SettingReader, baseDir: string | undefined): SettingsRead {
   const config: Record<string, unknown> = {};
@@ -42,7 +48,9 @@ export function runConfigFromSettings(get: SettingReader, baseDir: string | unde
     if (raw === undefined) continue;
     const checked = checkSetting(key, raw, 'setting');
     if (checked instanceof ConfigError) errors.push(checked);
-    else config[key] = key === 'data' ? resolveDataset(checked.value as string, baseDir) : checked.value;
+    else if (key === 'data') config[key] = resolveDataset(checked.value as string, baseDir);
+    else if (key === 'recipe') config[key] = resolvePath(checked.value as string, baseDir);
+    else config[key] = checked.value;
   }
   return { config: config as Partial<RunConfig>, errors };
 }

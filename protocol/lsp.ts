@@ -138,7 +138,14 @@ export const DcpErrorCodes = {
 export const DcpCommands = {
   pruneModel: 'dcp.pruneModel',
   inspectModel: 'dcp.inspectModel',
+  setLayerBudget: 'dcp.setLayerBudget',
 } as const;
+
+/** The argument of `dcp.setLayerBudget` (the per-layer CodeLens): which model's recipe, and which layer in it. */
+export interface LayerBudgetArgs {
+  uri: string;
+  layer: string;
+}
 
 // ---- messages ----------------------------------------------------------------------------------------------------
 

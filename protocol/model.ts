@@ -11,6 +11,8 @@ export type {
   BackendName, HeadTraining, HeadWeighting, LabelSource, PruneMethod, RunConfig, ScoreRule, StopRule,
 } from './settings';
 import type { RunConfig } from './settings';
+import type { Recipe } from './recipe';
+export type { Recipe, RecipeLayer } from './recipe';
 
 /** One layer as `dcp inspect` reports it. Shapes omit the batch axis. */
 export interface LayerInfo {
@@ -28,6 +30,30 @@ export interface LayerInfo {
   /** Input channels of a conv (the axis DCP selects). */
   inChannels?: number;
   outChannels?: number;
+  /** What the engine's graph analysis knows about channels tied to other layers'; absent when nothing is tied. */
+  coupling?: LayerCoupling;
+}
+
+/** A layer that loses channel k together with a prunable conv's input channel k (a concat input owns a slice). */
+export interface CoupledProducer {
+  layer: string;
+  kind: 'conv-filters' | 'batchnorm' | 'depthwise';
+  /** The conv's input channels `offset … offset+channels-1` are this layer's channels `0 … channels-1`. */
+  offset: number;
+  channels: number;
+}
+
+/** How a layer's channels are tied to other layers' channels (server/dcp/graph analysis). */
+export interface LayerCoupling {
+  /** A prunable conv: the layers that lose channels with its input channels (producer filters, BatchNorm, depthwise). */
+  removesWith?: CoupledProducer[];
+  /** A layer that loses channels when this prunable conv's input channels are selected. */
+  prunedBy?: string;
+  /**
+   * Residual width group: layers whose output channels are joined by residual Adds, so they share one width and none
+   * of them can lose channels alone. Same number = same group; numbered from 0 in forward order.
+   */
+  widthGroup?: number;
 }
 
 /** Static description of a model: what `dcp inspect` prints and a run starts from. */
@@ -146,4 +172,29 @@ export interface RunReport {
   selectionCost: { epochEquivalents: number; referenceEpochEquivalents: number };
   seconds: number;
   backend: string;
+  /** Per layer of the unpruned model, its size before and after pruning (absent in reports of older versions). */
+  layerDiff?: LayerDiff[];
+  /** The per-layer recipe the run applied (`config.recipe`), as read; absent when the run had none. */
+  recipe?: Recipe;
+}
+
+/** One layer's size before → after pruning (structure only: fine-tuning does not change it). */
+export interface LayerDiff {
+  layer: string;
+  className: string;
+  /** Input channels of a conv, else null. */
+  inBefore: number | null;
+  inAfter: number | null;
+  /** Channels of the layer's output (last axis). */
+  outBefore: number;
+  outAfter: number;
+  paramsBefore: number;
+  paramsAfter: number;
+  flopsBefore: number;
+  flopsAfter: number;
+  /**
+   * Output drift on the selection set: ‖a − b‖ / ‖a‖ between the unpruned output `a` (restricted to the channels the
+   * pruned layer keeps) and the final pruned model's `b`; absent where the kept channels cannot be traced.
+   */
+  drift?: number;
 }

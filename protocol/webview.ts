@@ -7,6 +7,7 @@
  * A webview is untrusted input to the host: the host passes everything it receives through `isWebviewToHost`.
  */
 import type { RunConfig, RunEvent } from './model';
+import { isRecipe, recipeLayerProblem, type Recipe, type RecipeLayer } from './recipe';
 import { isRunConfigPatch } from './settings-validate';
 
 /** Run settings from the webview are checked against the settings table: types and ranges, unknown keys refused. */
@@ -21,6 +22,11 @@ export interface SetupMessage {
   defaults: RunConfig;
   /** Display name of the model a new run would prune; null = no model chosen, the Start button is disabled. */
   modelName: string | null;
+  /**
+   * That model's recipe (`<model>.dcp-recipe.json`), which the next run uses: null = none yet; absent = the host
+   * cannot edit one (no model), so the panel's budget controls are disabled.
+   */
+  recipe?: Recipe | null;
 }
 
 /** Sent from the host to the webview to replace what it shows with one run's events so far (null = no run). */
@@ -78,7 +84,17 @@ export interface SelectLayerMessage {
   layer: string | null;
 }
 
-export type WebviewToHost = ReadyMessage | StartMessage | CancelMessage | ResumeMessage | SelectLayerMessage;
+/**
+ * Sent from the webview to the host when the user sets a layer's budget in the graph view: the host writes it into
+ * the set-up model's recipe file (`budget` null = remove the layer's entry) and sends `setup` with the new recipe.
+ */
+export interface SetLayerBudgetMessage {
+  type: 'setLayerBudget';
+  layer: string;
+  budget: RecipeLayer | null;
+}
+
+export type WebviewToHost = ReadyMessage | StartMessage | CancelMessage | ResumeMessage | SelectLayerMessage | SetLayerBudgetMessage;
 
 /** What the webview keeps with `setState`; the host reads `runId` from it when VS Code revives the panel. */
 export interface PersistedPanelState {
@@ -120,6 +136,8 @@ export function isWebviewToHost(v: unknown): v is WebviewToHost {
       return str(MAX_ID)(v.runId);
     case 'selectLayer':
       return (v.runId === null || str(MAX_ID)(v.runId)) && (v.layer === null || str(MAX_TEXT)(v.layer));
+    case 'setLayerBudget':
+      return str(MAX_TEXT)(v.layer) && v.layer !== '' && (v.budget === null || recipeLayerProblem(v.budget) === null);
     default:
       return false;
   }
@@ -135,7 +153,8 @@ export function isHostToWebview(v: unknown): v is HostToWebview {
   if (!isObject(v)) return false;
   switch (v.type) {
     case 'setup':
-      return isObject(v.defaults) && (v.modelName === null || typeof v.modelName === 'string');
+      return isObject(v.defaults) && (v.modelName === null || typeof v.modelName === 'string')
+        && (v.recipe === undefined || v.recipe === null || isRecipe(v.recipe));
     case 'showRun':
       return (v.runId === null || typeof v.runId === 'string') && Array.isArray(v.events) && v.events.every(isEventLike);
     case 'events':

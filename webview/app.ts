@@ -9,6 +9,8 @@ import { followedLayer, type HostNotice } from './selectors';
 import { initialState, reduce, type PanelState } from './state';
 import { Chart, applyChartDefaults, readPalette, watchTheme, type Palette } from './theme';
 import { ControlsView } from './views/controls';
+import { DiffView } from './views/diff';
+import { GraphView } from './views/graph';
 import { HeaderView, SummaryView } from './views/status';
 import { LayerView } from './views/layer';
 import { LossView } from './views/losses';
@@ -33,6 +35,8 @@ export class App {
   private readonly losses: LossView;
   private readonly layer: LayerView;
   private readonly training: TrainingView;
+  private readonly graph: GraphView;
+  private readonly diff = new DiffView();
 
   constructor(root: HTMLElement, private readonly host: AppHost, saved: PersistedPanelState | null) {
     this.ui = saved ?? { version: 1, runId: null, selectedLayer: null, iteration: null, showTables: false, curvePhase: null, form: {} };
@@ -54,8 +58,13 @@ export class App {
       follow: () => this.select(null),
     });
     this.training = new TrainingView(this.palette, (key) => this.updateUi({ curvePhase: key }));
+    this.graph = new GraphView({
+      select: (layer) => this.select(layer),
+      budget: (layer, budget) => host.post({ type: 'setLayerBudget', layer, budget }),
+    });
     const main = el('main', { class: 'grid' }, [
-      this.controls.root, this.summary.root, this.overview.root, this.layer.root, this.losses.root, this.training.root,
+      this.controls.root, this.summary.root, this.overview.root, this.graph.root, this.layer.root, this.losses.root,
+      this.training.root, this.diff.root,
     ]);
     root.replaceChildren(this.header.root, main);
     // The charts were created off-document; size them now rather than on Chart.js's next resize-observer frame, so
@@ -68,6 +77,7 @@ export class App {
   setup(message: SetupMessage): void {
     this.setupMsg = message;
     this.controls.setValues(message.defaults, this.ui.form);
+    this.render();
   }
 
   /** Starts showing another run (or the same one from scratch: a replay after the panel was re-created). */
@@ -105,6 +115,14 @@ export class App {
     this.layer.update(s, layer, this.ui.iteration, selected !== this.ui.selectedLayer);
     this.losses.update(s, layer);
     this.training.update(s, this.ui.curvePhase);
+    const rate = this.ui.form.rate ?? this.setupMsg?.defaults.rate ?? s.config?.rate ?? null;
+    this.graph.update(s, selected, this.setupMsg?.modelName ? this.setupMsg.recipe : undefined, rate);
+    this.diff.update(s);
+  }
+
+  /** How long the graph view's last layout + first render took, ms (read by the browser tests). */
+  get graphBuildMs(): number {
+    return this.graph.lastBuildMs;
   }
 
   /** The user's pick while it exists in the run, else the layer being selected right now. */

@@ -60,6 +60,7 @@ function frame(): void {
   // Tests wait on this instead of sleeping; it also helps when debugging a stuck panel.
   document.body.dataset.events = String(app.eventCount);
   document.body.dataset.pending = String(queue.length);
+  document.body.dataset.graphMs = app.graphBuildMs.toFixed(1);
   if (queue.length > 0) schedule();
 }
 

@@ -5,7 +5,7 @@
  * Large arrays from events (scores, masks) are referenced, not copied: the event log already holds them.
  */
 import type {
-  EpochPoint, HeadAccuracy, HeadInfo, LayerResult, ModelStats, ModelSummary, RunConfig, RunEvent, StageInfo, TrainPhase,
+  EpochPoint, HeadAccuracy, HeadInfo, LayerDiff, LayerResult, ModelStats, ModelSummary, RunConfig, RunEvent, StageInfo, TrainPhase,
 } from '../protocol/model';
 
 export type RunStatus = 'idle' | 'running' | 'finished' | 'failed' | 'cancelled';
@@ -95,6 +95,8 @@ export interface PanelState {
   stepStartedAt: number | null;
   lastTime: number | null;
   eventCount: number;
+  /** Per-layer before → after sizes from the report (null until the run finishes, or from an older engine). */
+  layerDiff: LayerDiff[] | null;
 }
 
 export function initialState(runId: string | null = null): PanelState {
@@ -102,7 +104,7 @@ export function initialState(runId: string | null = null): PanelState {
     runId, status: 'idle', step: 'starting', failure: null, attempt: 0, config: null, model: null, heads: [], stages: [],
     currentStage: null, layerOrder: [], layers: {}, currentLayer: null, headAccuracies: [], before: null,
     afterSelection: null, after: null, curves: {}, curveOrder: [], train: null, epochMs: null, epochStartedAt: null,
-    startedAt: null, stepStartedAt: null, lastTime: null, eventCount: 0,
+    startedAt: null, stepStartedAt: null, lastTime: null, eventCount: 0, layerDiff: null,
   };
 }
 
@@ -198,6 +200,7 @@ function finishRun(s: PanelState, report: Extract<RunEvent, { type: 'runFinished
   let next: PanelState = {
     ...s, status: 'finished', step: 'done', before: report.before, afterSelection: report.afterSelection,
     after: report.after, headAccuracies: report.heads.length > 0 ? report.heads : s.headAccuracies, currentLayer: null,
+    layerDiff: report.layerDiff ?? null,
   };
   for (const r of report.layers) {
     const layer = ensureLayer(next, r.layer, r.stage, r.inChannels);

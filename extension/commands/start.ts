@@ -2,7 +2,9 @@
  * Starting a run, shared by Prune Model, Compare Methods and Resume Run: settings → StartRunParams → the
  * server → the RunTracker → the panel. Also the trust gate, since every run executes on the user's data.
  */
+import * as fs from 'node:fs';
 import * as vscode from 'vscode';
+import { recipePathFor } from '../../protocol/recipe';
 import { ResumeRunRequest, StartRunRequest, type StartRunParams, type StartRunResult } from '../../protocol/lsp';
 import type { RunConfig } from '../../protocol/model';
 import { baseDirOf, modelLabel } from '../models';
@@ -46,6 +48,11 @@ export function startParams(model: vscode.Uri, override: Partial<RunConfig> = {}
   const baseDir = baseDirOf(model);
   const read = runConfigFromSettings(get, baseDir);
   const config = { ...read.config, ...override };
+  // Unset, the recipe the panel writes next to the model applies (an explicit '' in an override means none).
+  if (config.recipe === undefined && model.scheme === 'file') {
+    const nextToModel = recipePathFor(model.fsPath);
+    if (fs.existsSync(nextToModel)) config.recipe = nextToModel;
+  }
   const errors = read.errors.filter((e) => !(e.key in override && override[e.key as keyof RunConfig] !== undefined));
   const outDir = outputDirFromSettings(get, baseDir, model.fsPath, config.method ?? 'dcp', now);
   return { params: { uri: model.toString(), config, ...(outDir ? { outDir } : {}) }, errors };

@@ -6,7 +6,7 @@
  *   keeps every event and the next `ready` replays them;
  * - messages from the webview are validated before anything acts on them.
  */
-import type { RunConfig, RunEvent } from '../../protocol/model';
+import type { Recipe, RunConfig, RunEvent } from '../../protocol/model';
 import { isWebviewToHost, type HostToWebview, type WebviewToHost } from '../../protocol/webview';
 
 /** What the user asked for in the panel; the extension forwards these to the language server. */
@@ -96,8 +96,9 @@ export class PanelBridge {
     this.sendShown();
   }
 
-  setup(defaults: RunConfig, modelName: string | null): void {
-    this.setupMsg = { type: 'setup', defaults, modelName };
+  /** `recipe`: the model's recipe (null = none yet), undefined when there is no model whose recipe could be edited. */
+  setup(defaults: RunConfig, modelName: string | null, recipe?: Recipe | null): void {
+    this.setupMsg = { type: 'setup', defaults, modelName, ...(recipe !== undefined ? { recipe } : {}) };
     this.send(this.setupMsg);
   }
 

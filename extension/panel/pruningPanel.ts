@@ -9,7 +9,7 @@
  *   client.onNotification(RunEventNotification, (p) => panel.post(p.runId, p.event));
  */
 import * as vscode from 'vscode';
-import type { RunConfig, RunEvent } from '../../protocol/model';
+import type { Recipe, RunConfig, RunEvent } from '../../protocol/model';
 import { persistedRunId } from '../../protocol/webview';
 import { PanelBridge, RunStore, type PanelAction } from './bridge';
 import { buildPanelHtml, makeNonce } from './html';
@@ -35,6 +35,7 @@ export class PruningPanel implements vscode.Disposable {
   private readonly actions = new vscode.EventEmitter<PanelAction>();
   private defaults: RunConfig;
   private modelName: string | null = null;
+  private recipe: Recipe | null | undefined;
 
   /** What the user did in the panel: start (with options), cancel, resume, select a layer. Already validated. */
   readonly onAction: vscode.Event<PanelAction> = this.actions.event;
@@ -99,7 +100,13 @@ export class PruningPanel implements vscode.Disposable {
   setModel(modelName: string | null, defaults?: RunConfig): void {
     this.modelName = modelName;
     if (defaults) this.defaults = defaults;
-    this.bridge.setup(this.defaults, this.modelName);
+    this.bridge.setup(this.defaults, this.modelName, this.recipe);
+  }
+
+  /** The set-up model's recipe, which the panel's budget controls edit (undefined = none can be edited). */
+  setRecipe(recipe: Recipe | null | undefined): void {
+    this.recipe = recipe;
+    this.bridge.setup(this.defaults, this.modelName, this.recipe);
   }
 
   /** Shows a message in the panel, e.g. why the server refused to start a run. */

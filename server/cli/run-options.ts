@@ -24,10 +24,11 @@ export function helpSentence(s: SettingSpec): string {
   return (m ? m[1] : plain).replace(/\.$/, '');
 }
 
-/** A default as a user would type it: null (chosen by the engine) is `auto`, booleans are on/off. */
+/** A default as a user would type it: null (chosen by the engine) is `auto`, booleans are on/off, an empty path none. */
 export function defaultText(value: unknown): string {
   if (value === null) return 'auto';
   if (typeof value === 'boolean') return value ? 'on' : 'off';
+  if (value === '') return 'none';
   return String(value);
 }
 

@@ -9,6 +9,7 @@ import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { DcpCommands } from '../../protocol/lsp';
 import type { LayerInfo, LayerResult } from '../../protocol/model';
 import type { RunManager } from '../runs/manager';
+import { budgetLenses, readModelRecipe } from './budget-lenses';
 import type { ModelInspector } from './inspect';
 import { layerAtNameOffset, looksLikeLayersModel, outlineModel, type LayerLocation, type ModelOutline } from './model-outline';
 import { modelRef } from './params';
@@ -116,9 +117,16 @@ export function registerLanguageFeatures(connection: Connection, documents: Text
     return { contents: { kind: MarkupKind.Markdown, value: layerHoverMarkdown(loc, info, lastRun) }, range: hit.range };
   });
 
-  connection.onCodeLens(({ textDocument }) => {
+  connection.onCodeLens(async ({ textDocument }) => {
     const doc = documents.get(textDocument.uri);
-    return doc && looksLikeLayersModel(doc.getText()) ? modelLenses(doc.uri) : [];
+    if (!doc || !looksLikeLayersModel(doc.getText())) return [];
+    const lenses = modelLenses(doc.uri);
+    const outline = outlines.get(doc);
+    const model = doc.uri.startsWith('file:') ? safeModelRef(doc.uri) : undefined;
+    if (!outline || !model) return lenses;
+    // Per-layer budget lenses need the summary (which convs are prunable); a model that does not load has none.
+    const summary = await inspector.inspect(model).catch(() => undefined);
+    return summary ? [...lenses, ...budgetLenses(doc.uri, doc, outline, summary, await readModelRecipe(model.path))] : lenses;
   });
 
   connection.onDocumentSymbol(({ textDocument }) => {

@@ -35,11 +35,13 @@ test('layer names made of HTML render as text', async () => {
   await panel.deliver({ type: 'notice', level: 'error', message: '<img src=z onerror=alert(5)> failed' });
   await panel.waitForEvents(events.length);
 
-  // Only the two scripts of the page itself, no element an injected name could have created.
+  // Only the two scripts of the page itself and the graph view's own SVG, no element an injected name could have created.
   const counts = await panel.page.evaluate<Record<string, number>>(`({
-    img: document.querySelectorAll('img').length, svg: document.querySelectorAll('svg').length,
+    img: document.querySelectorAll('img').length, svg: document.querySelectorAll('svg:not(#graph .graph-viewport > svg), #graph svg svg').length,
     script: document.querySelectorAll('script').length, b: document.querySelectorAll('b').length })`);
   assert.deepEqual(counts, { img: 0, svg: 0, script: 2, b: 0 });
+  const graphNames = await panel.page.locator('#graph .gnode').evaluateAll((gs) => gs.map((g) => g.getAttribute('data-layer')));
+  for (const h of HOSTILE) assert.ok(graphNames.includes(h), `graph node for ${h}`);
 
   const rowHeads = await panel.page.locator('#overview tbody th').allTextContents();
   assert.deepEqual(rowHeads.slice(0, 3), HOSTILE);

@@ -6,6 +6,8 @@ import type { LayerCut, CutRole } from '../surgery/surgery';
 export interface ConvPlan extends PrunableConv {
   conv: string;
   stage: number;
+  /** This conv's own pruning rate from the run's recipe (replaces `config.rate` for it); absent = the run's rate. */
+  rate?: number;
 }
 
 /** The run's layout: heads, stages, and the convs in the order they are selected. */

@@ -14,6 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { LayerInfo, ModelSummary } from '../../../protocol/model';
 import type { GraphLayer, ModelGraph } from '../graph/graph';
 import { analyzeGraph, CONV_CLASSES } from '../graph/analyze';
+import { couplingOf } from '../graph/coupling';
 
 type Config = tf.serialization.ConfigDict;
 
@@ -64,6 +65,7 @@ export function summarizeModel(model: tf.LayersModel, graph: ModelGraph = analyz
   const own = new Map(model.layers.map((l) => [l.name, l]));
   const reasons = new Map(graph.notPrunable.map((n) => [n.layer, n.reason]));
   const prunable = new Map(graph.prunable.map((p) => [p.layer, p]));
+  const coupling = couplingOf(graph);
   const layers: LayerInfo[] = [];
   for (const layerName of graph.order) {
     const layer = own.get(layerName);
@@ -76,6 +78,8 @@ export function summarizeModel(model: tf.LayersModel, graph: ModelGraph = analyz
       params: layer.countParams(), flops: layerFlops(layer, inShape, g.outputShape) * calls,
     };
     Object.assign(info, convFields(g, inShape, prunable.has(layerName), reasons.get(layerName)));
+    const tied = coupling.get(layerName);
+    if (tied) info.coupling = tied;
     layers.push(info);
   }
   const first = graph.inputs[0];

@@ -3,7 +3,7 @@
  * server survives them), and the language features on a model.json document.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ResponseError } from 'vscode-jsonrpc';
@@ -11,6 +11,7 @@ import {
   CodeLensRequest, DocumentSymbolRequest, ErrorCodes, HoverRequest, type DocumentSymbol, type MarkupContent,
 } from 'vscode-languageserver-protocol';
 import { DcpCommands, DcpErrorCodes, InspectModelRequest, ListRunsRequest, ResumeRunRequest, StartRunRequest } from '../../../protocol/lsp';
+import { recipePathFor } from '../../../protocol/recipe';
 import { makeTinyFixture, type TinyFixture } from './fixture';
 import { fileUri, TestServer } from './lsp-client';
 
@@ -112,7 +113,7 @@ describe('DCP language server', () => {
   describe('on a model.json document', () => {
     const text = (fx: TinyFixture) => JSON.stringify(JSON.parse(readFileSync(fx.modelPath, 'utf8')), null, 2);
 
-    it('offers the layers as outline, the two lenses and layer hovers', async () => {
+    it('offers the layers as outline, the model and budget lenses and layer hovers', async () => {
       const uri = fileUri(fixture.modelPath);
       const body = text(fixture);
       await server.open(uri, body);
@@ -122,7 +123,22 @@ describe('DCP language server', () => {
       const conv2 = symbols[2];
 
       const lenses = await server.connection.sendRequest(CodeLensRequest.type, { textDocument: { uri } });
-      assert.deepEqual(lenses?.map((l) => [l.command?.command, l.command?.arguments]), [[DcpCommands.pruneModel, [uri]], [DcpCommands.inspectModel, [uri]]]);
+      // The two model lenses, then one budget lens per prunable conv on its name (conv2 and conv3; conv1 is the stem).
+      assert.deepEqual(lenses?.map((l) => [l.command?.command, l.command?.arguments]), [
+        [DcpCommands.pruneModel, [uri]], [DcpCommands.inspectModel, [uri]],
+        [DcpCommands.setLayerBudget, [{ uri, layer: 'conv2' }]], [DcpCommands.setLayerBudget, [{ uri, layer: 'conv3' }]],
+      ]);
+      assert.deepEqual(lenses?.[2].range.start, conv2.selectionRange.start);
+      assert.equal(lenses?.[2].command?.title, 'DCP budget: run rate');
+      // The recipe next to the model is read at request time.
+      const recipeFile = recipePathFor(fixture.modelPath);
+      writeFileSync(recipeFile, JSON.stringify({ version: 1, layers: { conv2: { rate: 0.25 }, conv3: { prune: false } } }));
+      const withRecipe = await server.connection.sendRequest(CodeLensRequest.type, { textDocument: { uri } });
+      assert.deepEqual(withRecipe?.slice(2).map((l) => l.command?.title), ['DCP budget: rate 0.25', 'DCP budget: never prune']);
+      writeFileSync(recipeFile, JSON.stringify({ version: 1, layers: { conv2: { rate: 4 } } }));
+      const broken = await server.connection.sendRequest(CodeLensRequest.type, { textDocument: { uri } });
+      assert.match(broken?.[2].command?.title ?? '', /^DCP recipe invalid: .*"rate" must be a number in \[0, 1\)/);
+      rmSync(recipeFile);
 
       const hover = await server.connection.sendRequest(HoverRequest.type, { textDocument: { uri }, position: conv2.selectionRange.start });
       const value = (hover?.contents as MarkupContent).value;

@@ -7,10 +7,10 @@
 export type Schema = { [keyword: string]: unknown };
 
 /** Keywords that only annotate (hovers, completion) and never change the verdict. */
-const ANNOTATIONS = new Set(['$schema', '$id', 'title', 'description', 'markdownDescription', 'default', 'examples', 'definitions']);
+const ANNOTATIONS = new Set(['$schema', '$id', 'title', 'description', 'markdownDescription', 'default', 'examples', 'definitions', 'defaultSnippets']);
 const CHECKED = new Set([
   'type', 'enum', 'const', 'required', 'properties', 'additionalProperties', 'items', 'minItems', 'maxItems', 'minimum',
-  'anyOf', 'if', 'then', 'else', '$ref',
+  'anyOf', 'if', 'then', 'else', '$ref', 'exclusiveMaximum',
 ]);
 
 function typeOf(v: unknown): string {
@@ -42,6 +42,7 @@ export class SubsetValidator {
     if (Array.isArray(schema.enum) && !schema.enum.includes(value)) errors.push(`${path}: ${JSON.stringify(value)} is not one of ${JSON.stringify(schema.enum)}`);
     if ('const' in schema && schema.const !== value) errors.push(`${path}: must be ${JSON.stringify(schema.const)}`);
     if (typeof schema.minimum === 'number' && typeof value === 'number' && value < schema.minimum) errors.push(`${path}: ${value} < ${schema.minimum}`);
+    if (typeof schema.exclusiveMaximum === 'number' && typeof value === 'number' && value >= schema.exclusiveMaximum) errors.push(`${path}: ${value} ≥ ${schema.exclusiveMaximum}`);
     if (actual === 'object') errors.push(...this.object(value as Record<string, unknown>, schema, path));
     if (Array.isArray(value)) errors.push(...this.array(value, schema, path));
     if (Array.isArray(schema.anyOf)) {

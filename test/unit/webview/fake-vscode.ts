@@ -2,6 +2,7 @@
  * The slice of the `vscode` API that PruningPanel uses, faked so its wiring is tested without VS Code. Importing this
  * module makes `require('vscode')` return the fake: import it before the module under test.
  */
+import { promises as fsp } from 'node:fs';
 import Module from 'node:module';
 
 type Listener<T> = (value: T) => unknown;
@@ -28,10 +29,37 @@ class Uri {
   static joinPath(base: Uri, ...parts: string[]): Uri {
     return new Uri([base.path, ...parts].join('/'), base.scheme);
   }
+  get fsPath(): string {
+    return this.path;
+  }
+  with(change: { path?: string }): Uri {
+    return new Uri(change.path ?? this.path, this.scheme);
+  }
   toString(): string {
     return `${this.scheme}://${this.path}`;
   }
 }
+
+/** vscode.FileSystemError as the recipe writer tells a missing file from other failures. */
+class FileSystemError extends Error {
+  constructor(message: string, readonly code: string) {
+    super(message);
+  }
+}
+
+/** workspace.fs over the real disk (paths of file URIs), with VS Code's error for a missing file. */
+const fs = {
+  readFile: async (u: Uri): Promise<Uint8Array> => {
+    try {
+      return await fsp.readFile(u.path);
+    } catch (e) {
+      throw (e as NodeJS.ErrnoException).code === 'ENOENT' ? new FileSystemError(u.path, 'FileNotFound') : e;
+    }
+  },
+  writeFile: (u: Uri, data: Uint8Array): Promise<void> => fsp.writeFile(u.path, data),
+  rename: (a: Uri, b: Uri): Promise<void> => fsp.rename(a.path, b.path),
+  delete: (u: Uri): Promise<void> => fsp.rm(u.path),
+};
 
 /** A webview panel as the tests see it: what the panel set, what it posted, and switches to drive it. */
 export class FakeWebviewPanel {
@@ -72,6 +100,8 @@ export const serializers = new Map<string, { deserializeWebviewPanel(p: FakeWebv
 export const fakeVscode = {
   Uri,
   EventEmitter,
+  FileSystemError,
+  workspace: { fs },
   ViewColumn: { One: 1, Two: 2, Beside: -2 },
   window: {
     createWebviewPanel: (viewType: string, _title: string, _column: number, options: Record<string, unknown>) => {

@@ -33,12 +33,25 @@ describe('protocol guards', () => {
       assert.equal(isWebviewToHost(bad), false, JSON.stringify(bad));
   });
 
+  test('isWebviewToHost: layer budgets are checked like a recipe entry', () => {
+    for (const ok of [{ type: 'setLayerBudget', layer: 'c2', budget: { rate: 0.3 } }, { type: 'setLayerBudget', layer: 'c2', budget: { prune: false } },
+      { type: 'setLayerBudget', layer: 'c2', budget: null }])
+      assert.equal(isWebviewToHost(ok), true, JSON.stringify(ok));
+    for (const bad of [{ type: 'setLayerBudget', layer: 'c2', budget: { rate: 1 } }, { type: 'setLayerBudget', layer: 'c2', budget: { prune: true } },
+      { type: 'setLayerBudget', layer: '', budget: null }, { type: 'setLayerBudget', layer: 'c2' }, { type: 'setLayerBudget', layer: 'x'.repeat(5000), budget: null },
+      { type: 'setLayerBudget', layer: 'c2', budget: { rate: 0.2, path: '/etc/passwd' } }])
+      assert.equal(isWebviewToHost(bad), false, JSON.stringify(bad));
+  });
+
   test('isHostToWebview checks the outer shape of events', () => {
     assert.equal(isHostToWebview({ type: 'events', runId: 'r', events: [{ type: 'runCancelled', time: 1 }] }), true);
     assert.equal(isHostToWebview({ type: 'showRun', runId: null, events: [] }), true);
     assert.equal(isHostToWebview({ type: 'events', runId: 'r', events: [{ type: 'runCancelled' }] }), false);
     assert.equal(isHostToWebview({ type: 'notice', level: 'warning', message: 'x' }), false);
     assert.equal(isHostToWebview({ type: 'setup', defaults: SYNTHETIC_CONFIG, modelName: null }), true);
+    assert.equal(isHostToWebview({ type: 'setup', defaults: SYNTHETIC_CONFIG, modelName: 'm', recipe: null }), true);
+    assert.equal(isHostToWebview({ type: 'setup', defaults: SYNTHETIC_CONFIG, modelName: 'm', recipe: { version: 1, layers: { a: { rate: 0.2 } } } }), true);
+    assert.equal(isHostToWebview({ type: 'setup', defaults: SYNTHETIC_CONFIG, modelName: 'm', recipe: { version: 1, layers: { a: { rate: 2 } } } }), false);
   });
 
   test('persisted state', () => {

@@ -6,6 +6,8 @@ import { makePlan, type PrunePlan } from '../../graph/plan';
 import { measureModel } from '../../measure/stats';
 import { checkCancelled } from '../cancel';
 import { readCheckpoint, type CheckpointState } from '../checkpoint';
+import { applyRecipe, readRecipe } from '../recipe';
+import type { Recipe } from '../../../../protocol/recipe';
 import type { RunOptions } from '../engine';
 
 /** What a run works from, before any training: the model's structure, the plan, the data and (on resume) the checkpoint. */
@@ -19,6 +21,8 @@ export interface RunInputs {
   resumeFrom: CheckpointState | null;
   /** The unpruned model's stats; its latency is filled in by the measure phase at the end. */
   before: ModelStats;
+  /** The per-layer budgets the plan applies (`config.recipe`), null = none. */
+  recipe: Recipe | null;
 }
 
 /**
@@ -35,7 +39,8 @@ export async function loadInputs(cfg: RunConfig, opts: RunOptions, model: tf.Lay
       `nothing to prune in ${opts.modelPath}: no convolution has selectable input channels (${why || 'the model has no convolutions'})`,
     );
   }
-  const plan = makePlan(graph, cfg.heads);
+  const recipe = await readRecipe(cfg.recipe);
+  const plan = applyRecipe(makePlan(graph, cfg.heads), graph, recipe);
   const inputShape = summary.inputShape as [number, number, number];
   if (inputShape.length !== 3) throw new Error(`the model's input must be an image (H, W, C); it is [${summary.inputShape.join(', ')}]`);
   checkCancelled(signal);
@@ -44,7 +49,7 @@ export async function loadInputs(cfg: RunConfig, opts: RunOptions, model: tf.Lay
   const resumeFrom = opts.resume ? await readCheckpoint(opts.checkpointDir ?? '', opts.modelPath, cfg) : null;
   if (opts.resume && !resumeFrom) throw new Error(`nothing to resume: no checkpoint in ${opts.checkpointDir ?? '(no checkpoint folder given)'}`);
   const before = resumeFrom?.before ?? (await measureModel(model, summary, data.validation, inputShape, { batchSize: cfg.batchSize, signal }));
-  return { graph, summary, plan, inputShape, data, resumeFrom, before };
+  return { graph, summary, plan, inputShape, data, resumeFrom, before, recipe };
 }
 
 /** Loads the run's data for this model; with teacher labels, the unpruned model labels it. */

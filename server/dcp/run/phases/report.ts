@@ -1,6 +1,9 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { EpochPoint, ModelStats, RunConfig, RunReport } from '../../../../protocol/model';
 import { selectionCost, type PassCount } from '../../measure/cost';
+import { layerDrift } from '../../measure/drift';
+import { layerDiff } from '../../measure/layer-diff';
+import { loadLayersModel } from '../../../io/model-files';
 import type { RunOptions } from '../engine';
 import { writeOutputs } from '../outputs';
 import type { Progress } from './heads';
@@ -23,6 +26,18 @@ export interface ReportParts {
   backend: RunReport['backend'];
 }
 
+/** The per-layer diff with each layer's output drift against the unpruned model, re-read from its file. */
+async function diffWithDrift(p: ReportParts): Promise<NonNullable<RunReport['layerDiff']>> {
+  const diff = layerDiff(p.inputs.summary, p.cut.summary);
+  const original = await loadLayersModel(p.opts.modelPath);
+  try {
+    const drift = await layerDrift(original, p.cut.pruned, p.inputs.data.selection, p.inputs.inputShape, p.cut.cuts, p.opts.signal);
+    return diff.map((d) => (drift.has(d.layer) ? { ...d, drift: drift.get(d.layer)! } : d));
+  } finally {
+    original.dispose();
+  }
+}
+
 /** The run's report, with the model and report.json written to the output folder (one atomic folder write). */
 export async function saveReport(p: ReportParts): Promise<RunReport> {
   const report: RunReport = {
@@ -32,7 +47,9 @@ export async function saveReport(p: ReportParts): Promise<RunReport> {
     before: p.inputs.before, afterSelection: p.cut.afterSelection, after: p.after, finetune: p.finetune,
     selectionCost: selectionCost(p.inputs.plan, p.passes, p.inputs.summary, p.inputs.data),
     seconds: (Date.now() - p.started) / 1000, backend: p.backend,
+    layerDiff: await diffWithDrift(p),
   };
+  if (p.inputs.recipe) report.recipe = p.inputs.recipe;
   report.model.output = await writeOutputs(p.cut.pruned, report, p.opts.outDir, p.opts.modelPath);
   return report;
 }

@@ -34,7 +34,9 @@ export async function* selectPhase(
     for (const conv of todo) {
       checkCancelled(signal);
       const head = stage.index < heads.length ? heads[stage.index] : null;
-      const out = yield* selectLayer({ net, baseline: baseRunner, config: cfg, selection: data.selection, signal }, conv, head);
+      // A recipe budget replaces the run's rate for this conv only (run/recipe.ts).
+      const config = conv.rate === undefined ? cfg : { ...cfg, rate: conv.rate };
+      const out = yield* selectLayer({ net, baseline: baseRunner, config, selection: data.selection, signal }, conv, head);
       progress.layers.push(out.result);
       progress.passes.push({ layer: conv.conv, gradientPasses: out.gradientPasses, forwardPasses: out.forwardPasses });
       await checkpoint();
