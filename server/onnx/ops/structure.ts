@@ -79,7 +79,11 @@ export const reshape: OpConverter = {
 
 export const identity: OpConverter = {
   check: (n) => (n.opType === 'Dropout' && n.outputs.length > 1 && n.outputs[1] ? 'the mask output of Dropout is not supported' : null),
-  convert: (ctx) => ctx.define(0, ctx.tensor(0)),
+  convert(ctx: OpContext) {
+    // Exporters also pass weights through Identity (shared parameters): a constant stays a constant.
+    const c = ctx.constant(0);
+    ctx.define(0, c ? { kind: 'const', tensor: c } : ctx.tensor(0));
+  },
 };
 
 export const constant: OpConverter = {
