@@ -33,6 +33,6 @@ export async function saveReport(p: ReportParts): Promise<RunReport> {
     selectionCost: selectionCost(p.inputs.plan, p.passes, p.inputs.summary, p.inputs.data),
     seconds: (Date.now() - p.started) / 1000, backend: p.backend,
   };
-  report.model.output = await writeOutputs(p.cut.pruned, report, p.opts.outDir, p.opts.modelPath);
+  report.model.output = await writeOutputs(p.cut.pruned, report, p.opts.outDir, p.opts.modelPath, { onnxModelJson: p.cfg.onnxModelJson });
   return report;
 }
