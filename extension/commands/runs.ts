@@ -100,9 +100,12 @@ export async function deleteRun(s: Services, arg: unknown): Promise<void> {
 export async function openPrunedModel(s: Services, arg: unknown): Promise<void> {
   const entry = await pickRun(s, arg, (r) => r.status === 'finished', 'Open Pruned Model', 'no finished run yet.');
   if (!entry) return;
-  const model = vscode.Uri.file(path.join(entry.outDir, 'model.json'));
+  // A run on an .onnx model writes model.onnx (binary): reveal it rather than open it as text.
+  const onnx = vscode.Uri.file(path.join(entry.outDir, 'model.onnx'));
+  const isOnnx = await vscode.workspace.fs.stat(onnx).then(() => true, () => false);
+  const model = isOnnx ? onnx : vscode.Uri.file(path.join(entry.outDir, 'model.json'));
   await s.errors.guard('Could not open the pruned model', async () => {
-    await vscode.window.showTextDocument(model, { preview: false });
+    if (!isOnnx) await vscode.window.showTextDocument(model, { preview: false });
     await vscode.commands.executeCommand('revealInExplorer', model);
   });
 }
