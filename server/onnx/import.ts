@@ -171,7 +171,8 @@ export function importOnnx(m: OnnxModel, file: string): tf.LayersModel {
       if (!v || v.kind !== 'tensor') throw new OnnxImportError(`${file}: output "${o.name}" is not computed from the input`);
       return (v as TensorValue).sym;
     });
-    return tf.model({ inputs, outputs, name: sanitize(g.name || path.basename(file, '.onnx')) });
+    // PyTorch names every graph `torch_jit`; the file name says which model this is.
+    return tf.model({ inputs, outputs, name: sanitize(path.basename(file).replace(/\.onnx$/i, '') || g.name) });
   } catch (e) {
     for (const l of built) disposeQuietly(l);
     if (e instanceof OnnxImportError) throw e;
