@@ -3,6 +3,7 @@ import { batchNorm, clip, leakyRelu, relu, sigmoid, softmax } from './activation
 import { conv } from './conv';
 import { gemm, matMul } from './dense';
 import { averagePool, globalAveragePool, maxPool, pad } from './pool';
+import { cast, gather, shape, unsqueeze } from './shape-ops';
 import { add, concat, constant, flattenOp, identity, mul, reshape } from './structure';
 import type { OpConverter } from './types';
 
@@ -28,6 +29,10 @@ export const OPS: ReadonlyMap<string, OpConverter> = new Map<string, OpConverter
   ['Identity', identity],
   ['Dropout', identity],
   ['Constant', constant],
+  ['Shape', shape],
+  ['Gather', gather],
+  ['Unsqueeze', unsqueeze],
+  ['Cast', cast],
 ]);
 
 export const SUPPORTED_OPS: readonly string[] = [...OPS.keys()];

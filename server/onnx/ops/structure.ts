@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { attrInt } from '../proto';
 import type { OnnxTensor } from '../proto';
+import { concatConstants } from './shape-ops';
 import type { OpContext, OpConverter, TensorValue } from './types';
 
 function sameOperands(ctx: OpContext): TensorValue[] {
@@ -36,6 +37,7 @@ export const mul = merge('mul');
 
 export const concat: OpConverter = {
   convert(ctx: OpContext) {
+    if (concatConstants(ctx)) return;
     const xs = ctx.node.inputs.map((_, i) => ctx.tensor(i));
     const layout = xs[0]!.layout;
     if (xs.some((x) => x.layout !== layout) || layout === 'pooled') ctx.fail('concatenates values of different layouts');

@@ -70,6 +70,28 @@ describe('ONNX import matches onnxruntime within 1e-4', () => {
   });
 });
 
+describe('shape arithmetic of x.view(x.size(0), -1) folds into a flatten', () => {
+  for (const opset of [11, 13]) {
+    it(`Shape → Gather → Unsqueeze → Concat → Reshape at opset ${opset}`, async () => {
+      const g = new GraphBuilder([3, 2, 6, 6], 4);
+      const x = g.node('Relu', [g.conv(g.inputName, 2, 4, 3)]);
+      const n = g.node('Gather', [g.node('Shape', [x]), g.int64Scalar(0)], [int('axis', 0)]);
+      const u = opset >= 13 ? g.node('Unsqueeze', [n, g.int64([0])]) : g.node('Unsqueeze', [n], [ints('axes', [0])]);
+      const flat = g.node('Reshape', [x, g.node('Concat', [u, g.int64([-1])], [int('axis', 0)])]);
+      const out = g.node('Gemm', [flat, g.weight([4 * 4 * 4, 5]), g.weight([5])]);
+      const r = await compare(g.encode([out], opset), [3, 2, 6, 6]);
+      assert.ok(r.diff < 1e-4, `max |diff| ${r.diff}`);
+      assert.ok(r.classes.includes('Flatten'));
+    });
+  }
+
+  it('Gather on data (not a shape) fails naming the node', () => {
+    const g = new GraphBuilder([1, 2, 4, 4]);
+    const x = g.node('Gather', [g.node('Relu', [g.inputName]), g.int64([0])], [], 'pick');
+    assert.throws(() => importOnnx(decodeModel(g.encode([x], 13)), 'd.onnx'), /d\.onnx: node pick \(Gather\) is supported on constant shapes only/);
+  });
+});
+
 describe('unsupported graphs are refused before any work, naming each node', () => {
   it('lists every unsupported op and attribute at once', () => {
     const g = new GraphBuilder([1, 4, 8, 8]);

@@ -40,6 +40,12 @@ export class GraphBuilder {
     return name;
   }
 
+  int64Scalar(v: number): string {
+    const name = `c${this.n++}`;
+    this.inits.push({ name, dims: [], dataType: DT_INT64, ints: [v] });
+    return name;
+  }
+
   scalar(v: number): string {
     const name = `s${this.n++}`;
     this.inits.push({ name, dims: [], dataType: DT_FLOAT, floats: Float32Array.of(v) });
