@@ -7,7 +7,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { rememberModelInputs } from '../io/model-inputs';
 import { exportOnnx } from './export';
 import { importOnnx, readOnnxFile } from './import';
-import { encodeModel } from './proto';
+import { encodeModel } from './proto-encode';
 
 export function isOnnxPath(p: string): boolean {
   return path.extname(p).toLowerCase() === '.onnx';

@@ -4,7 +4,8 @@
  */
 import * as ort from 'onnxruntime-node';
 import * as tf from '@tensorflow/tfjs';
-import { ATTR_FLOAT, ATTR_INT, ATTR_INTS, ATTR_STRING, DT_FLOAT, DT_INT64, encodeModel } from '../../../server/onnx/proto';
+import { ATTR_FLOAT, ATTR_INT, ATTR_INTS, ATTR_STRING, DT_FLOAT, DT_INT64 } from '../../../server/onnx/proto';
+import { encodeModel } from '../../../server/onnx/proto-encode';
 import type { OnnxAttribute, OnnxNode, OnnxTensor } from '../../../server/onnx/proto';
 
 export const ints = (name: string, v: number[]): OnnxAttribute => ({ name, type: ATTR_INTS, ints: v, floats: [] });

@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { WireReader, WireWriter } from '../../../server/onnx/wire';
-import { ATTR_INTS, DT_FLOAT, DT_FLOAT16, DT_INT64, decodeModel, encodeModel } from '../../../server/onnx/proto';
+import { ATTR_INTS, DT_FLOAT, DT_FLOAT16, DT_INT64, decodeModel } from '../../../server/onnx/proto';
+import { encodeModel } from '../../../server/onnx/proto-encode';
 import type { OnnxModel } from '../../../server/onnx/proto';
 
 describe('protobuf wire format', () => {
