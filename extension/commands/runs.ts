@@ -16,7 +16,7 @@ import { requireTrust, resumeRun as resume } from './start';
 
 /** Every run the server knows of: this session's, the runs folder's, and those stored next to workspace models. */
 export async function listRuns(s: Services): Promise<RunHistoryEntry[]> {
-  const models = await vscode.workspace.findFiles('**/model.json', '**/{node_modules,.dcp-runs,.git}/**', 50);
+  const models = await vscode.workspace.findFiles('**/{model.json,*.onnx}', '**/{node_modules,.dcp-runs,.git}/**', 50);
   const lists = await Promise.all([
     s.client.sendRequest(ListRunsRequest, {}),
     ...models.map((m) => s.client.sendRequest(ListRunsRequest, { uri: m.toString() })),
