@@ -68,6 +68,8 @@ function features(x: TensorValue): number {
 }
 
 export const reshape: OpConverter = {
+  // allowzero = 1 makes a 0 in the shape a real zero-sized axis, not "copy the input's": never a flatten.
+  check: (n) => (attrInt(n, 'allowzero', 0) !== 0 ? 'allowzero = 1 is not supported' : null),
   convert(ctx: OpContext) {
     const x = ctx.tensor(0);
     const shape = ctx.constant(1)?.ints;
