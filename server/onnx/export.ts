@@ -199,6 +199,12 @@ function exportLayer(e: Emitter, layer: tf.layers.Layer, cls: string, ins: Emitt
       const from = s.length === 4 && s[1] * s[2] > 1 ? { h: s[1], w: s[2], c: s[3] } : undefined;
       return { name: e.node('Flatten', [x.name], [int('axis', 1)], name, out), rank: 2, ...(from ? { flattenedFrom: from } : {}) };
     }
+    case 'Reshape': {
+      // The importer's only Reshape: a pooled [N, C] back to an image [N, C, 1, 1] (squeeze-and-excitation).
+      const t = cfg.targetShape as number[];
+      if (x.rank !== 2 || t.length !== 3 || t[0] !== 1 || t[1] !== 1) throw new Error(`layer ${name}: only a Reshape of [N, C] to [N, 1, 1, C] has an ONNX export`);
+      return { name: e.node('Reshape', [x.name, e.int64(`${name}.shape`, [0, t[2]!, 1, 1])], [], name, out), rank: 4 };
+    }
     case 'Dropout':
       return same(e.node('Identity', [x.name], [], name, out));
     case 'Dense': {

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { attrInt } from '../proto';
 import type { OnnxNode } from '../proto';
 import { onnxPads, resolvePadding, windowOf } from './padding';
-import { hwc } from './types';
+import { asImage, hwc } from './types';
 import type { OpContext, OpConverter } from './types';
 
 function check(node: OnnxNode): string | null {
@@ -34,7 +34,7 @@ export function transposeArray(data: Float32Array, shape: number[], perm: number
 }
 
 function convert(ctx: OpContext): void {
-  const x = ctx.tensor(0);
+  const x = asImage(ctx, ctx.tensor(0));
   const [h, w, cin] = hwc(x, ctx);
   const wt = ctx.constant(1);
   if (!wt?.floats) ctx.fail('needs its weights as an initializer');

@@ -7,14 +7,24 @@ import * as tf from '@tensorflow/tfjs';
 import { attrInt } from '../proto';
 import type { OnnxTensor } from '../proto';
 import { concatConstants } from './shape-ops';
+import { asImage } from './types';
 import type { OpContext, OpConverter, TensorValue } from './types';
 
-function sameOperands(ctx: OpContext): TensorValue[] {
-  const xs = ctx.node.inputs.map((_, i) => ctx.tensor(i));
-  const first = xs[0]!;
-  for (const x of xs) {
-    if (x.layout !== first.layout || x.sym.shape.join() !== first.sym.shape.join()) {
-      ctx.fail(`needs inputs of one shape (got [${first.sym.shape.join(', ')}] and [${x.sym.shape.join(', ')}]); broadcasting is not supported`);
+/**
+ * The operands of Add/Mul: one shape, or an image times a 1×1 image of the same channels (a squeeze-and-excitation
+ * gate; Keras merge layers broadcast size-1 axes like ONNX). A pooled [N, C, 1, 1] operand becomes a 1×1 image.
+ */
+function mergeOperands(ctx: OpContext): TensorValue[] {
+  let xs = ctx.node.inputs.map((_, i) => ctx.tensor(i));
+  if (xs.some((x) => x.layout === 'image')) xs = xs.map((x) => asImage(ctx, x));
+  const shapes = xs.map((x) => x.sym.shape);
+  const full = shapes.find((s) => s.length !== 4 || s[1] !== 1 || s[2] !== 1) ?? shapes[0]!;
+  for (const [i, x] of xs.entries()) {
+    const s = shapes[i]!;
+    const same = x.layout === xs[0]!.layout && s.join() === full.join();
+    const gate = s.length === 4 && full.length === 4 && s[1] === 1 && s[2] === 1 && s[3] === full[3];
+    if (!same && !gate) {
+      ctx.fail(`needs inputs of one shape, or an image and a 1×1 gate of its channels (got [${full.join(', ')}] and [${s.join(', ')}]); other broadcasting is not supported`);
     }
   }
   return xs;
@@ -23,11 +33,12 @@ function sameOperands(ctx: OpContext): TensorValue[] {
 function merge(kind: 'add' | 'mul'): OpConverter {
   return {
     convert(ctx: OpContext) {
-      const xs = sameOperands(ctx);
+      const xs = mergeOperands(ctx);
       const name = ctx.layerName();
       const layer = kind === 'add' ? tf.layers.add({ name }) : tf.layers.multiply({ name });
       const nonNegative = xs.every((x) => x.nonNegative);
-      ctx.define(0, { ...xs[0]!, sym: ctx.apply(layer, xs.map((x) => x.sym)), nonNegative });
+      const sym = ctx.apply(layer, xs.map((x) => x.sym));
+      ctx.define(0, { kind: 'tensor', sym, layout: xs[0]!.layout, nonNegative });
     },
   };
 }

@@ -61,6 +61,17 @@ export interface OpConverter {
   convert(ctx: OpContext): void;
 }
 
+/**
+ * A value as an image: GlobalAveragePool's [N, C, 1, 1] (held as Keras [N, C]) gets a Reshape to [1, 1, C] the first
+ * time an image op reads it (squeeze-and-excitation gates: GAP → 1×1 convs → Sigmoid → Mul).
+ */
+export function asImage(ctx: OpContext, v: TensorValue): TensorValue {
+  if (v.layout !== 'pooled') return v;
+  const c = v.sym.shape[1]!;
+  const sym = ctx.apply(tf.layers.reshape({ targetShape: [1, 1, c], name: ctx.layerName('as_image') }), v.sym);
+  return { ...v, sym, layout: 'image' };
+}
+
 /** Spatial size of an image value (H, W, C of the NHWC tensor). */
 export function hwc(v: TensorValue, ctx: OpContext): [number, number, number] {
   const s = v.sym.shape;

@@ -68,6 +68,17 @@ describe('ONNX export: same opset, names and NCHW layout; numerically the Layers
     });
   }
 
+  it('a squeeze-and-excitation block (GAP → 1×1 convs → Sigmoid → broadcast Mul) at opset 13', async () => {
+    const g = new GraphBuilder([2, 3, 8, 8], 12);
+    const x = g.node('Relu', [g.bn(g.conv(g.inputName, 3, 8, 3, [ints('pads', [1, 1, 1, 1])]), 8)]);
+    const s1 = g.node('Relu', [g.conv(g.node('GlobalAveragePool', [x]), 8, 4, 1)]);
+    const gate = g.node('Sigmoid', [g.conv(s1, 4, 8, 1)]);
+    const y = g.node('Relu', [g.bn(g.conv(g.node('Mul', [x, gate]), 8, 6, 3, [ints('pads', [1, 1, 1, 1])]), 6)]);
+    const z = g.node('Relu', [g.conv(y, 6, 6, 3, [ints('pads', [1, 1, 1, 1])])]);
+    const out = g.node('Gemm', [g.node('Flatten', [g.node('GlobalAveragePool', [z])]), g.weight([6, 3]), g.weight([3])]);
+    await roundTrip(g.encode([out], 13), [2, 3, 8, 8], 'se', 1);
+  });
+
   it('a synthetic net with SAME padding, depthwise, Pad, pools, concat, LeakyRelu, Flatten of a map and Gemm (opset 11)', async () => {
     const g = new GraphBuilder([2, 3, 10, 10], 9);
     let x = g.node('Relu', [g.bn(g.conv(g.inputName, 3, 8, 3, [str('auto_pad', 'SAME_UPPER')]), 8)]);
