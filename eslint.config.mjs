@@ -11,7 +11,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['server/dcp/**/*.ts'],
+    files: ['server/dcp/**/*.ts', 'server/onnx/**/*.ts'],
     rules: {
       'no-console': 'error',
       'no-restricted-imports': ['error', {

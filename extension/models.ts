@@ -8,8 +8,9 @@ import * as vscode from 'vscode';
 /** Folders never searched for models: dependencies and our own run outputs (whose pruned model.json files would otherwise flood the list). */
 const EXCLUDE = '**/{node_modules,.dcp-runs,.git,dist,out}/**';
 
+/** A model the commands act on: a TF.js model.json, or an .onnx conv net (the server imports it). */
 export function isModelJson(uri: vscode.Uri): boolean {
-  return path.posix.basename(uri.path) === 'model.json';
+  return path.posix.basename(uri.path) === 'model.json' || path.posix.extname(uri.path).toLowerCase() === '.onnx';
 }
 
 /** Normalises a command argument to a URI, or undefined when it is not one. */
@@ -21,6 +22,7 @@ export function uriFromArg(arg: unknown): vscode.Uri | undefined {
 
 /** A label for people: the model's folder name, e.g. `resnet` for examples/resnet/model.json. */
 export function modelLabel(uri: vscode.Uri): string {
+  if (path.posix.extname(uri.path).toLowerCase() === '.onnx') return path.posix.basename(uri.path, path.posix.extname(uri.path));
   return path.posix.basename(path.posix.dirname(uri.path)) || 'model';
 }
 
@@ -33,7 +35,7 @@ export async function resolveModel(arg: unknown, purpose: string): Promise<vscod
   if (given) return given;
   const active = vscode.window.activeTextEditor?.document.uri;
   if (active && isModelJson(active)) return active;
-  const found = await vscode.workspace.findFiles('**/model.json', EXCLUDE, 200);
+  const found = await vscode.workspace.findFiles('**/{model.json,*.onnx}', EXCLUDE, 200);
   // Models this extension wrote (under dcp.outputFolder) can be pruned again, but are rarely what is meant.
   const sources = found.filter((uri) => !isPrunedOutput(uri));
   if (sources.length === 1) return sources[0];
@@ -44,14 +46,14 @@ export async function resolveModel(arg: unknown, purpose: string): Promise<vscod
   const pruned = found.filter(isPrunedOutput).sort(byPath).map(item);
   const items: Item[] = sources.sort(byPath).map(item);
   if (pruned.length > 0) items.push({ label: 'Pruned models', kind: vscode.QuickPickItemKind.Separator }, ...pruned);
-  items.push({ label: '$(folder-opened) Browse…', description: 'Pick a model.json on disk' });
-  const picked = await vscode.window.showQuickPick(items, { title: `DCP: ${purpose}`, placeHolder: 'Which TF.js Layers model.json?' });
+  items.push({ label: '$(folder-opened) Browse…', description: 'Pick a model.json or .onnx file on disk' });
+  const picked = await vscode.window.showQuickPick(items, { title: `DCP: ${purpose}`, placeHolder: 'Which model (TF.js model.json or ONNX)?' });
   if (!picked) return undefined;
   if (picked.uri) return picked.uri;
   const chosen = await vscode.window.showOpenDialog({
     canSelectMany: false,
     openLabel: purpose,
-    filters: { 'TF.js Layers model': ['json'] },
+    filters: { 'TF.js Layers model or ONNX': ['json', 'onnx'] },
   });
   return chosen?.[0];
 }

@@ -70,6 +70,8 @@ export function modelName(modelUri: string): string {
     path = modelUri;
   }
   const parts = path.split('/').filter((p) => p !== '');
+  const file = parts[parts.length - 1] ?? '';
+  if (/\.onnx$/i.test(file)) return file.replace(/\.onnx$/i, '');
   return parts.length >= 2 ? parts[parts.length - 2] : 'model';
 }
 

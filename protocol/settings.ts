@@ -139,6 +139,8 @@ export const RUN_SETTINGS = {
     description: 'Random seed of data splits, subsets and initialisation, for repeatable runs.' }),
   choiceSeed: spec({ schema: int.min(0).max(2 ** 32 - 1).nullable(), default: null, flag: 'choice-seed', setting: 'choiceSeed', group: 'Data', metavar: 'S',
     description: 'Seed of the `random` baseline\'s channel choice, apart from the data split. Unset (`null`) = `dcp.seed`; vary it alone to draw several random choices on one split.' }),
+  onnxModelJson: spec({ schema: z.boolean(), default: false, flag: 'onnx-model-json', setting: 'onnxModelJson', group: 'Data',
+    description: 'ONNX models only: besides the pruned `model.onnx`, also write the pruned network as a TF.js `model.json` (NHWC input).' }),
   backend: spec({ schema: BACKENDS.schema, default: 'auto', flag: 'backend', setting: 'backend', group: 'Compute', metavar: 'NAME', enumDescriptions: BACKENDS.descriptions,
     description: 'TensorFlow.js backend the pruning engine computes with.' }),
   threads: spec({ schema: int.min(1).max(16), default: 1, flag: 'threads', setting: 'threads', group: 'Compute', metavar: 'N',

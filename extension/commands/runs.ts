@@ -16,7 +16,7 @@ import { requireTrust, resumeRun as resume } from './start';
 
 /** Every run the server knows of: this session's, the runs folder's, and those stored next to workspace models. */
 export async function listRuns(s: Services): Promise<RunHistoryEntry[]> {
-  const models = await vscode.workspace.findFiles('**/model.json', '**/{node_modules,.dcp-runs,.git}/**', 50);
+  const models = await vscode.workspace.findFiles('**/{model.json,*.onnx}', '**/{node_modules,.dcp-runs,.git}/**', 50);
   const lists = await Promise.all([
     s.client.sendRequest(ListRunsRequest, {}),
     ...models.map((m) => s.client.sendRequest(ListRunsRequest, { uri: m.toString() })),
@@ -100,9 +100,12 @@ export async function deleteRun(s: Services, arg: unknown): Promise<void> {
 export async function openPrunedModel(s: Services, arg: unknown): Promise<void> {
   const entry = await pickRun(s, arg, (r) => r.status === 'finished', 'Open Pruned Model', 'no finished run yet.');
   if (!entry) return;
-  const model = vscode.Uri.file(path.join(entry.outDir, 'model.json'));
+  // A run on an .onnx model writes model.onnx (binary): reveal it rather than open it as text.
+  const onnx = vscode.Uri.file(path.join(entry.outDir, 'model.onnx'));
+  const isOnnx = await vscode.workspace.fs.stat(onnx).then(() => true, () => false);
+  const model = isOnnx ? onnx : vscode.Uri.file(path.join(entry.outDir, 'model.json'));
   await s.errors.guard('Could not open the pruned model', async () => {
-    await vscode.window.showTextDocument(model, { preview: false });
+    if (!isOnnx) await vscode.window.showTextDocument(model, { preview: false });
     await vscode.commands.executeCommand('revealInExplorer', model);
   });
 }

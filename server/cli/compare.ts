@@ -30,7 +30,7 @@ export function addCompareCommand(program: Command, ctx: CliContext): Command {
       `With --finetune-epochs 0 fine-tuning is skipped and the after-fine-tune column shows '-' (null in the JSON).`,
       'Ctrl-C cancels cleanly.',
     ].join(' '))
-    .argument('<model.json>', 'the TensorFlow.js Layers model to prune')
+    .argument('<model.json>', 'the TensorFlow.js Layers model (or .onnx conv net, NCHW) to prune')
     .option('--methods <LIST>', `comma-separated methods; 'random:3' gives one method its own number of seeds (default ${DEFAULT_COMPARE_METHODS})`)
     .option('--seeds <K>', 'run each method with seeds S … S+K−1, S = --seed; with K > 1 the table shows mean ± sample standard ' +
       'deviation over the seeds. The seed also draws the data split, so compare methods within a seed (default 1)')

@@ -50,7 +50,7 @@ export function addPruneCommand(program: Command, ctx: CliContext): Command {
       'The input model is never modified.',
       'Ctrl-C cancels and leaves no partial output.',
     ].join(' '))
-    .argument('<model.json>', 'the TensorFlow.js Layers model to prune')
+    .argument('<model.json>', 'the TensorFlow.js Layers model (or .onnx conv net, NCHW) to prune')
     .option('--out <DIR>', 'folder for the pruned model and report.json')
     .option('--report <FILE>', 'also write the JSON report here (schema: docs/report.md)');
   addRunOptions(cmd);

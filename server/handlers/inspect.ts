@@ -43,7 +43,7 @@ async function loadSummary(path: string): Promise<ModelSummary> {
 /** `…/mnist-cnn/model.json` → `mnist-cnn`; a model file with its own name keeps it. */
 export function modelName(path: string): string {
   const file = basename(path);
-  return file === 'model.json' ? basename(dirname(path)) : file.replace(/\.json$/i, '');
+  return file === 'model.json' ? basename(dirname(path)) : file.replace(/\.(json|onnx)$/i, '');
 }
 
 export class ModelInspector {

@@ -6,6 +6,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
+import { isOnnxPath, loadOnnxLayersModel } from '../onnx/files';
 import { buildLayersModel } from './model-build';
 import { rememberModelInputs } from './model-inputs';
 import { parseModelJson } from './model-json';
@@ -34,8 +35,11 @@ export async function readModelArtifacts(modelJsonPath: string): Promise<tf.io.M
  * readModelArtifacts, then the model built from them with its weights loaded (as tf.loadLayersModel with
  * tf.io.fromMemory would). Optimizer state is not restored. A model that TF.js cannot build (unknown layer class,
  * weight shape mismatch, missing or extra weights) becomes a ModelFileError and leaves no tensors behind.
+ * A path ending in `.onnx` is read as an ONNX conv net instead (errors are OnnxImportErrors naming the node).
  */
 export async function loadLayersModel(modelJsonPath: string): Promise<tf.LayersModel> {
+  // An .onnx file is imported into an equivalent Layers model (NHWC input): server/onnx/import.ts.
+  if (isOnnxPath(modelJsonPath)) return loadOnnxLayersModel(modelJsonPath);
   const { file, artifacts } = await readModel(modelJsonPath);
   if (artifacts.weightSpecs && artifacts.weightData instanceof ArrayBuffer) checkFiniteWeights(file, artifacts.weightSpecs, artifacts.weightData);
   return buildLayersModel(file, artifacts);

@@ -50,6 +50,6 @@ export async function saveReport(p: ReportParts): Promise<RunReport> {
     layerDiff: await diffWithDrift(p),
   };
   if (p.inputs.recipe) report.recipe = p.inputs.recipe;
-  report.model.output = await writeOutputs(p.cut.pruned, report, p.opts.outDir, p.opts.modelPath);
+  report.model.output = await writeOutputs(p.cut.pruned, report, p.opts.outDir, p.opts.modelPath, { onnxModelJson: p.cfg.onnxModelJson });
   return report;
 }
