@@ -19,16 +19,25 @@ const MAX_MEGAPIXELS = 100;
 /** Rec. 601 luma, as PIL's `convert('L')`; the weights sum to 1 so a gray RGB image maps back to the same gray. */
 const LUMA = [0.299, 0.587, 0.114] as const;
 
+/**
+ * A path as it may appear in a message: control characters (a newline, an ESC that would recolour or rewrite the
+ * terminal) shown as \u escapes, so a hostile file name cannot forge output lines.
+ */
+export function printable(p: string): string {
+  return p.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** True for the file names the folder reader treats as images. */
 export function isImageName(name: string): boolean {
   return /\.(png|jpe?g)$/i.test(name);
 }
 
 /** Decodes a PNG or JPEG (chosen by its magic bytes, not its extension). Throws DatasetError naming `file`. */
-export function decodeImage(buf: Uint8Array, file: string): RgbaImage {
+export function decodeImage(buf: Uint8Array, path: string): RgbaImage {
+  const file = printable(path);
   const isPng = buf.length >= 8 && buf[0] === 0x89 && buf[1] === 0x50 && buf[2] === 0x4e && buf[3] === 0x47;
   const isJpeg = buf.length >= 3 && buf[0] === 0xff && buf[1] === 0xd8 && buf[2] === 0xff;
-  if (!isPng && !isJpeg) throw new DatasetError(file, `${file}: not a PNG or JPEG image (unrecognised file signature)`);
+  if (!isPng && !isJpeg) throw new DatasetError(path, `${file}: not a PNG or JPEG image (unrecognised file signature)`);
   try {
     if (isPng) {
       // pngjs allocates width·height·4 up front; read IHDR ourselves so a lying header cannot exhaust memory.
@@ -47,7 +56,7 @@ export function decodeImage(buf: Uint8Array, file: string): RgbaImage {
     return { data: img.data, width: img.width, height: img.height };
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
-    throw new DatasetError(file, `${file}: cannot decode ${isPng ? 'PNG' : 'JPEG'} image: ${why}`);
+    throw new DatasetError(path, `${file}: cannot decode ${isPng ? 'PNG' : 'JPEG'} image: ${why}`);
   }
 }
 
@@ -128,12 +137,13 @@ export function resizeBilinear(
  */
 export function placeImage(
   src: Float32Array, h: number, w: number, c: number,
-  shape: readonly [number, number, number], out: Float32Array, index: number, what: string,
+  shape: readonly [number, number, number], out: Float32Array, index: number, source: string,
 ): void {
+  const what = printable(source);
   const [outH, outW, outC] = shape;
   const conv = convertChannels(src, h * w, c, outC);
   if (conv === null) {
-    throw new DatasetError(what, `${what}: cannot convert ${shapeText([h, w, c])} to the model's ${shapeText(shape)} (channels ${c} → ${outC})`);
+    throw new DatasetError(source, `${what}: cannot convert ${shapeText([h, w, c])} to the model's ${shapeText(shape)} (channels ${c} → ${outC})`);
   }
   resizeBilinear(conv, h, w, outC, outH, outW, out, index * outH * outW * outC);
 }
