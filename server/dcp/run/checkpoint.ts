@@ -39,8 +39,11 @@ export interface CheckpointState {
 const V1 = 'dcp-checkpoint/1';
 const STATE = 'state.json';
 const HEADS = 'heads.json';
-/** Entries a checkpoint folder's saves create; anything else in the folder is left alone. */
-const OWN_ENTRY = /^\.?(step|baseline|network)-|^heads\.json$/;
+/**
+ * Entries a checkpoint folder's saves create; anything else in the folder is left alone. `state.json.<n>` is the
+ * temp file of a state.json write whose process was killed before its rename.
+ */
+const OWN_ENTRY = /^\.?(step|baseline|network)-|^heads\.json$|^state\.json\.\d+$/;
 
 export interface SavedPieces {
   network: tf.LayersModel;
