@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { writeJsonAtomic } from '../io/atomic';
 import type { RunHistoryEntry, RunOutcome, RunStatus } from '../../protocol/lsp';
 import type { RunConfig, RunEvent, RunReport } from '../../protocol/model';
+import { parseRunEvent } from '../../protocol/event-schema';
 import { parseRunReport } from '../../protocol/report-schema';
 import { resolveRunConfig } from '../../protocol/settings-validate';
 import { parseRunRecord } from './record-schema';
@@ -120,7 +121,10 @@ export async function readReport(runDir: string): Promise<RunReport | undefined>
   }
 }
 
-/** The events log; a torn last line (the server died mid-write) is skipped. */
+/**
+ * The events log, up to its first line that is not a RunEvent: a torn last line (the server died mid-write) or a
+ * damaged one; what follows a damaged line is not trusted either.
+ */
 export async function readEvents(runDir: string): Promise<RunEvent[]> {
   let text: string;
   try {
@@ -131,11 +135,14 @@ export async function readEvents(runDir: string): Promise<RunEvent[]> {
   const events: RunEvent[] = [];
   for (const line of text.split('\n')) {
     if (line.trim() === '') continue;
+    let event: RunEvent | null;
     try {
-      events.push(JSON.parse(line) as RunEvent);
+      event = parseRunEvent(JSON.parse(line));
     } catch {
       break;
     }
+    if (event === null) break;
+    events.push(event);
   }
   return events;
 }

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import type { RunReport } from '../../../protocol/model';
 import { parseRunReport, parseRunReportText, ReportFileError } from '../../../protocol/report-schema';
 import { reportMarkdown, inspectMarkdown } from '../../../extension/render';
-import { readReport, readRun, scanRuns, type RunRecord } from '../../../server/runs/history';
+import { readEvents, readReport, readRun, scanRuns, type RunRecord } from '../../../server/runs/history';
+import { parseRunEvent } from '../../../protocol/event-schema';
 import { recorded } from '../../fixtures/events/recorded';
 
 function recordedReport(method: 'dcp' | 'dkp'): RunReport {
@@ -103,3 +104,19 @@ test('names from files are rendered as literal Markdown text, never as links, HT
   const inspect = inspectMarkdown(summary, '/p/`model`.json');
   assert.doesNotMatch(inspect, /<b>|<script>|\*\*bold\*\*|\[a\]\(b\)/);
 });
+
+test('recorded event streams pass the event schema; a stored log is read up to its first line that is not a RunEvent', withDir(async (dir) => {
+  for (const method of ['dcp', 'dkp'] as const) {
+    const events = recorded(method);
+    assert.equal(events.filter((e) => parseRunEvent(JSON.parse(JSON.stringify(e))) === null).length, 0, `${method}: every recorded event parses`);
+  }
+  const good = recorded('dcp').slice(0, 6);
+  // A layerDone without its result used to come back as is; counting finished layers then threw in the server.
+  const lines = [...good.map((e) => JSON.stringify(e)), '{"type":"layerDone","time":1}', JSON.stringify(good[1])];
+  writeFileSync(join(dir, 'events.jsonl'), `${lines.join('\n')}\n`);
+  assert.deepEqual(await readEvents(dir), good);
+  writeFileSync(join(dir, 'events.jsonl'), `${JSON.stringify(good[0])}\n42\n`);
+  assert.equal((await readEvents(dir)).length, 1);
+  writeFileSync(join(dir, 'events.jsonl'), `${JSON.stringify(good[0])}\n{"type":"runStar`);
+  assert.equal((await readEvents(dir)).length, 1, 'a torn last line is skipped');
+}));
