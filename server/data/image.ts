@@ -49,6 +49,7 @@ export function decodeImage(buf: Uint8Array, path: string): RgbaImage {
       const png = PNG.sync.read(Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength));
       return { data: png.data, width: png.width, height: png.height };
     }
+    checkJpegSize(buf);
     // Strict decoding: a truncated JPEG is an error here, as in PIL, rather than a silently gray image.
     const img = jpeg.decode(buf, {
       useTArray: true, formatAsRGBA: true, tolerantDecoding: false, maxResolutionInMP: MAX_MEGAPIXELS, maxMemoryUsageInMB: 1024,
@@ -57,6 +58,37 @@ export function decodeImage(buf: Uint8Array, path: string): RgbaImage {
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
     throw new DatasetError(path, `${file}: cannot decode ${isPng ? 'PNG' : 'JPEG'} image: ${why}`);
+  }
+}
+
+/** Width and height from a JPEG's start-of-frame marker, or null when none comes before the first scan. */
+export function jpegSize(buf: Uint8Array): { width: number; height: number } | null {
+  let p = 2;
+  while (p + 4 <= buf.length) {
+    if (buf[p] !== 0xff) return null;
+    const marker = buf[p + 1];
+    if (marker === 0xff) { p++; continue; }
+    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8)) { p += 2; continue; }
+    const len = (buf[p + 2] << 8) | buf[p + 3];
+    const sof = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
+    if (sof) return p + 9 <= buf.length ? { height: (buf[p + 5] << 8) | buf[p + 6], width: (buf[p + 7] << 8) | buf[p + 8] } : null;
+    if (marker === 0xda) return null;
+    p += 2 + len;
+  }
+  return null;
+}
+
+/**
+ * A JPEG header may claim up to the megapixel limit while the file holds a few bytes; jpeg-js then allocates and
+ * decodes the whole claimed frame (tens of seconds). Huffman coding spends at least one bit per 8×8 block on its DC
+ * coefficient, so a file smaller than blocks/8 bytes cannot hold the image it claims: refused before decoding.
+ */
+function checkJpegSize(buf: Uint8Array): void {
+  const size = jpegSize(buf);
+  if (!size) return;
+  const blocks = Math.ceil(size.width / 8) * Math.ceil(size.height / 8);
+  if (buf.length * 8 < blocks) {
+    throw new Error(`header claims ${size.width}x${size.height} pixels, which needs at least ${Math.ceil(blocks / 8)} bytes; the file has ${buf.length}`);
   }
 }
 

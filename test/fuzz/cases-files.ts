@@ -39,7 +39,7 @@ function lyingPng(bytes: Uint8Array, w: number, h: number): Uint8Array {
 }
 
 /** Rewrites the size in the JPEG's first start-of-frame marker. */
-function lyingJpeg(bytes: Uint8Array, w: number, h: number): Uint8Array {
+export function lyingJpeg(bytes: Uint8Array, w: number, h: number): Uint8Array {
   const out = Buffer.from(bytes);
   for (let p = 2; p + 9 < out.length;) {
     if (out[p] !== 0xff) break;

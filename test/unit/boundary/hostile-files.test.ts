@@ -6,8 +6,9 @@ import { listFolder, loadFolder } from '../../../server/data/folder';
 import { DatasetError } from '../../../server/data/types';
 import { readCheckpoint } from '../../../server/dcp/run/checkpoint';
 import { checkHeadWeights } from '../../../server/dcp/run/checkpoint-schema';
-import { png, tempDir } from '../../fixtures/data/writers';
-import { baseReport } from '../../fuzz/cases-files';
+import { jpg, png, tempDir } from '../../fixtures/data/writers';
+import { baseReport, lyingJpeg } from '../../fuzz/cases-files';
+import { decodeImage, jpegSize } from '../../../server/data/image';
 
 const pixel = (): [number, number, number] => [10, 20, 30];
 
@@ -92,4 +93,14 @@ test("heads.json is checked against the heads' shapes before any tensor is made"
   assert.throws(() => checkHeadWeights([[ok[0][0], { shape: [3, 2], values: [1, 2, 3, 4, 5, 6] }]], shapes, 'h.json'), /head 0's weights have shapes 2, 3x2, expected 2, 2x3/);
   assert.throws(() => checkHeadWeights([...ok, ...ok], shapes, 'h.json'), /weights for 2 heads, the run has 1/);
   assert.throws(() => checkHeadWeights({ 0: ok }, shapes, 'h.json'), /not the heads' weights/);
+});
+
+test('a JPEG whose header claims far more pixels than its bytes can hold is refused before decoding; real ones load', () => {
+  const real = jpg(40, 24, pixel);
+  assert.deepEqual(jpegSize(real), { width: 40, height: 24 });
+  const img = decodeImage(real, 'real.jpg');
+  assert.equal(img.width * img.height, 40 * 24);
+  // 9999×9999 is under the 100-megapixel limit, so only the size check stops jpeg-js decoding a frame that large.
+  const lie = lyingJpeg(real, 9999, 9999);
+  assert.throws(() => decodeImage(lie, 'lie.jpg'), (e: Error) => e instanceof DatasetError && /lie\.jpg: cannot decode JPEG image: header claims 9999x9999 pixels, which needs at least 195313 bytes; the file has \d+/.test(e.message));
 });
