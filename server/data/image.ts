@@ -41,11 +41,7 @@ export function decodeImage(buf: Uint8Array, path: string): RgbaImage {
   try {
     if (isPng) {
       // pngjs allocates width·height·4 up front; read IHDR ourselves so a lying header cannot exhaust memory.
-      if (buf.length >= 24) {
-        const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-        const mp = (view.getUint32(16) * view.getUint32(20)) / 1e6;
-        if (mp > MAX_MEGAPIXELS) throw new Error(`image claims ${mp.toFixed(0)} megapixels (limit ${MAX_MEGAPIXELS})`);
-      }
+      checkPngSize(buf);
       const png = PNG.sync.read(Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength));
       return { data: png.data, width: png.width, height: png.height };
     }
@@ -58,6 +54,38 @@ export function decodeImage(buf: Uint8Array, path: string): RgbaImage {
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
     throw new DatasetError(path, `${file}: cannot decode ${isPng ? 'PNG' : 'JPEG'} image: ${why}`);
+  }
+}
+
+/** Samples per pixel of each PNG colour type (gray, RGB, palette, gray+alpha, RGBA). */
+const PNG_CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
+/** Deflate cannot expand data more than 1032:1, so compressed IDAT bytes bound the pixel bytes they can hold. */
+const DEFLATE_MAX_RATIO = 1032;
+
+/**
+ * Refuses a PNG whose header claims a size past the megapixel limit, a zero side, or more pixel bytes than its
+ * compressed data could inflate to: pngjs would allocate the claimed frame and grind through it (tens of seconds).
+ */
+function checkPngSize(buf: Uint8Array): void {
+  if (buf.length < 26) return; // too short for IHDR: pngjs says so itself
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const w = view.getUint32(16);
+  const h = view.getUint32(20);
+  const mp = (w * h) / 1e6;
+  if (mp > MAX_MEGAPIXELS) throw new Error(`image claims ${mp.toFixed(0)} megapixels (limit ${MAX_MEGAPIXELS})`);
+  if (w === 0 || h === 0) throw new Error(`header claims a ${w}x${h} image`);
+  let idat = 0;
+  for (let p = 8; p + 8 <= buf.length;) {
+    const len = view.getUint32(p);
+    const type = String.fromCharCode(buf[p + 4], buf[p + 5], buf[p + 6], buf[p + 7]);
+    if (type === 'IDAT') idat += Math.min(len, buf.length - p - 8);
+    if (type === 'IEND') break;
+    p += 12 + len;
+  }
+  const bits = (PNG_CHANNELS[buf[25]] ?? 1) * buf[24];
+  const pixelBytes = Math.ceil((w * h * bits) / 8);
+  if (idat * DEFLATE_MAX_RATIO + 1024 < pixelBytes) {
+    throw new Error(`header claims ${w}x${h} pixels (${pixelBytes} bytes), more than its ${idat} bytes of image data can inflate to`);
   }
 }
 

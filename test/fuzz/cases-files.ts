@@ -30,7 +30,7 @@ const pixels = (seed: number) => (x: number, y: number): [number, number, number
 const LIES = [0, 1, 65_535, 2 ** 31 - 1, 2 ** 32 - 1, 30_000, 9_999] as const;
 
 /** Rewrites the PNG IHDR size and its CRC, so the lie passes the chunk check and reaches the decoder. */
-function lyingPng(bytes: Uint8Array, w: number, h: number): Uint8Array {
+export function lyingPng(bytes: Uint8Array, w: number, h: number): Uint8Array {
   const out = Buffer.from(bytes);
   out.writeUInt32BE(w, 16);
   out.writeUInt32BE(h, 20);

@@ -7,7 +7,7 @@ import { DatasetError } from '../../../server/data/types';
 import { readCheckpoint } from '../../../server/dcp/run/checkpoint';
 import { checkHeadWeights } from '../../../server/dcp/run/checkpoint-schema';
 import { jpg, png, tempDir } from '../../fixtures/data/writers';
-import { baseReport, lyingJpeg } from '../../fuzz/cases-files';
+import { baseReport, lyingJpeg, lyingPng } from '../../fuzz/cases-files';
 import { decodeImage, jpegSize } from '../../../server/data/image';
 
 const pixel = (): [number, number, number] => [10, 20, 30];
@@ -103,4 +103,16 @@ test('a JPEG whose header claims far more pixels than its bytes can hold is refu
   // 9999×9999 is under the 100-megapixel limit, so only the size check stops jpeg-js decoding a frame that large.
   const lie = lyingJpeg(real, 9999, 9999);
   assert.throws(() => decodeImage(lie, 'lie.jpg'), (e: Error) => e instanceof DatasetError && /lie\.jpg: cannot decode JPEG image: header claims 9999x9999 pixels, which needs at least 195313 bytes; the file has \d+/.test(e.message));
+});
+
+test('a PNG whose header claims a zero side or more pixels than its data can inflate to is refused before decoding', () => {
+  const real = png(30, 20, pixel);
+  assert.equal(decodeImage(real, 'real.png').width, 30);
+  for (const [w, h, why] of [[9999, 9999, /claims 9999x9999 pixels \(399920004 bytes\), more than its \d+ bytes of image data can inflate to/], [0, 2 ** 32 - 1, /claims a 0x4294967295 image/]] as const) {
+    assert.throws(() => decodeImage(lyingPng(real, w, h), 'lie.png'), (e: Error) => e instanceof DatasetError && /lie\.png: cannot decode PNG image: /.test(e.message) && why.test(e.message), `${w}x${h}`);
+  }
+  // Legitimately extreme compression (a large solid image) still loads.
+  const solidBig = png(2000, 2000, () => [7, 7, 7]);
+  assert.ok(solidBig.length < 2000 * 2000 * 4 / 100, 'the solid image compresses more than 100:1');
+  assert.equal(decodeImage(solidBig, 'solid.png').height, 2000);
 });
