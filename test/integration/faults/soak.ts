@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { ServerMemoryRequest, StartRunRequest, CancelRunRequest, type RunEndedParams } from '../../../protocol/lsp';
+import { CancelRunRequest, DeleteRunRequest, ServerMemoryRequest, StartRunRequest, type RunEndedParams } from '../../../protocol/lsp';
 import type { RunConfig } from '../../../protocol/model';
 import { saveLayersModel } from '../../../server/io/model-files';
 import { initBackend } from '../../../server/tfjs/backend';
@@ -52,8 +52,11 @@ function batchNormNet(): tf.LayersModel {
   return tf.model({ inputs: input, outputs: y, name: 'tiny_bn' });
 }
 
-/** Runs the soak; `onCycle` sees each cycle as it ends (the script prints them). */
-export async function soak(cycles: number, onCycle: (c: SoakCycle) => void = () => undefined): Promise<{ baselineHeap: number; cycles: SoakCycle[] }> {
+/**
+ * Runs the soak; `onCycle` sees each cycle as it ends (the script prints them). With `deleteRuns`, each run is
+ * deleted (dcp/deleteRun) once measured, which drops what the session keeps of it: then nothing may accumulate.
+ */
+export async function soak(cycles: number, onCycle: (c: SoakCycle) => void = () => undefined, deleteRuns = false): Promise<{ baselineHeap: number; cycles: SoakCycle[] }> {
   await initBackend('cpu');
   const fixture = await makeTinyFixture();
   const runsDir = mkdtempSync(join(tmpdir(), 'dcp-soak-runs-'));
@@ -79,6 +82,7 @@ export async function soak(cycles: number, onCycle: (c: SoakCycle) => void = () 
         await server.connection.sendRequest(CancelRunRequest, { runId });
       }
       const ended = await server.waitEnded(runId, 0, 180_000);
+      if (deleteRuns) await server.connection.sendRequest(DeleteRunRequest, { runId, uri: m.uri });
       const mem = await server.connection.sendRequest(ServerMemoryRequest, {});
       const c: SoakCycle = {
         cycle: i + 1, model: m.name, kind, status: ended.status, workerTensors: ended.workerMemory?.numTensors ?? null,
