@@ -7,7 +7,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { reportMarkdown } from '../../extension/render';
 import { parseRunReportText, ReportFileError } from '../../protocol/report-schema';
-import { DEFAULT_RUN_CONFIG } from '../../protocol/settings';
 import { loadFolder } from '../../server/data/folder';
 import { decodeImage, placeImage, rgbaToFloat } from '../../server/data/image';
 import { DatasetError } from '../../server/data/types';
@@ -50,7 +49,6 @@ export async function readFileCase(reader: FileReaderName, file: string): Promis
       if (report) reportMarkdown(report, entry.runId);
       // config is null exactly when the folder was listed with a reason; the reason must be said.
       if (entry.config === null && !entry.message) throw new Error('a run without its config was listed without a reason');
-      if (entry.config) void { ...DEFAULT_RUN_CONFIG, ...entry.config };
       const problem = entry.config === null ? entry.message ?? '' : report === undefined ? 'report skipped' : '';
       return { outcome: problem ? 'refused' : 'loaded', message: problem || `${events.length} events` };
     }
