@@ -5,7 +5,7 @@
  */
 import * as z from 'zod';
 import type { ModelSummary, RunEvent } from './model';
-import { headAccuracySchema, layerResultSchema, modelStatsSchema, runConfigSchema, runReportSchema } from './report-schema';
+import { headAccuracySchema, layerResultSchema, loss, modelStatsSchema, runConfigSchema, runReportSchema } from './report-schema';
 
 const time = z.number();
 const int = z.number().int();
@@ -23,7 +23,7 @@ const modelSummarySchema = z.looseObject({
   totalParams: z.number(), totalFlops: z.number(), prunable: z.array(z.string()),
 });
 
-const epochPointSchema = z.looseObject({ epoch: int, loss: z.number(), accuracy: z.number().nullable(), valAccuracy: z.number().nullable() });
+const epochPointSchema = z.looseObject({ epoch: int, loss, accuracy: z.number().nullable(), valAccuracy: z.number().nullable() });
 
 export const runEventSchema = z.discriminatedUnion('type', [
   z.looseObject({
@@ -31,14 +31,14 @@ export const runEventSchema = z.discriminatedUnion('type', [
     heads: z.array(z.looseObject({ index: int, after: z.string(), weight: z.number() })),
     stages: z.array(z.looseObject({ index: int, layers: z.array(z.string()), head: int })),
   }),
-  z.looseObject({ type: z.literal('trainProgress'), phase: trainPhase, stage, epoch: int, epochs: int, batch: int, batches: int, loss: z.number(), time }),
+  z.looseObject({ type: z.literal('trainProgress'), phase: trainPhase, stage, epoch: int, epochs: int, batch: int, batches: int, loss, time }),
   z.looseObject({ type: z.literal('epochDone'), phase: trainPhase, stage, point: epochPointSchema, time }),
   z.looseObject({ type: z.literal('headsTrained'), heads: z.array(headAccuracySchema), time }),
   z.looseObject({ type: z.literal('stageStarted'), stage: int, layers: z.array(z.string()), time }),
   z.looseObject({ type: z.literal('selectionStarted'), layer: z.string(), stage: int, inChannels: int.positive(), target: int.nullable(), time }),
   z.looseObject({
     type: z.literal('selectionIteration'), layer: z.string(), iteration: int, added: z.array(int.nonnegative()), scores: z.array(z.number()),
-    lossM: z.number(), lossS: z.number(), loss: z.number(), time,
+    lossM: loss, lossS: loss, loss, time,
   }),
   z.looseObject({ type: z.literal('layerDone'), result: layerResultSchema, time }),
   z.looseObject({ type: z.literal('surgeryDone'), afterSelection: modelStatsSchema, time }),

@@ -14,6 +14,8 @@ import { resolveRunConfig } from './settings-validate';
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
 const count = z.number().int().nonnegative();
 const index = z.number().int().nonnegative();
+/** A loss: JSON writes NaN and ±Infinity as null, so null reads back as NaN (what was written) instead of refusing the file. */
+export const loss = z.number().nullable().transform((v) => v ?? Number.NaN);
 
 export const modelStatsSchema = z.looseObject({
   params: count,
@@ -29,9 +31,8 @@ export const layerResultSchema = z.looseObject({
   stage: index,
   inChannels: z.number().int().positive(),
   kept: z.array(index),
-  // Losses may be non-finite in a report only through a bug upstream; still a number to render, not a crash.
-  lossM: z.number(),
-  lossS: z.number(),
+  lossM: loss,
+  lossS: loss,
   iterations: count,
   removedWith: z.array(z.string()),
   kernelMask: z.array(z.array(z.union([z.literal(0), z.literal(1)]))).optional(),
@@ -44,7 +45,7 @@ export const layerResultSchema = z.looseObject({
 
 export const headAccuracySchema = z.looseObject({ index, after: z.string(), accuracy: finite.min(0).max(1) });
 
-const epochPointSchema = z.looseObject({ epoch: count, loss: z.number(), accuracy: finite.nullable(), valAccuracy: finite.nullable() });
+const epochPointSchema = z.looseObject({ epoch: count, loss, accuracy: finite.nullable(), valAccuracy: finite.nullable() });
 
 /** Checked by the one settings validator (ranges, choices, defaults for settings added since the file was written). */
 export const runConfigSchema = z.unknown().transform((v, ctx) => {

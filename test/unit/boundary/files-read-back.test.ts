@@ -120,3 +120,12 @@ test('recorded event streams pass the event schema; a stored log is read up to i
   writeFileSync(join(dir, 'events.jsonl'), `${JSON.stringify(good[0])}\n{"type":"runStar`);
   assert.equal((await readEvents(dir)).length, 1, 'a torn last line is skipped');
 }));
+
+test('a NaN loss, which JSON writes as null, reads back as NaN rather than making the file unreadable', () => {
+  const r = recordedReport('dcp');
+  r.layers[0].lossM = Number.NaN;
+  const back = parseRunReportText(JSON.stringify(r), 'r.json');
+  assert.ok(Number.isNaN(back.layers[0].lossM));
+  assert.equal(back.layers[0].lossS, r.layers[0].lossS);
+  assert.doesNotThrow(() => reportMarkdown(back, 'run-1'));
+});
