@@ -129,3 +129,10 @@ test('a NaN loss, which JSON writes as null, reads back as NaN rather than makin
   assert.equal(back.layers[0].lossS, r.layers[0].lossS);
   assert.doesNotThrow(() => reportMarkdown(back, 'run-1'));
 });
+
+test('an event type the schema does not list yet passes on its envelope; a known type with a bad body does not', () => {
+  assert.deepEqual(parseRunEvent({ type: 'planMade', time: 5, anything: [1] }), { type: 'planMade', time: 5, anything: [1] });
+  assert.equal(parseRunEvent({ type: 'planMade' }), null, 'no time');
+  assert.equal(parseRunEvent({ type: 'selectionIteration', time: 1, layer: 'c', iteration: 1, added: ['x'], scores: [], lossM: 0, lossS: 0, loss: 0 }), null);
+  assert.equal(parseRunEvent('runCancelled'), null);
+});
