@@ -24,9 +24,28 @@ export function reduction(before: number, after: number): string {
   return `−${((1 - after / before) * 100).toFixed(1)}%`;
 }
 
-/** Escapes the characters that would break a Markdown table cell. */
+/**
+ * A string from a file (a layer or model name, a dataset path) as literal Markdown text: every character Markdown
+ * or HTML gives a meaning is escaped, so a name like `[x](command:…)` or `<img onerror=…>` shows as itself.
+ */
+export function text(s: string): string {
+  return s
+    .replace(/[\u0000-\u001f\u007f]+/g, ' ')
+    .replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+    .replace(/[\\`*_{}[\]()#+\-.!|~:]/g, '\\$&');
+}
+
+/** A string from a file as an inline code span: the fence is longer than any run of backticks inside. */
+export function code(s: string): string {
+  const flat = s.replace(/[\u0000-\u001f\u007f]+/g, ' ');
+  const longest = Math.max(0, ...(flat.match(/`+/g) ?? []).map((r) => r.length));
+  const fence = '`'.repeat(longest + 1);
+  return `${fence} ${flat} ${fence}`;
+}
+
+/** Escapes the characters that would break a Markdown table cell (cells built from file strings use `text`). */
 function cell(s: string): string {
-  return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  return s.replace(/(?<!\\)\|/g, '\\|').replace(/\n/g, ' ');
 }
 
 function table(header: string[], rows: string[][]): string {
@@ -37,9 +56,9 @@ function table(header: string[], rows: string[][]): string {
 export function inspectMarkdown(s: ModelSummary, where: string): string {
   const convs = s.layers.filter((l) => l.prunable !== undefined);
   return [
-    `# ${s.name}`,
+    `# ${text(s.name)}`,
     '',
-    `\`${where}\` · input ${JSON.stringify(s.inputShape)} · ${s.numClasses} classes · ${compact(s.totalParams)} params · ${compact(s.totalFlops)} FLOPs (multiply-adds per sample)`,
+    `${code(where)} · input ${JSON.stringify(s.inputShape)} · ${s.numClasses} classes · ${compact(s.totalParams)} params · ${compact(s.totalFlops)} FLOPs (multiply-adds per sample)`,
     '',
     `**${s.prunable.length} of ${convs.length} convolutions are prunable.**`,
     '',
@@ -47,14 +66,14 @@ export function inspectMarkdown(s: ModelSummary, where: string): string {
     '',
     table(
       ['Layer', 'In → out channels', 'Params', 'FLOPs', 'Prunable'],
-      convs.map((l) => [l.name, `${l.inChannels ?? '?'} → ${l.outChannels ?? '?'}`, compact(l.params), compact(l.flops), l.prunable ? 'yes' : `no: ${l.reason ?? ''}`]),
+      convs.map((l) => [text(l.name), `${l.inChannels ?? '?'} → ${l.outChannels ?? '?'}`, compact(l.params), compact(l.flops), l.prunable ? 'yes' : `no: ${text(l.reason ?? '')}`]),
     ),
     '',
     '## All layers',
     '',
     table(
       ['Layer', 'Class', 'Output shape', 'Params', 'Inputs'],
-      s.layers.map((l) => [l.name, l.className, JSON.stringify(l.outputShape), compact(l.params), l.inboundLayers.join(', ')]),
+      s.layers.map((l) => [text(l.name), text(l.className), JSON.stringify(l.outputShape), compact(l.params), l.inboundLayers.map(text).join(', ')]),
     ),
     '',
   ].join('\n');
@@ -66,9 +85,9 @@ function statsRow(label: string, m: ModelStats): string[] {
 
 export function reportMarkdown(r: RunReport, runId: string): string {
   return [
-    `# DCP run ${runId}: ${r.model.name}`,
+    `# DCP run ${text(runId)}: ${text(r.model.name)}`,
     '',
-    `Method **${r.config.method}**, rate ${r.config.rate}, λ ${r.config.lambda}, stop rule ${r.config.stop}, dataset \`${r.config.data}\`, backend ${r.backend}, ${r.seconds.toFixed(1)} s.`,
+    `Method **${r.config.method}**, rate ${r.config.rate}, λ ${r.config.lambda}, stop rule ${r.config.stop}, dataset ${code(r.config.data)}, backend ${text(r.backend)}, ${r.seconds.toFixed(1)} s.`,
     '',
     `Params ${reduction(r.before.params, r.after.params)}, FLOPs ${reduction(r.before.flops, r.after.flops)}.`,
     '',
@@ -82,7 +101,7 @@ export function reportMarkdown(r: RunReport, runId: string): string {
     '',
     table(
       ['Layer', 'Stage', 'Kept channels', 'L_M', 'λ·L_S', 'Seconds'],
-      r.layers.map((l) => [l.layer, String(l.stage), `${l.kept.length}/${l.inChannels}`, l.lossM.toExponential(3), l.lossS.toExponential(3), l.seconds.toFixed(1)]),
+      r.layers.map((l) => [text(l.layer), String(l.stage), `${l.kept.length}/${l.inChannels}`, l.lossM.toExponential(3), l.lossS.toExponential(3), l.seconds.toFixed(1)]),
     ),
     '',
   ].join('\n');

@@ -106,6 +106,30 @@ export interface RunEndedParams {
   message: string | null;
   runDir: string;
   outDir: string;
+  /**
+   * TF.js memory in the run's worker after the engine returned (every phase's cleanup done, just before the thread
+   * ends): what a leak would show as. Null when the worker died or was stopped before it could say.
+   */
+  workerMemory?: WorkerMemory | null;
+}
+
+/** `tf.memory()` of a worker: live tensors and their bytes. */
+export interface WorkerMemory {
+  numTensors: number;
+  numBytes: number;
+}
+
+/** The server process's memory (`process.memoryUsage()`, bytes), after a garbage collection when the server can force one. */
+export interface ServerMemory {
+  heapUsed: number;
+  heapTotal: number;
+  rss: number;
+  external: number;
+  arrayBuffers: number;
+  /** Whether a full GC ran first (the server was started with `--expose-gc`); without it heapUsed includes garbage. */
+  collected: boolean;
+  /** Runs whose worker is alive. */
+  liveRuns: number;
 }
 
 export interface DeleteRunResult {
@@ -172,6 +196,9 @@ export const GetRunEventsRequest = new RequestType<RunParams, RunEventParams[], 
 
 /** Sent from the server to the client for every event the engine yields during a run, in order. */
 export const RunEventNotification = new NotificationType<RunEventParams>('dcp/runEvent');
+
+/** Sent from the client to the server to read the server's own memory use (a diagnostic: leak soaks, bug reports). */
+export const ServerMemoryRequest = new RequestType<Record<string, never>, ServerMemory, void>('dcp/serverMemory');
 
 /** Sent from the server to the client when a run has ended (finished, failed or cancelled), with the report if any. */
 export const RunEndedNotification = new NotificationType<RunEndedParams>('dcp/runEnded');

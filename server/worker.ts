@@ -4,6 +4,8 @@
  * A failure to load the engine (TF.js, wasm) kills the thread before it answers; the host reports that as runFailed.
  */
 import { parentPort } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs';
+import type { WorkerMemory } from '../protocol/lsp';
 import { runPruning } from './dcp/run/engine';
 import { isHostToWorker, readStart, type HostToWorker, type WorkerToHost } from './runs/worker-messages';
 
@@ -28,10 +30,20 @@ async function run(message: Extract<HostToWorker, { kind: 'start' }>): Promise<v
     for await (const event of runPruning(start.config, { ...start.options, signal: controller.signal })) {
       post({ kind: 'event', event });
     }
-    post({ kind: 'done' });
+    post({ kind: 'done', memory: memory() });
   } catch (e) {
     const error = e instanceof Error ? e : new Error(String(e));
     post({ kind: 'error', message: `The engine failed: ${error.message}` });
+  }
+}
+
+/** Live tensors once the engine returned: anything here is a leak (the thread ends next, which would hide it). */
+function memory(): WorkerMemory | null {
+  try {
+    const m = tf.memory();
+    return { numTensors: m.numTensors, numBytes: m.numBytes };
+  } catch {
+    return null;
   }
 }
 

@@ -7,7 +7,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { CancelRunRequest, DeleteRunRequest, ListRunsRequest, type RunHistoryEntry } from '../../protocol/lsp';
-import type { RunReport } from '../../protocol/model';
+import { parseRunReportText } from '../../protocol/report-schema';
 import { modelLabel } from '../models';
 import { reportMarkdown } from '../render';
 import { isRunNode, runIdOf } from '../runs-tree-items';
@@ -116,7 +116,7 @@ export async function showRunReport(s: Services, arg: unknown): Promise<void> {
   await s.errors.guard('Could not read the run report', async () => {
     // The history folder keeps the report even when the output folder was moved or deleted.
     const file = await firstExisting([path.join(entry.runDir, 'report.json'), path.join(entry.outDir, 'report.json')]);
-    const report = JSON.parse(await fs.readFile(file, 'utf8')) as RunReport;
+    const report = parseRunReportText(await fs.readFile(file, 'utf8'), file);
     // The Markdown preview refuses file: links, so the source file is named rather than linked.
     await s.docs.open(`report-${entry.runId}`, `${reportMarkdown(report, entry.runId)}\nReport: \`${file}\` · pruned model: \`${entry.outDir}\`\n`);
   });

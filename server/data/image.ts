@@ -19,27 +19,33 @@ const MAX_MEGAPIXELS = 100;
 /** Rec. 601 luma, as PIL's `convert('L')`; the weights sum to 1 so a gray RGB image maps back to the same gray. */
 const LUMA = [0.299, 0.587, 0.114] as const;
 
+/**
+ * A path as it may appear in a message: control characters (a newline, an ESC that would recolour or rewrite the
+ * terminal) shown as \u escapes, so a hostile file name cannot forge output lines.
+ */
+export function printable(p: string): string {
+  return p.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** True for the file names the folder reader treats as images. */
 export function isImageName(name: string): boolean {
   return /\.(png|jpe?g)$/i.test(name);
 }
 
 /** Decodes a PNG or JPEG (chosen by its magic bytes, not its extension). Throws DatasetError naming `file`. */
-export function decodeImage(buf: Uint8Array, file: string): RgbaImage {
+export function decodeImage(buf: Uint8Array, path: string): RgbaImage {
+  const file = printable(path);
   const isPng = buf.length >= 8 && buf[0] === 0x89 && buf[1] === 0x50 && buf[2] === 0x4e && buf[3] === 0x47;
   const isJpeg = buf.length >= 3 && buf[0] === 0xff && buf[1] === 0xd8 && buf[2] === 0xff;
-  if (!isPng && !isJpeg) throw new DatasetError(file, `${file}: not a PNG or JPEG image (unrecognised file signature)`);
+  if (!isPng && !isJpeg) throw new DatasetError(path, `${file}: not a PNG or JPEG image (unrecognised file signature)`);
   try {
     if (isPng) {
       // pngjs allocates width·height·4 up front; read IHDR ourselves so a lying header cannot exhaust memory.
-      if (buf.length >= 24) {
-        const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-        const mp = (view.getUint32(16) * view.getUint32(20)) / 1e6;
-        if (mp > MAX_MEGAPIXELS) throw new Error(`image claims ${mp.toFixed(0)} megapixels (limit ${MAX_MEGAPIXELS})`);
-      }
+      checkPngSize(buf);
       const png = PNG.sync.read(Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength));
       return { data: png.data, width: png.width, height: png.height };
     }
+    checkJpegSize(buf);
     // Strict decoding: a truncated JPEG is an error here, as in PIL, rather than a silently gray image.
     const img = jpeg.decode(buf, {
       useTArray: true, formatAsRGBA: true, tolerantDecoding: false, maxResolutionInMP: MAX_MEGAPIXELS, maxMemoryUsageInMB: 1024,
@@ -47,7 +53,70 @@ export function decodeImage(buf: Uint8Array, file: string): RgbaImage {
     return { data: img.data, width: img.width, height: img.height };
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
-    throw new DatasetError(file, `${file}: cannot decode ${isPng ? 'PNG' : 'JPEG'} image: ${why}`);
+    throw new DatasetError(path, `${file}: cannot decode ${isPng ? 'PNG' : 'JPEG'} image: ${why}`);
+  }
+}
+
+/** Samples per pixel of each PNG colour type (gray, RGB, palette, gray+alpha, RGBA). */
+const PNG_CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
+/** Deflate cannot expand data more than 1032:1, so compressed IDAT bytes bound the pixel bytes they can hold. */
+const DEFLATE_MAX_RATIO = 1032;
+
+/**
+ * Refuses a PNG whose header claims a size past the megapixel limit, a zero side, or more pixel bytes than its
+ * compressed data could inflate to: pngjs would allocate the claimed frame and grind through it (tens of seconds).
+ */
+function checkPngSize(buf: Uint8Array): void {
+  if (buf.length < 26) return; // too short for IHDR: pngjs says so itself
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const w = view.getUint32(16);
+  const h = view.getUint32(20);
+  const mp = (w * h) / 1e6;
+  if (mp > MAX_MEGAPIXELS) throw new Error(`image claims ${mp.toFixed(0)} megapixels (limit ${MAX_MEGAPIXELS})`);
+  if (w === 0 || h === 0) throw new Error(`header claims a ${w}x${h} image`);
+  let idat = 0;
+  for (let p = 8; p + 8 <= buf.length;) {
+    const len = view.getUint32(p);
+    const type = String.fromCharCode(buf[p + 4], buf[p + 5], buf[p + 6], buf[p + 7]);
+    if (type === 'IDAT') idat += Math.min(len, buf.length - p - 8);
+    if (type === 'IEND') break;
+    p += 12 + len;
+  }
+  const bits = (PNG_CHANNELS[buf[25]] ?? 1) * buf[24];
+  const pixelBytes = Math.ceil((w * h * bits) / 8);
+  if (idat * DEFLATE_MAX_RATIO + 1024 < pixelBytes) {
+    throw new Error(`header claims ${w}x${h} pixels (${pixelBytes} bytes), more than its ${idat} bytes of image data can inflate to`);
+  }
+}
+
+/** Width and height from a JPEG's start-of-frame marker, or null when none comes before the first scan. */
+export function jpegSize(buf: Uint8Array): { width: number; height: number } | null {
+  let p = 2;
+  while (p + 4 <= buf.length) {
+    if (buf[p] !== 0xff) return null;
+    const marker = buf[p + 1];
+    if (marker === 0xff) { p++; continue; }
+    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8)) { p += 2; continue; }
+    const len = (buf[p + 2] << 8) | buf[p + 3];
+    const sof = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
+    if (sof) return p + 9 <= buf.length ? { height: (buf[p + 5] << 8) | buf[p + 6], width: (buf[p + 7] << 8) | buf[p + 8] } : null;
+    if (marker === 0xda) return null;
+    p += 2 + len;
+  }
+  return null;
+}
+
+/**
+ * A JPEG header may claim up to the megapixel limit while the file holds a few bytes; jpeg-js then allocates and
+ * decodes the whole claimed frame (tens of seconds). Huffman coding spends at least one bit per 8×8 block on its DC
+ * coefficient, so a file smaller than blocks/8 bytes cannot hold the image it claims: refused before decoding.
+ */
+function checkJpegSize(buf: Uint8Array): void {
+  const size = jpegSize(buf);
+  if (!size) return;
+  const blocks = Math.ceil(size.width / 8) * Math.ceil(size.height / 8);
+  if (buf.length * 8 < blocks) {
+    throw new Error(`header claims ${size.width}x${size.height} pixels, which needs at least ${Math.ceil(blocks / 8)} bytes; the file has ${buf.length}`);
   }
 }
 
@@ -128,12 +197,13 @@ export function resizeBilinear(
  */
 export function placeImage(
   src: Float32Array, h: number, w: number, c: number,
-  shape: readonly [number, number, number], out: Float32Array, index: number, what: string,
+  shape: readonly [number, number, number], out: Float32Array, index: number, source: string,
 ): void {
+  const what = printable(source);
   const [outH, outW, outC] = shape;
   const conv = convertChannels(src, h * w, c, outC);
   if (conv === null) {
-    throw new DatasetError(what, `${what}: cannot convert ${shapeText([h, w, c])} to the model's ${shapeText(shape)} (channels ${c} → ${outC})`);
+    throw new DatasetError(source, `${what}: cannot convert ${shapeText([h, w, c])} to the model's ${shapeText(shape)} (channels ${c} → ${outC})`);
   }
   resizeBilinear(conv, h, w, outC, outH, outW, out, index * outH * outW * outC);
 }

@@ -5,7 +5,7 @@
 import { ResponseError, type Connection } from 'vscode-languageserver';
 import {
   CancelRunRequest, DeleteRunRequest, GetRunEventsRequest, InspectModelRequest, ListRunsRequest, ResumeRunRequest, RunEndedNotification,
-  RunEventNotification, StartRunRequest,
+  RunEventNotification, ServerMemoryRequest, StartRunRequest, type ServerMemory,
 } from '../../protocol/lsp';
 import { RunRequestError } from '../runs/errors';
 import type { RunManager, RunSink } from '../runs/manager';
@@ -43,6 +43,16 @@ export function registerRequests(connection: Connection, inspector: ModelInspect
     const { runId, model } = parseRunParams(params, GetRunEventsRequest.method);
     return answer(() => runs().events(runId, model));
   });
+
+  connection.onRequest(ServerMemoryRequest, () => serverMemory(runs().liveRuns()));
+}
+
+/** The server's memory, after a full GC when the process allows one (`--expose-gc`), so a leak is not hidden in garbage. */
+function serverMemory(liveRuns: number): ServerMemory {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const m = process.memoryUsage();
+  return { heapUsed: m.heapUsed, heapTotal: m.heapTotal, rss: m.rss, external: m.external, arrayBuffers: m.arrayBuffers, collected: gc !== undefined, liveRuns };
 }
 
 /** Runs a run-manager call, turning its refusals into error responses with their protocol code. */

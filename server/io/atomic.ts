@@ -35,10 +35,28 @@ export class AtomicWriteError extends Error {
   }
 }
 
+/**
+ * Called with the path of every file this module is about to write; what it throws, the write throws. A test hook
+ * (the fault matrix plays a full disk with it, in any phase of a run); null, the default, in every real process.
+ */
+export type WriteFault = (file: string) => void;
+let writeFault: WriteFault | null = null;
+
+/** Installs (or, with null, removes) the write fault hook of this thread. */
+export function setWriteFault(fault: WriteFault | null): void {
+  writeFault = fault;
+}
+
+/** The error a write on a full disk fails with, as Node raises it. */
+export function enospc(file: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`ENOSPC: no space left on device, write '${file}'`), { code: 'ENOSPC', errno: -28, syscall: 'write', path: file });
+}
+
 /** Replaces `file` with `data` (UTF-8 for strings) atomically and durably. The parent folder must exist. */
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
   const target = path.resolve(file);
   await refuseInput(target);
+  writeFault?.(target);
   await writeFileAtomicLib(target, typeof data === 'string' ? data : bytesOf(data), { fsync: true });
   await syncFolder(path.dirname(target));
 }
@@ -67,9 +85,13 @@ export async function writeFolderAtomic(dir: string, entries: readonly FolderEnt
   const tmp = path.join(parent, `.${path.basename(target)}.tmp-${stamp}`);
   const write = opts.writeFile ?? writeSynced;
   await fs.mkdir(parent, { recursive: true });
+  await removeStaleTemps(parent, path.basename(target));
   await fs.mkdir(tmp);
   try {
-    for (const e of entries) await write(path.join(tmp, e.name), typeof e.data === 'string' ? Buffer.from(e.data, 'utf8') : e.data);
+    for (const e of entries) {
+      writeFault?.(path.join(tmp, e.name));
+      await write(path.join(tmp, e.name), typeof e.data === 'string' ? Buffer.from(e.data, 'utf8') : e.data);
+    }
     await syncFolder(tmp);
     if (!existing) {
       await fs.rename(tmp, target);
@@ -88,6 +110,17 @@ export async function writeFolderAtomic(dir: string, entries: readonly FolderEnt
     await syncFolder(parent);
   } finally {
     await fs.rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Temp folders of earlier writes of the same target whose process died before its `finally` (a killed worker, a
+ * power cut): never renamed into place, so never a result; removed so they do not pile up beside the target.
+ */
+async function removeStaleTemps(parent: string, base: string): Promise<void> {
+  const prefix = `.${base}.tmp-`;
+  for (const name of await fs.readdir(parent)) {
+    if (name.startsWith(prefix) && /^[0-9a-f]{12}$/.test(name.slice(prefix.length))) await fs.rm(path.join(parent, name), { recursive: true, force: true });
   }
 }
 

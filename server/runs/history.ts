@@ -15,7 +15,10 @@ import { randomBytes } from 'node:crypto';
 import { writeJsonAtomic } from '../io/atomic';
 import type { RunHistoryEntry, RunOutcome, RunStatus } from '../../protocol/lsp';
 import type { RunConfig, RunEvent, RunReport } from '../../protocol/model';
+import { parseRunEvent } from '../../protocol/event-schema';
+import { parseRunReport } from '../../protocol/report-schema';
 import { resolveRunConfig } from '../../protocol/settings-validate';
+import { parseRunRecord } from './record-schema';
 
 export const RUNS_FOLDER = '.dcp-runs';
 
@@ -67,9 +70,9 @@ export async function createRunFolder(runDir: string, record: RunRecord, config:
 export const writeRecord = (runDir: string, record: RunRecord): Promise<void> => writeJsonAtomic(join(runDir, 'run.json'), record);
 export const writeReport = (runDir: string, report: RunReport): Promise<void> => writeJsonAtomic(join(runDir, 'report.json'), report);
 
-async function readJson<T>(path: string): Promise<T | undefined> {
+async function readJson(path: string): Promise<unknown> {
   try {
-    return JSON.parse(await readFile(path, 'utf8')) as T;
+    return JSON.parse(await readFile(path, 'utf8')) as unknown;
   } catch {
     return undefined;
   }
@@ -94,17 +97,34 @@ async function readConfig(runDir: string): Promise<{ config: RunConfig } | { pro
   }
 }
 
-/** A run folder, or undefined when run.json is not ours (foreign or torn folders are skipped). */
+/**
+ * A run folder, or undefined when run.json is not ours or fails its schema (foreign, torn or hand-broken folders are
+ * skipped: a record with a wrong path or status in it must not steer a resume or a delete).
+ */
 export async function readRun(runDir: string): Promise<StoredRun | undefined> {
-  const record = await readJson<RunRecord>(join(runDir, 'run.json'));
-  if (record?.schema !== 'dcp-run/1') return undefined;
+  const parsed = parseRunRecord(await readJson(join(runDir, 'run.json')));
+  if (!('record' in parsed)) return undefined;
+  const record = parsed.record;
   const read = await readConfig(runDir);
   return 'config' in read ? { runDir, record, config: read.config } : { runDir, record, config: null, configProblem: read.problem };
 }
 
-export const readReport = (runDir: string): Promise<RunReport | undefined> => readJson<RunReport>(join(runDir, 'report.json'));
+/** The run's report.json, validated; undefined when it is missing, not JSON or not a RunReport. */
+export async function readReport(runDir: string): Promise<RunReport | undefined> {
+  const file = join(runDir, 'report.json');
+  const value = await readJson(file);
+  if (value === undefined) return undefined;
+  try {
+    return parseRunReport(value, file);
+  } catch {
+    return undefined;
+  }
+}
 
-/** The events log; a torn last line (the server died mid-write) is skipped. */
+/**
+ * The events log, up to its first line that is not a RunEvent: a torn last line (the server died mid-write) or a
+ * damaged one; what follows a damaged line is not trusted either.
+ */
 export async function readEvents(runDir: string): Promise<RunEvent[]> {
   let text: string;
   try {
@@ -115,11 +135,14 @@ export async function readEvents(runDir: string): Promise<RunEvent[]> {
   const events: RunEvent[] = [];
   for (const line of text.split('\n')) {
     if (line.trim() === '') continue;
+    let event: RunEvent | null;
     try {
-      events.push(JSON.parse(line) as RunEvent);
+      event = parseRunEvent(JSON.parse(line));
     } catch {
       break;
     }
+    if (event === null) break;
+    events.push(event);
   }
   return events;
 }

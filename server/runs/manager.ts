@@ -141,6 +141,11 @@ export class RunManager {
     return last && report ? { runId: last.runId, report } : undefined;
   }
 
+  /** How many runs of this session have a live worker. */
+  liveRuns(): number {
+    return [...this.runs.keys()].filter((id) => this.isLive(id)).length;
+  }
+
   /** Terminates every live worker (server shutdown); their folders stay `running` and list as interrupted later. */
   async dispose(): Promise<void> {
     await Promise.all([...this.runs.values()].map((r) => r.worker?.terminate()));
@@ -206,7 +211,9 @@ export class RunManager {
       this.options.sink.log(`Could not record the end of run ${run.record.runId}: ${(e as Error).message}`);
     }
     await this.save(run);
-    this.options.sink.ended({ runId: run.record.runId, status, report, message, runDir: run.runDir, outDir: run.record.outDir });
+    // The worker reports its TF.js memory once the engine has returned (bounded wait: see WorkerRun.finished).
+    const workerMemory = (await run.worker?.finished) ?? null;
+    this.options.sink.ended({ runId: run.record.runId, status, report, message, runDir: run.runDir, outDir: run.record.outDir, workerMemory });
   }
 }
 

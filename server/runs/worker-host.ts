@@ -6,11 +6,15 @@
 import { createRequire } from 'node:module';
 import { dirname, extname, join } from 'node:path';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
+import type { WorkerMemory } from '../../protocol/lsp';
 import type { RunConfig, RunEvent } from '../../protocol/model';
 import { isTerminal, isWorkerToHost, type HostToWorker, type WorkerRunOptions } from './worker-messages';
 
 /** How long a cancelled run may take to reach its next step before the thread is terminated. */
 export const CANCEL_GRACE_MS = 10_000;
+
+/** How long after its terminal event a worker may take to say `done` (with its memory) before it is terminated. */
+export const DONE_GRACE_MS = 2_000;
 
 /**
  * The worker entry next to this module: `worker.ts` when the server runs from sources under tsx,
@@ -41,6 +45,13 @@ export interface WorkerRunListener {
 /** A run in a worker thread. `done` resolves after the terminal event has been delivered and the thread is gone. */
 export class WorkerRun {
   readonly done: Promise<void>;
+  /**
+   * Resolves with the worker's TF.js memory from its `done` message, or null once the thread is gone without one;
+   * either way within DONE_GRACE_MS of the terminal event.
+   */
+  readonly finished: Promise<WorkerMemory | null>;
+  private resolveFinished: (m: WorkerMemory | null) => void = () => undefined;
+  private doneTimer: NodeJS.Timeout | undefined;
   private readonly worker: Worker;
   private terminal: RunEvent | undefined;
   private cancelRequested = false;
@@ -61,6 +72,7 @@ export class WorkerRun {
         for (const line of chunk.split('\n')) if (line.trim() !== '') listener.onLog(line);
       });
     }
+    this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
     this.done = new Promise((resolve) => {
       this.worker.on('message', (m: unknown) => this.onMessage(m));
       // The crash is reported at 'exit': events the worker posted before it crashed can still be in flight.
@@ -68,6 +80,8 @@ export class WorkerRun {
       this.worker.on('messageerror', (e: Error) => this.fail(`The pruning worker sent an unreadable message: ${e.message}`));
       this.worker.on('exit', (code) => {
         clearTimeout(this.cancelTimer);
+        clearTimeout(this.doneTimer);
+        this.resolveFinished(null);
         if (this.cancelRequested) this.deliver({ type: 'runCancelled', time: Date.now() });
         else this.fail(this.crash ?? `The pruning worker stopped unexpectedly (exit code ${code}) — possibly out of memory`);
         resolve();
@@ -104,9 +118,17 @@ export class WorkerRun {
     if (!isWorkerToHost(m)) this.fail('The pruning worker sent a message the server does not understand');
     else if (m.kind === 'event') this.deliver(m.event);
     else if (m.kind === 'error') this.fail(m.message);
-    else if (!this.terminal) this.fail('The engine stopped without a final event');
-    // The run is over once a terminal event arrived: free the thread (TF.js may keep handles alive).
-    if (this.terminal) void this.worker.terminate();
+    else {
+      if (!this.terminal) this.fail('The engine stopped without a final event');
+      this.resolveFinished(m.memory ?? null);
+    }
+    if (!this.terminal) return;
+    // The run is over: free the thread (TF.js may keep handles alive) once the engine said done, or after a grace.
+    if (isWorkerToHost(m) && m.kind === 'event') {
+      this.doneTimer ??= setTimeout(() => void this.worker.terminate(), DONE_GRACE_MS);
+    } else {
+      void this.worker.terminate();
+    }
   }
 
   private fail(message: string): void {

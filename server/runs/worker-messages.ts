@@ -2,6 +2,7 @@
  * Messages between the server's main thread (the worker host) and the pruning worker (server/worker.ts).
  * Internal to the server, but typed like the LSP protocol: both sides import these unions.
  */
+import type { WorkerMemory } from '../../protocol/lsp';
 import type { RunConfig, RunEvent } from '../../protocol/model';
 import { resolveRunConfig } from '../../protocol/settings-validate';
 
@@ -21,8 +22,11 @@ export type HostToWorker =
 /** Sent from the worker to the host. */
 export type WorkerToHost =
   | { kind: 'event'; event: RunEvent }
-  /** The engine's generator returned; its last event was runFinished, runFailed or runCancelled. */
-  | { kind: 'done' }
+  /**
+   * The engine's generator returned; its last event was runFinished, runFailed or runCancelled. `memory`: tf.memory()
+   * at that moment, after every phase freed what it allocated (null when TF.js cannot say).
+   */
+  | { kind: 'done'; memory?: WorkerMemory | null }
   /** The engine threw instead of yielding runFailed (a bug or an import failure); the host turns it into runFailed. */
   | { kind: 'error'; message: string };
 

@@ -1,15 +1,17 @@
 /**
  * Fuzz cases: each one a folder holding a mutated copy of a valid input, built from a seed alone. Readers:
  * `model` (model.json + shards, loaded as `dcp inspect` and a run load them), `model-text` (the language server's
- * check of an open model.json document) and `numpy` (`.npz`/`.npy` datasets).
+ * check of an open model.json document), `numpy` (`.npz`/`.npy` datasets), and the file readers of cases-files.ts
+ * (images, image folders, checkpoints, reports, run history).
  */
 import { copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mixSeed, mulberry32, randInt, type Rng } from '../../server/data/random';
 import { npy, zip } from '../fixtures/data/writers';
 import { BYTE_OPS, JSON_OPS, mutateBytes, mutateJson, type Json } from './mutate';
+import { buildFileCase, FILE_READERS, type FileReaderName } from './cases-files';
 
-export const READERS = ['model', 'model-text', 'numpy'] as const;
+export const READERS = ['model', 'model-text', 'numpy', ...FILE_READERS] as const;
 export type ReaderName = (typeof READERS)[number];
 
 export interface FuzzCase {
@@ -29,6 +31,7 @@ export function buildCase(reader: ReaderName, seed: number, dir: string): FuzzCa
   const rng = mulberry32(mixSeed(seed, READERS.indexOf(reader) + 1));
   mkdirSync(dir, { recursive: true });
   if (reader === 'numpy') return numpyCase(seed, dir, rng);
+  if ((FILE_READERS as readonly string[]).includes(reader)) return { reader, seed, ...buildFileCase(reader as FileReaderName, seed, dir, rng) };
   const base = BASE_MODELS[randInt(rng, BASE_MODELS.length)];
   for (const f of readdirSync(base)) if (f.endsWith('.bin')) copyFileSync(join(base, f), join(dir, f));
   const text = readFileSync(join(base, 'model.json'), 'utf8');

@@ -9,6 +9,8 @@ import { loadNumpy } from '../../server/data/numpy';
 import { DatasetError } from '../../server/data/types';
 import { checkModelJsonText, loadLayersModel, ModelFileError } from '../../server/io/model-files';
 import type { FuzzCase } from './cases';
+import { FILE_READERS, type FileReaderName } from './cases-files';
+import { readFileCase } from './readers-files';
 
 export type Outcome = 'loaded' | 'refused' | 'crashed';
 export interface CaseResult {
@@ -21,6 +23,13 @@ async function run(c: FuzzCase): Promise<CaseResult> {
     try {
       const { problems } = checkModelJsonText(readFileSync(c.file, 'utf8'));
       return problems.length > 0 ? { outcome: 'refused', message: problems[0].message } : { outcome: 'loaded', message: '' };
+    } catch (e) {
+      return { outcome: 'crashed', message: String(e instanceof Error ? e.stack : e) };
+    }
+  }
+  if ((FILE_READERS as readonly string[]).includes(c.reader)) {
+    try {
+      return await readFileCase(c.reader as FileReaderName, c.file);
     } catch (e) {
       return { outcome: 'crashed', message: String(e instanceof Error ? e.stack : e) };
     }

@@ -7,6 +7,7 @@ import { writeFolderAtomic, writeJsonAtomic, type FolderEntry } from '../../io/a
 import { loadLayersModel } from '../../io/model-files';
 import { modelFolderEntries } from '../../io/model-save';
 import { type Head, headWeightsData, setHeadWeights } from '../train/heads';
+import { checkHeadWeights, parseCheckpointState } from './checkpoint-schema';
 
 /**
  * A run's state after its last finished step, enough to continue it: the pruned-so-far network, the baseline M_b,
@@ -38,8 +39,11 @@ export interface CheckpointState {
 const V1 = 'dcp-checkpoint/1';
 const STATE = 'state.json';
 const HEADS = 'heads.json';
-/** Entries a checkpoint folder's saves create; anything else in the folder is left alone. */
-const OWN_ENTRY = /^\.?(step|baseline|network)-|^heads\.json$/;
+/**
+ * Entries a checkpoint folder's saves create; anything else in the folder is left alone. `state.json.<n>` is the
+ * temp file of a state.json write whose process was killed before its rename.
+ */
+const OWN_ENTRY = /^\.?(step|baseline|network)-|^heads\.json$|^state\.json\.\d+$/;
 
 export interface SavedPieces {
   network: tf.LayersModel;
@@ -80,13 +84,17 @@ export async function readCheckpoint(dir: string, modelPath: string, config: Run
   const file = path.join(dir, STATE);
   const text = await fs.readFile(file, 'utf8').catch(() => null);
   if (text === null) return null;
-  let state: CheckpointState;
+  let value: unknown;
   try {
-    state = JSON.parse(text) as CheckpointState;
+    value = JSON.parse(text);
   } catch (e) {
     throw new Error(`${file}: not readable as JSON (${(e as Error).message}); start the run afresh`);
   }
-  if (state.schema !== 'dcp-checkpoint/2' && state.schema !== V1) throw new Error(`${file}: not a DCP checkpoint`);
+  const schema = (value as { schema?: unknown } | null)?.schema;
+  if (schema !== 'dcp-checkpoint/2' && schema !== V1) throw new Error(`${file}: not a DCP checkpoint`);
+  const parsed = parseCheckpointState(value);
+  if ('problem' in parsed) throw new Error(`${file}: a damaged checkpoint (${parsed.problem}); start the run afresh`);
+  const state = parsed.state;
   if (path.resolve(state.modelPath) !== path.resolve(modelPath)) {
     throw new Error(`the checkpoint in ${dir} was made for ${state.modelPath}, not ${modelPath}`);
   }
@@ -97,15 +105,22 @@ export async function readCheckpoint(dir: string, modelPath: string, config: Run
 
 /** Restores the step's weights into the live network and heads, and loads the baseline (the caller owns it). */
 export async function restoreCheckpoint(dir: string, state: CheckpointState, network: tf.LayersModel, heads: Head[]): Promise<tf.LayersModel> {
+  // heads.json first: a damaged one is refused before any weights change or any tensor is made.
+  const headsFile = state.schema === V1 ? path.join(dir, HEADS) : path.join(dir, state.network, HEADS);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await fs.readFile(headsFile, 'utf8'));
+  } catch (e) {
+    throw new Error(`${headsFile}: not readable (${(e as Error).message}); start the run afresh`);
+  }
+  const headWeights = checkHeadWeights(raw, heads.map((h) => [...h.bn.weights, ...h.dense.weights].map((w) => w.shape as number[])), headsFile);
   const saved = await loadLayersModel(path.join(dir, state.network, 'model.json'));
   try {
     network.setWeights(saved.getWeights());
   } finally {
     saved.dispose();
   }
-  const headsFile = state.schema === V1 ? path.join(dir, HEADS) : path.join(dir, state.network, HEADS);
-  const data = JSON.parse(await fs.readFile(headsFile, 'utf8')) as { shape: number[]; values: number[] }[][];
-  setHeadWeights(heads, data);
+  setHeadWeights(heads, headWeights);
   return loadLayersModel(path.join(dir, state.baseline, 'model.json'));
 }
 

@@ -45,6 +45,13 @@ export async function* runPruning(config: Partial<RunConfig>, opts: RunOptions):
 export function errorMessage(e: unknown): string {
   if (e instanceof ConfigError) return e.message;
   if (e instanceof Error) {
+    // A full disk, raw or wrapped by the model saver: say so, and that nothing finished is lost (checkpoints and
+    // outputs are committed whole, so resume continues from the last checkpoint).
+    const code = (e as NodeJS.ErrnoException).code;
+    const full = code === 'ENOSPC' || code === 'EDQUOT' ? code : /\b(ENOSPC|EDQUOT)\b/.exec(e.message)?.[1];
+    if (full === 'ENOSPC' || full === 'EDQUOT') {
+      return `the disk is full (${full}): free some space, then resume the run; it continues from its last checkpoint. ${e.message}`;
+    }
     if (e.message.includes('Aborted()') || e.message.includes('memory access out of bounds')) {
       return `the WASM backend ran out of memory (its heap is capped at 4 GiB): lower --batch-size or --selection-samples (${e.message})`;
     }

@@ -70,11 +70,14 @@ export class TestServer {
 
   /**
    * Spawns the server on stdio and completes the initialize handshake. `entry` defaults to the sources;
-   * `dist/server.js` checks the bundle (which must find dist/worker.js next to it).
+   * `dist/server.js` checks the bundle (which must find dist/worker.js next to it). `nodeArgs` go to node itself
+   * (`--expose-gc` for the leak soak).
    */
-  static async start(options: DcpInitializationOptions = {}, entry = join(ROOT, 'server', 'server.ts'), ms = 60_000): Promise<{ server: TestServer; init: InitializeResult }> {
+  static async start(
+    options: DcpInitializationOptions = {}, entry = join(ROOT, 'server', 'server.ts'), ms = 60_000, nodeArgs: readonly string[] = [],
+  ): Promise<{ server: TestServer; init: InitializeResult }> {
     const loader = entry.endsWith('.ts') ? ['--import', 'tsx'] : [];
-    const child = spawn(process.execPath, [...loader, entry, '--stdio'], {
+    const child = spawn(process.execPath, [...nodeArgs, ...loader, entry, '--stdio'], {
       cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'],
     });
     // A server that outlives its test (a failed assertion before stop(), a test timeout) must not outlive the run.

@@ -5,7 +5,7 @@ import { BAD_OUTCOMES, countOutcomes, fuzzReaders } from '../../fuzz/harness';
 
 // A bounded slice of `npm run fuzz` (docs/reliability.md has the long runs): every mutated input ends in a load
 // or a clear error, in bounded time and memory, leaving no tensors behind.
-test('mutated model files, open documents and numpy datasets end in a load or a clear error', { timeout: 300_000 }, async () => {
+test('mutated inputs to every reader (models, documents, numpy, images, folders, checkpoints, reports, run history) end in a load or a clear error', { timeout: 300_000 }, async () => {
   const records = await fuzzReaders({ readers: READERS, cases: 40, firstSeed: 1, timeoutMs: 20_000 });
   const bad = records.filter((r) => BAD_OUTCOMES.includes(r.outcome));
   assert.deepEqual(bad.map((r) => `${r.reader} seed ${r.seed} ${r.op}: ${r.outcome}: ${r.message.slice(0, 200)}`), []);
