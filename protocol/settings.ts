@@ -127,7 +127,7 @@ export const RUN_SETTINGS = {
     description: 'Mini-batch size of training and fine-tuning.' }),
   data: spec({ schema: z.string().trim().min(1).max(4096), default: 'mnist', flag: 'data', setting: 'dataset', group: 'Data', metavar: 'SPEC', scope: 'resource', restricted: true,
     editorNote: 'Use **DCP: Select Dataset** to pick one.',
-    description: 'Training data: `mnist` (bundled), `folder:PATH` (one sub-folder of images per class), `npz:PATH` (arrays `x`, `y`), or a path. Relative paths are resolved against the model\'s workspace folder.' }),
+    description: 'Training data: `mnist` (bundled), `fashion-mnist` (Debian\'s dataset-fashion-mnist, or `fashion-mnist:FOLDER`), `idx:PATH` (IDX files), `folder:PATH` (one sub-folder of images per class), `npz:PATH` (arrays `x`, `y`), or a path. Relative paths are resolved against the model\'s workspace folder.' }),
   labels: spec({ schema: LABEL_SOURCES.schema, default: 'dataset', flag: 'labels', setting: 'labels', group: 'Data', metavar: 'SOURCE', enumDescriptions: LABEL_SOURCES.descriptions,
     description: 'Where the labels of the training data come from.' }),
   maxTrainSamples: spec({ schema: int.min(0).max(1e9), default: 0, flag: 'max-train-samples', setting: 'maxTrainSamples', group: 'Data', metavar: 'N',

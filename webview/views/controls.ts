@@ -61,7 +61,7 @@ export class ControlsView {
     this.form = el('form', { class: 'controls', attrs: { novalidate: '' } });
     this.method = select('method', PRUNE_METHODS);
     this.stop = select('stop', STOP_RULES);
-    this.data = el('input', { attrs: { id: 'f-data', type: 'text', spellcheck: 'false', placeholder: 'mnist, folder:PATH, npz:PATH' } });
+    this.data = el('input', { attrs: { id: 'f-data', type: 'text', spellcheck: 'false', placeholder: 'mnist, fashion-mnist, folder:PATH, npz:PATH, idx:PATH' } });
     this.form.append(field('Method', this.method, 'dcp / dkp, or a baseline'), field('Stopping rule', this.stop, 'when a layer stops adding channels'));
     for (const f of NUMBERS) {
       const input = el('input', { attrs: { id: `f-${f.key}`, type: 'number', step: String(f.step), ...rangeAttrs(f.key, f.step) } });
