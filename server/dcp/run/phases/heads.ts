@@ -30,7 +30,7 @@ export interface Progress {
 export function createSelectionNetwork(model: tf.LayersModel, inputs: RunInputs, cfg: RunConfig): SelectionNetwork {
   const { plan, graph, summary } = inputs;
   const featureChannels = plan.heads.map((h) => graph.layers[h.after].outputShape.at(-1)!);
-  const heads = createHeads(plan.heads, featureChannels, summary.numClasses, cfg.seed, cfg.headWeighting, plan.blocks, plan.layersPerBlock);
+  const heads = createHeads(plan.heads, featureChannels, summary.numClasses, cfg.seed, cfg.headWeighting, plan.layersPerBlock);
   const runner = new GraphRunner(model);
   return { net: { runner, logits: logitsOf(runner), heads, masks: new Map(), inputShape: inputs.inputShape }, baseline: null };
 }
