@@ -120,7 +120,10 @@ export interface HeadInfo {
 export interface HeadAccuracy {
   index: number;
   after: string;
+  /** Validation accuracy after head training, in [0, 1]. */
   accuracy: number;
+  /** Present when the accuracy is within a few points of chance (1 / number of classes): says so and what to try. */
+  warning?: string;
 }
 
 export interface StageInfo {

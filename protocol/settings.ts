@@ -109,14 +109,16 @@ export const RUN_SETTINGS = {
     description: 'Number of auxiliary discrimination-aware heads P (0 = only the final classifier). Unset (`null`) = chosen from the depth: 2 for shallow nets, 3 for deep residual nets.' }),
   headWeighting: spec({ schema: HEAD_WEIGHTINGS.schema, default: 'v2', flag: 'head-weighting', setting: 'headWeighting', group: 'Heads', metavar: 'W', enumDescriptions: HEAD_WEIGHTINGS.descriptions,
     description: 'How the head losses are weighted while training the heads.' }),
-  headEpochs: spec({ schema: int.min(0).max(1000), default: 1, flag: 'head-epochs', setting: 'headEpochs', group: 'Heads', metavar: 'E',
-    description: 'Epochs of head training before selection (see `dcp.headTraining`).' }),
+  headEpochs: spec({ schema: int.min(0).max(1000), default: 5, flag: 'head-epochs', setting: 'headEpochs', group: 'Heads', metavar: 'E',
+    description: 'Most epochs of head training before selection (see `dcp.headTraining`); training stops earlier when the heads plateau (`dcp.headPlateau`).' }),
   headTraining: spec({ schema: HEAD_TRAININGS.schema, default: 'frozen', flag: 'head-training', setting: 'headTraining', group: 'Heads', metavar: 'MODE', enumDescriptions: HEAD_TRAININGS.descriptions,
     description: 'How the auxiliary heads are trained before selection.' }),
   // Measured on the example ResNet (demo settings): at 0.5 the first head reached 73% instead of 50%, but its
   // over-confident logits made λ·L_S jump to ~19 early in selection and accuracy after selection fell to 93.65% (95.3% at 0.1).
   headLearningRate: spec({ schema: num.min(0).max(10), default: 0.1, flag: 'head-lr', setting: 'headLearningRate', group: 'Heads', metavar: 'LR',
     description: 'Learning rate of head training when the network is frozen (fresh layers learn fast).' }),
+  headPlateau: spec({ schema: num.min(0).max(100), default: 0.5, flag: 'head-plateau', setting: 'headPlateau', group: 'Heads', metavar: 'PT',
+    description: 'Head training stops when no head gains this many points of validation accuracy over an epoch (0 = always train `dcp.headEpochs` epochs).' }),
   stageFinetune: spec({ schema: z.boolean(), default: true, flag: 'stage-finetune', setting: 'stageFinetune', group: 'Fine-tuning',
     description: 'Fine-tune one epoch with all losses after each stage (TPAMI version).' }),
   finetuneEpochs: spec({ schema: int.min(0).max(10000), default: 2, flag: 'finetune-epochs', setting: 'finetuneEpochs', group: 'Fine-tuning', metavar: 'E',
