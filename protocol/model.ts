@@ -149,4 +149,6 @@ export interface RunReport {
   selectionCost: { epochEquivalents: number; referenceEpochEquivalents: number };
   seconds: number;
   backend: string;
+  /** Size of the validation split every accuracy was measured on (absent in reports of older versions). */
+  validationSamples?: number;
 }
