@@ -138,6 +138,8 @@ export const RUN_SETTINGS = {
     description: 'Random seed of data splits, subsets and initialisation, for repeatable runs.' }),
   choiceSeed: spec({ schema: int.min(0).max(2 ** 32 - 1).nullable(), default: null, flag: 'choice-seed', setting: 'choiceSeed', group: 'Data', metavar: 'S',
     description: 'Seed of the `random` baseline\'s channel choice, apart from the data split. Unset (`null`) = `dcp.seed`; vary it alone to draw several random choices on one split.' }),
+  validationSamples: spec({ schema: int.min(1).max(1e7).nullable(), default: null, flag: 'validation-samples', setting: 'validationSamples', group: 'Data', metavar: 'N',
+    description: 'Samples held out for validation (every accuracy is measured on them). Unset (`null`) = 2,000 for `mnist`, 10% of the samples otherwise. On `mnist` more than 2,000 overlaps the digits the example models were trained on.' }),
   backend: spec({ schema: BACKENDS.schema, default: 'auto', flag: 'backend', setting: 'backend', group: 'Compute', metavar: 'NAME', enumDescriptions: BACKENDS.descriptions,
     description: 'TensorFlow.js backend the pruning engine computes with.' }),
   threads: spec({ schema: int.min(1).max(16), default: 1, flag: 'threads', setting: 'threads', group: 'Compute', metavar: 'N',

@@ -69,6 +69,8 @@ function checkOptions(o: DatasetOptions): void {
   if (!Number.isInteger(o.selectionSamples) || o.selectionSamples < 0) bad(`selectionSamples must be an integer ≥ 0 (got ${o.selectionSamples})`);
   const f = o.validationFraction;
   if (f !== undefined && !(f >= 0 && f < 1)) bad(`validationFraction must be in [0, 1) (got ${f})`);
+  const v = o.validationSamples;
+  if (v !== undefined && !(Number.isInteger(v) && v >= 1)) bad(`validationSamples must be an integer ≥ 1 (got ${v})`);
   const m = o.maxTrainSamples;
   if (m !== undefined && !(Number.isInteger(m) && m >= 0)) bad(`maxTrainSamples must be an integer ≥ 0 (got ${m})`);
   if (o.labels === 'teacher' && typeof o.teacher !== 'function') bad("labels 'teacher' needs a teacher function");
@@ -123,7 +125,11 @@ export async function loadDataset(spec: string, opts: DatasetOptions): Promise<D
   }
 
   const fraction = opts.validationFraction;
-  const validationCount = fraction !== undefined
+  if (opts.validationSamples !== undefined && opts.validationSamples >= raw.count) {
+    throw new DatasetError(where, `${where}: ${opts.validationSamples} validation samples leave none of its ${raw.count} samples for training`);
+  }
+  const validationCount = opts.validationSamples !== undefined ? opts.validationSamples
+    : fraction !== undefined
     ? Math.round(fraction * raw.count)
     : src.kind === 'mnist' ? Math.min(MNIST_VALIDATION_SAMPLES, raw.count - 1) : Math.round(DEFAULT_VALIDATION_FRACTION * raw.count);
   const splits = splitSamples(raw.x, y, raw.count, sampleLen, opts.numClasses, {

@@ -105,3 +105,16 @@ test('bad IDX files are refused with the file and the reason', async () => {
     await fails(`fashion-mnist:${sub('missing')}`, /no such file or folder/);
   } finally { cleanup(); }
 });
+
+test('validationSamples holds out exactly that many samples, and refuses to leave none for training', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const y = [0, 1, 2, 0, 1, 2];
+    put(join(dir, 'train-images-idx3-ubyte'), idx([6, 2, 2], pixelsOf(y, 0)));
+    put(join(dir, 'train-labels-idx1-ubyte'), idx([6], y));
+    const d = await loadDataset(`idx:${dir}`, { ...opts, validationFraction: undefined, validationSamples: 2 });
+    assert.deepEqual([d.validation.count, d.train.count], [2, 4]);
+    await fails(`idx:${dir}`, /6 validation samples leave none of its 6 samples for training/, { ...opts, validationSamples: 6 });
+    await fails(`idx:${dir}`, /validationSamples must be an integer ≥ 1/, { ...opts, validationSamples: 0 });
+  } finally { cleanup(); }
+});
