@@ -26,7 +26,7 @@ const NUMBERS: ReadonlyArray<{ key: NumberField; label: string; step: number; hi
   { key: 'epsilon', label: 'ε', step: 0.001, hint: 'stop when the relative loss change is below ε' },
   { key: 'tau', label: 'τ', step: 0.01, hint: 'stop when L ≤ (1+τ)·L(all channels)' },
   { key: 'heads', label: 'Heads P', step: 1, hint: 'auxiliary heads; empty = chosen from depth' },
-  { key: 'headEpochs', label: 'Head epochs', step: 1, hint: 'head training before selection' },
+  { key: 'headEpochs', label: 'Head epochs', step: 1, hint: 'most epochs of head training (stops on a plateau)' },
   { key: 'finetuneEpochs', label: 'Fine-tune epochs', step: 1, hint: 'final fine-tuning; 0 skips it' },
   { key: 'kernelRate', label: 'Kernel rate', step: 0.05, hint: 'DKP: fraction of kernels removed' },
 ];
