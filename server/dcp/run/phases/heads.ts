@@ -71,12 +71,13 @@ export async function* headsPhase(cfg: RunConfig, opts: RunOptions, inputs: RunI
   yield* train(net, inputs.data.train, {
     phase: 'heads', stage: null, epochs: cfg.headEpochs, learningRate: joint ? cfg.learningRate : cfg.headLearningRate,
     batchSize: cfg.batchSize, seed: cfg.seed, withHeads: true, trainNetwork: joint, validation: null, signal: opts.signal,
-    stopAfter: async () => {
+    // Measured on the validation split the report quotes: it only decides when to stop, it picks no weights.
+    stopAfter: cfg.headPlateau > 0 ? async () => {
       const now = await measure();
-      stopped = cfg.headPlateau > 0 && last !== null && largestGain(last, now, joint) < cfg.headPlateau / 100;
+      stopped = last !== null && largestGain(last, now, joint) < cfg.headPlateau / 100;
       last = now;
       return stopped;
-    },
+    } : undefined,
   });
   const accs = stopped && last ? last : await measure();
   const heads: HeadAccuracy[] = [
