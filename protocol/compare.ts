@@ -34,6 +34,8 @@ export interface CompareRun {
   before: ModelStats;
   /** Size of that validation split; null in reports that do not say. */
   validationSamples: number | null;
+  /** Validation accuracy of each auxiliary head after head training (the classifier's is `before.accuracy`). */
+  headAccuracies: number[];
 }
 
 /** Mean and spread of one quantity over a method's seeds. `std` is the sample standard deviation (n − 1); 0 when n = 1. */
@@ -89,6 +91,8 @@ export function runFromReport(r: RunReport, untuned: number | null = null): Comp
     accuracyAfterSelection: r.afterSelection.accuracy,
     accuracyAfterFinetune: r.config.finetuneEpochs > 0 ? r.after.accuracy : null,
     seconds: r.seconds, before: r.before, validationSamples: r.validationSamples ?? null,
+    // The last entry of report.heads is the network's own classifier.
+    headAccuracies: (r.heads ?? []).slice(0, -1).map((h) => h.accuracy),
   };
 }
 

@@ -19,5 +19,6 @@ export function runLine(index: number, total: number, r: CompareRun): string {
   const count = (v: number): string => countText(Math.round(v));
   const choice = r.method === 'random' && r.choiceSeed !== null ? ` choice ${r.choiceSeed}` : '';
   const untuned = r.accuracyBeforeFinetune === null ? '' : `before any fine-tune ${pct(r.accuracyBeforeFinetune)}, `;
-  return `[${index}/${total}] ${r.method} seed ${r.seed}${choice}: ${count(r.params)} params, ${count(r.flops)} FLOPs, ${untuned}after selection ${sel}, ${ft} (${r.seconds.toFixed(0)} s)`;
+  const heads = r.headAccuracies.length > 0 ? `heads ${r.headAccuracies.map(pct).join(' / ')}, ` : '';
+  return `[${index}/${total}] ${r.method} seed ${r.seed}${choice}: ${count(r.params)} params, ${count(r.flops)} FLOPs, ${heads}${untuned}after selection ${sel}, ${ft} (${r.seconds.toFixed(0)} s)`;
 }

@@ -139,6 +139,9 @@ test('--random-choices 2 --untuned: random choices on one split, DCP ranked amon
   // Every run has its untuned twin's accuracy, and one validation split of mnist's 2,000 held-out digits.
   assert.ok(doc.runs.every((r) => r.accuracyBeforeFinetune !== null && r.accuracyBeforeFinetune >= 0 && r.accuracyBeforeFinetune <= 1));
   assert.equal(doc.validationSamples, 2000);
+  // tinyPlain gets its default auxiliary heads; each reports an accuracy, and the run line shows them.
+  assert.ok(doc.runs.every((r) => r.headAccuracies.length > 0 && r.headAccuracies.every((a) => a >= 0 && a <= 1)));
+  assert.ok(io.lines.some((l) => /^\[1\/3\] dcp seed 1: .* heads [\d.]+%/.test(l)), io.lines.join('\n'));
   assert.match(doc.noise ?? '', /^noise: 2000 validation samples; one accuracy's binomial standard error/);
   assert.deepEqual(doc.ranks.map((r) => r.key), ['accuracyBeforeFinetune', 'accuracyAfterSelection']);
   for (const r of doc.ranks) {

@@ -10,7 +10,7 @@ import { parseMethods, randomChoiceJobs } from '../../../server/dcp/compare/jobs
 const stats = (params: number, flops: number, accuracy: number | null): ModelStats => ({ params, flops, accuracy, latencyMs1: null, latencyMsBatch: null, latencyBatch: 32 });
 
 function run(method: PruneMethod, seed: number, sel: number | null, ft: number | null, extra: Partial<CompareRun> = {}): CompareRun {
-  return { method, seed, choiceSeed: null, accuracyBeforeFinetune: null, validationSamples: null, params: 500, flops: 2000, accuracyAfterSelection: sel, accuracyAfterFinetune: ft, seconds: 10, before: stats(1000, 4000, 0.99 - seed / 100), ...extra };
+  return { method, seed, choiceSeed: null, accuracyBeforeFinetune: null, validationSamples: null, headAccuracies: [], params: 500, flops: 2000, accuracyAfterSelection: sel, accuracyAfterFinetune: ft, seconds: 10, before: stats(1000, 4000, 0.99 - seed / 100), ...extra };
 }
 
 function close(actual: number, expected: number, what: string): void {
