@@ -31,7 +31,7 @@ function basicBlock(x: tf.SymbolicTensor, filters: number, stride: number, name:
 }
 
 /** A small ResNet: stem, three stages of `blocksPerStage` basic blocks (widths w, 2w, 4w; stride 2 at stages 2 and 3), GAP, Dense. */
-export function buildResNet(opts: { width?: number; blocksPerStage?: number; seed?: number } = {}): tf.LayersModel {
+export function buildResNet(opts: { width?: number; blocksPerStage?: number; seed?: number; name?: string } = {}): tf.LayersModel {
   const width = opts.width ?? 8;
   const blocks = opts.blocksPerStage ?? 2;
   const seed = opts.seed ?? 1;
@@ -45,7 +45,7 @@ export function buildResNet(opts: { width?: number; blocksPerStage?: number; see
   }
   const pooled = tf.layers.globalAveragePooling2d({ name: 'pool' }).apply(x) as tf.SymbolicTensor;
   const out = tf.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 7 }), name: 'classifier' }).apply(pooled) as tf.SymbolicTensor;
-  return tf.model({ inputs: input, outputs: out, name: 'resnet_mnist' });
+  return tf.model({ inputs: input, outputs: out, name: opts.name ?? 'resnet_mnist' });
 }
 
 /** A plain VGG-style stack with BatchNorm: [w, w] pool [2w, 2w] pool [4w], Flatten, Dense. */

@@ -22,12 +22,13 @@ export interface SettingsRead {
 
 /**
  * Resolves a dataset spec so the server (whose working directory is not the workspace) gets absolute paths.
- * `mnist` stays as is; `folder:P`, `npz:P` and bare paths get P resolved against `baseDir`.
+ * `mnist` and `fashion-mnist` stay as they are; `folder:P`, `npz:P`, `idx:P`, `fashion-mnist:P` and bare paths get P
+ * resolved against `baseDir`.
  */
 export function resolveDataset(spec: string, baseDir: string | undefined): string {
   const trimmed = spec.trim();
-  if (trimmed === '' || trimmed === 'mnist' || !baseDir) return trimmed;
-  const m = /^(folder|npz):(.*)$/.exec(trimmed);
+  if (trimmed === '' || trimmed === 'mnist' || trimmed === 'fashion-mnist' || !baseDir) return trimmed;
+  const m = /^(folder|npz|idx|fashion-mnist):(.*)$/.exec(trimmed);
   const kind = m ? `${m[1]}:` : '';
   const p = m ? m[2] : trimmed;
   return kind + (path.isAbsolute(p) ? p : path.resolve(baseDir, p));

@@ -5,6 +5,9 @@
  * so the engine, the CLI, bench/ and the extension share them without the extension importing server code.
  */
 import type { ModelStats, PruneMethod, RunConfig, RunReport } from './model';
+import { binomialSE, rankAmongRandom, type RandomRank } from './compare-rank';
+
+export { binomialSE, rankAmongRandom, rankLine, type RandomRank } from './compare-rank';
 
 /** What a comparison runs when no list is given: the method, its ablation and the two baselines. */
 export const DEFAULT_COMPARE_METHODS = 'dcp,recon,random,l1';
@@ -13,15 +16,26 @@ export const DEFAULT_COMPARE_METHODS = 'dcp,recon,random,l1';
 export interface CompareRun {
   method: PruneMethod;
   seed: number;
+  /** The random baseline's choice seed (`choiceSeed`); null = the split seed. */
+  choiceSeed: number | null;
   params: number;
   flops: number;
-  /** Validation accuracy right after selection and surgery, before any final fine-tuning. */
+  /**
+   * Accuracy after selection with no fine-tuning of any kind (stage fine-tunes off, no final fine-tuning): the same
+   * job run once more that way (`dcp compare --untuned`); null when not run.
+   */
+  accuracyBeforeFinetune: number | null;
+  /** Validation accuracy right after selection and surgery (and the stage fine-tunes, when on), before final fine-tuning. */
   accuracyAfterSelection: number | null;
   /** After final fine-tuning; null when fine-tuning was skipped (`finetuneEpochs` 0), never a copy of the above. */
   accuracyAfterFinetune: number | null;
   seconds: number;
   /** The unpruned model on this seed's validation split (the split depends on the seed). */
   before: ModelStats;
+  /** Size of that validation split; null in reports that do not say. */
+  validationSamples: number | null;
+  /** Validation accuracy of each auxiliary head after head training (the classifier's is `before.accuracy`). */
+  headAccuracies: number[];
 }
 
 /** Mean and spread of one quantity over a method's seeds. `std` is the sample standard deviation (n − 1); 0 when n = 1. */
@@ -39,6 +53,7 @@ export interface CompareRow {
   seeds: number[];
   params: Stat;
   flops: Stat;
+  accuracyBeforeFinetune: Stat | null;
   accuracyAfterSelection: Stat | null;
   /** Null when fine-tuning was skipped or not measured. */
   accuracyAfterFinetune: Stat | null;
@@ -61,15 +76,23 @@ export interface CompareDocument {
   unpruned: UnprunedRow;
   rows: CompareRow[];
   runs: CompareRun[];
+  /** The smallest validation split of the runs (null when no report says), and what noise that means. */
+  validationSamples: number | null;
+  noise: string | null;
+  /** DCP's rank among the random choices drawn on the same split (`--random-choices`), per seed and column. */
+  ranks: RandomRank[];
 }
 
-/** The numbers of one finished run. */
-export function runFromReport(r: RunReport): CompareRun {
+/** The numbers of one finished run; `untuned` is the accuracy of its twin run without any fine-tuning, if run. */
+export function runFromReport(r: RunReport, untuned: number | null = null): CompareRun {
   return {
-    method: r.config.method, seed: r.config.seed, params: r.after.params, flops: r.after.flops,
+    method: r.config.method, seed: r.config.seed, choiceSeed: r.config.choiceSeed ?? null, params: r.after.params, flops: r.after.flops,
+    accuracyBeforeFinetune: untuned,
     accuracyAfterSelection: r.afterSelection.accuracy,
     accuracyAfterFinetune: r.config.finetuneEpochs > 0 ? r.after.accuracy : null,
-    seconds: r.seconds, before: r.before,
+    seconds: r.seconds, before: r.before, validationSamples: r.validationSamples ?? null,
+    // The last entry of report.heads is the network's own classifier.
+    headAccuracies: (r.heads ?? []).slice(0, -1).map((h) => h.accuracy),
   };
 }
 
@@ -99,6 +122,7 @@ export function aggregate(runs: readonly CompareRun[]): CompareRow[] {
       seeds: mine.map((r) => r.seed),
       params: statOf(mine.map((r) => r.params)),
       flops: statOf(mine.map((r) => r.flops)),
+      accuracyBeforeFinetune: stat(present(mine.map((r) => r.accuracyBeforeFinetune))),
       accuracyAfterSelection: stat(present(mine.map((r) => r.accuracyAfterSelection))),
       accuracyAfterFinetune: stat(present(mine.map((r) => r.accuracyAfterFinetune))),
       seconds: statOf(mine.map((r) => r.seconds)),
@@ -116,16 +140,41 @@ export function unprunedOf(runs: readonly CompareRun[]): UnprunedRow {
   };
 }
 
-/** The document of a comparison of finished runs (at least one); `shared` is taken from the first report. */
-export function compareDocument(model: string, reports: readonly RunReport[]): CompareDocument {
+/**
+ * The document of a comparison of finished runs (at least one); `shared` is taken from the first report (its
+ * `choiceSeed` too, though random choices may vary it per run). `untuned[i]` is report i's twin without fine-tuning.
+ */
+export function compareDocument(model: string, reports: readonly RunReport[], untuned?: readonly (number | null)[]): CompareDocument {
   if (reports.length === 0) throw new Error('a comparison needs at least one finished run');
-  const runs = reports.map(runFromReport);
+  const runs = reports.map((r, i) => runFromReport(r, untuned?.[i] ?? null));
   const { method: _m, seed: _s, ...shared } = reports[0].config;
+  const sizes = present(runs.map((r) => r.validationSamples));
+  const validationSamples = sizes.length > 0 ? Math.min(...sizes) : null;
+  const rows = aggregate(runs);
   return {
     schema: 'dcp-compare/1', model, shared,
     spread: 'sample standard deviation over seeds (n - 1); min and max are given too',
-    unpruned: unprunedOf(runs), rows: aggregate(runs), runs,
+    unpruned: unprunedOf(runs), rows, runs,
+    validationSamples, noise: noiseText(rows, validationSamples),
+    ranks: RANKED.flatMap((key) => rankAmongRandom(runs, key)),
   };
+}
+
+const RANKED = ['accuracyBeforeFinetune', 'accuracyAfterSelection', 'accuracyAfterFinetune'] as const;
+
+/**
+ * One sentence on the measurement noise: the binomial standard error √(p(1−p)/n) of one accuracy on n validation
+ * samples, at the lowest and highest pruned accuracy of the table (it is largest near 50%).
+ */
+export function noiseText(rows: readonly CompareRow[], n: number | null): string | null {
+  if (n === null || n <= 0) return null;
+  const ps = rows.flatMap((r) => [r.accuracyBeforeFinetune, r.accuracyAfterSelection, r.accuracyAfterFinetune]).filter((s): s is Stat => s !== null).map((s) => s.mean);
+  if (ps.length === 0) return null;
+  const se = ps.map((p) => binomialSE(p, n) * 100);
+  const lo = Math.min(...se).toFixed(2);
+  const hi = Math.max(...se).toFixed(2);
+  return `noise: ${n} validation samples; one accuracy's binomial standard error √(p(1−p)/n) is ${lo === hi ? lo : `${lo}-${hi}`} pt ` +
+    'here; differences within about twice that are not resolved (paired runs on one split share samples, which helps)';
 }
 
 /** Difference of means in accuracy points (a − b), or null when either side is missing. */
@@ -188,15 +237,22 @@ export const COMPARE_COLUMNS = ['method', 'seeds', 'params', 'FLOPs', 'acc. afte
  */
 export function compareCells(doc: Pick<CompareDocument, 'unpruned' | 'rows'>): string[][] {
   const u = doc.unpruned;
+  // The before-any-fine-tuning column exists only when the comparison ran the untuned twins (--untuned).
+  const untuned = doc.rows.some((r) => r.accuracyBeforeFinetune !== null);
+  const before = (cells: string[]): string[] => (untuned ? cells : []);
+  const [m, s, p, f, ...rest] = COMPARE_COLUMNS;
   return [
-    [...COMPARE_COLUMNS],
-    ['(unpruned)', '', count(u.params), count(u.flops), withSpread(u.accuracy, pct, pts), '', ''],
+    [m, s, p, f, ...before([UNTUNED_COLUMN]), ...rest],
+    ['(unpruned)', '', count(u.params), count(u.flops), ...before(['']), withSpread(u.accuracy, pct, pts), '', ''],
     ...doc.rows.map((r) => [
       r.method, String(r.seeds.length), withSpread(r.params, count), withSpread(r.flops, count),
+      ...before([withSpread(r.accuracyBeforeFinetune, pct, pts)]),
       withSpread(r.accuracyAfterSelection, pct, pts), withSpread(r.accuracyAfterFinetune, pct, pts), withSpread(r.seconds, secs),
     ]),
   ];
 }
+
+export const UNTUNED_COLUMN = 'acc. before any fine-tune';
 
 /** True when some method ran on more than one seed, i.e. when the table's ± needs its legend. */
 export function hasSpread(doc: Pick<CompareDocument, 'rows'>): boolean {

@@ -146,7 +146,10 @@ export interface HeadInfo {
 export interface HeadAccuracy {
   index: number;
   after: string;
+  /** Validation accuracy after head training, in [0, 1]. */
   accuracy: number;
+  /** Present when the accuracy is within a few points of chance (1 / number of classes): says so and what to try. */
+  warning?: string;
 }
 
 export interface StageInfo {
@@ -172,6 +175,8 @@ export interface RunReport {
   selectionCost: { epochEquivalents: number; referenceEpochEquivalents: number };
   seconds: number;
   backend: string;
+  /** Size of the validation split every accuracy was measured on (absent in reports of older versions). */
+  validationSamples?: number;
   /** Per layer of the unpruned model, its size before and after pruning (absent in reports of older versions). */
   layerDiff?: LayerDiff[];
   /** The per-layer recipe the run applied (`config.recipe`), as read; absent when the run had none. */

@@ -17,5 +17,8 @@ export function runLine(index: number, total: number, r: CompareRun): string {
   const ft = r.accuracyAfterFinetune === null ? 'no fine-tuning' : `after fine-tune ${pct(r.accuracyAfterFinetune)}`;
   const sel = r.accuracyAfterSelection === null ? '-' : pct(r.accuracyAfterSelection);
   const count = (v: number): string => countText(Math.round(v));
-  return `[${index}/${total}] ${r.method} seed ${r.seed}: ${count(r.params)} params, ${count(r.flops)} FLOPs, after selection ${sel}, ${ft} (${r.seconds.toFixed(0)} s)`;
+  const choice = r.method === 'random' && r.choiceSeed !== null ? ` choice ${r.choiceSeed}` : '';
+  const untuned = r.accuracyBeforeFinetune === null ? '' : `before any fine-tune ${pct(r.accuracyBeforeFinetune)}, `;
+  const heads = r.headAccuracies.length > 0 ? `heads ${r.headAccuracies.map(pct).join(' / ')}, ` : '';
+  return `[${index}/${total}] ${r.method} seed ${r.seed}${choice}: ${count(r.params)} params, ${count(r.flops)} FLOPs, ${heads}${untuned}after selection ${sel}, ${ft} (${r.seconds.toFixed(0)} s)`;
 }

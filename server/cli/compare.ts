@@ -5,7 +5,7 @@
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import type { RunConfig } from '../../protocol/model';
-import { DEFAULT_COMPARE_METHODS, SPREAD_LEGEND, hasSpread } from '../../protocol/compare';
+import { DEFAULT_COMPARE_METHODS, SPREAD_LEGEND, hasSpread, rankLine } from '../../protocol/compare';
 import { ConfigError, resolveRunConfig } from '../../protocol/settings-validate';
 import type { CompareJob } from '../dcp/compare/jobs';
 import type { CompareResult } from '../dcp/compare/run-compare';
@@ -18,7 +18,7 @@ import { addRunOptions, runConfigFromOptions, type RunOptionsSpec } from './run-
 /** Compare runs several methods: --methods replaces --method. */
 const OPTIONS: RunOptionsSpec = { omit: ['method'] };
 
-interface CompareOptions { methods?: string; seeds?: string; json?: string }
+interface CompareOptions { methods?: string; seeds?: string; json?: string; randomChoices?: string; untuned?: boolean }
 
 export function addCompareCommand(program: Command, ctx: CliContext): Command {
   const cmd = program.command('compare')
@@ -34,6 +34,10 @@ export function addCompareCommand(program: Command, ctx: CliContext): Command {
     .option('--methods <LIST>', `comma-separated methods; 'random:3' gives one method its own number of seeds (default ${DEFAULT_COMPARE_METHODS})`)
     .option('--seeds <K>', 'run each method with seeds S … S+K−1, S = --seed; with K > 1 the table shows mean ± sample standard ' +
       'deviation over the seeds. The seed also draws the data split, so compare methods within a seed (default 1)')
+    .option('--random-choices <K>', 'also draw K random channel choices (choice seeds 1 … K) on each seed\'s split and rank DCP among them: ' +
+      'percentile and paired differences per seed (replaces random in --methods)')
+    .option('--untuned', 'run every job once more with no fine-tuning at all (stage fine-tunes off, no final fine-tuning) for a ' +
+      '"before any fine-tune" column: the choice itself, before training hides it')
     .option('--json <FILE>', 'also write the rows as JSON (schema dcp-compare/1, see docs/compare.md), atomically')
     .addHelpText('after', `
 Example:
@@ -44,21 +48,29 @@ Example:
     const seeds = values.seeds === undefined ? 1 : Number(values.seeds);
     if (!Number.isInteger(seeds) || seeds < 1) throw new UsageError(`--seeds must be a positive integer (got '${values.seeds}')`);
     const json = nonBlank('--json', values.json);
-    const { parseMethods } = await import('../dcp/compare/jobs');
+    const { parseMethods, randomChoiceJobs } = await import('../dcp/compare/jobs');
     let jobs: CompareJob[];
     try {
       jobs = parseMethods(values.methods ?? DEFAULT_COMPARE_METHODS, seeds, config.seed ?? 1);
     } catch (e) {
       throw e instanceof ConfigError ? new UsageError(`--methods: ${e.message}`) : e;
     }
+    if (values.randomChoices !== undefined) {
+      const k = Number(values.randomChoices);
+      try {
+        jobs = randomChoiceJobs(jobs, k);
+      } catch (e) {
+        throw e instanceof ConfigError ? new UsageError(e.message) : e;
+      }
+    }
     // Every method with the shared options, now: a bad combination should not surface after an hour of runs.
     for (const method of new Set(jobs.map((j) => j.method))) resolveRunConfig({ ...config, method }, 'flag');
-    return compareCli(path.resolve(model), config, jobs, json, ctx.io);
+    return compareCli(path.resolve(model), config, jobs, json, values.untuned === true, ctx.io);
   }));
 }
 
 /** The command's body: progress lines, Ctrl-C, the table and the JSON file. */
-async function compareCli(modelPath: string, config: Partial<RunConfig>, jobs: CompareJob[], json: string | undefined, io: CliIO): Promise<number> {
+async function compareCli(modelPath: string, config: Partial<RunConfig>, jobs: CompareJob[], json: string | undefined, untuned: boolean, io: CliIO): Promise<number> {
   const { runCompare } = await import('../dcp/compare/run-compare');
   const controller = new AbortController();
   const onSigint = (): void => {
@@ -67,13 +79,14 @@ async function compareCli(modelPath: string, config: Partial<RunConfig>, jobs: C
     process.once('SIGINT', () => process.exit(130));
   };
   process.once('SIGINT', onSigint);
-  io.out(`comparing ${jobs.length} run${jobs.length === 1 ? '' : 's'} on ${modelPath}: ${jobs.map((j) => `${j.method}/${j.seed}`).join(', ')}`);
+  const name = (j: CompareJob): string => `${j.method}/${j.seed}${j.choiceSeed !== undefined ? `~${j.choiceSeed}` : ''}`;
+  io.out(`comparing ${jobs.length} run${jobs.length === 1 ? '' : 's'}${untuned ? ' (each twice: also untuned)' : ''} on ${modelPath}: ${jobs.map(name).join(', ')}`);
   // Only a redrawn status line on a TTY; plain logs get one line per finished run.
   const status = new ProgressPrinter(() => undefined, process.stderr.isTTY ? process.stderr : null);
   let result: CompareResult;
   try {
     result = await runCompare({
-      modelPath, config, jobs, signal: controller.signal, onEvent: (e) => status.onEvent(e),
+      modelPath, config, jobs, untuned, signal: controller.signal, onEvent: (e) => status.onEvent(e),
       onRun: (i, n, job, run, failure) => {
         status.clear();
         if (run) io.out(runLine(i, n, run));
@@ -92,6 +105,8 @@ async function compareCli(modelPath: string, config: Partial<RunConfig>, jobs: C
   io.out('');
   io.out(compareTable(result.doc));
   if (hasSpread(result.doc)) io.out(SPREAD_LEGEND);
+  for (const r of result.doc.ranks) io.out(rankLine(r));
+  if (result.doc.noise) io.out(result.doc.noise);
   if (result.doc.shared.finetuneEpochs === 0) io.out("fine-tuning skipped (--finetune-epochs 0): the after-fine-tune column is '-'");
   if (json) {
     const { writeJsonAtomic } = await import('../dcp/run/outputs');

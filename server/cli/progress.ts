@@ -36,6 +36,7 @@ export class ProgressPrinter {
         break;
       case 'headsTrained':
         this.say(`heads trained: ${e.heads.map((h) => `${h.after} ${pct(h.accuracy)}`).join(', ')}`);
+        for (const h of e.heads) if (h.warning) this.say(`warning: head after ${h.after}: ${h.warning}`);
         break;
       case 'stageStarted':
         this.say(`stage ${e.stage}: ${e.layers.join(', ')}`);

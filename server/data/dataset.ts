@@ -2,12 +2,13 @@
  * Dataset entry point: parses a `RunConfig.data` spec, loads the samples in the model's input shape, applies the
  * label source, and splits train / validation / selection deterministically from the seed.
  *
- * Specs: `mnist` | `folder:PATH` | `npz:PATH` (a .npz or .npy) | a bare path (a directory is a folder dataset,
- * a file is read as .npz/.npy). Relative paths resolve against the process's working directory.
+ * Specs: `mnist` | `fashion-mnist[:DIR]` | `idx:PATH` (IDX files, see idx.ts) | `folder:PATH` | `npz:PATH` (a .npz or
+ * .npy) | a bare path (a directory is a folder dataset, a file is read as .npz/.npy). Relative paths resolve against the process's working directory.
  */
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadFolder } from './folder';
+import { FASHION_MNIST_CLASSES, FASHION_MNIST_DIR, loadIdx } from './idx';
 import { loadMnist, MNIST_CLASSES } from './mnist';
 import { loadNumpy } from './numpy';
 import { checkLabels, splitSamples, teacherLabels } from './split';
@@ -22,19 +23,30 @@ export { DatasetError, type Dataset, type DatasetOptions, type Split, type Teach
 export const DEFAULT_VALIDATION_FRACTION = 0.1;
 export const MNIST_VALIDATION_SAMPLES = 2000;
 
-type Source = { kind: 'mnist' } | { kind: 'folder'; path: string } | { kind: 'numpy'; path: string };
+type Source = { kind: 'mnist' } | { kind: 'folder'; path: string } | { kind: 'numpy'; path: string } | { kind: 'idx'; path: string; fashion: boolean };
 
 /** Which reader a spec names. Throws DatasetError for a missing path or an unknown kind of file. */
 export function parseSpec(spec: string): Source {
   const s = spec.trim();
   if (s.toLowerCase() === 'mnist') return { kind: 'mnist' };
+  const idx = /^(fashion-mnist|idx)(?::(.*))?$/is.exec(s);
+  if (idx) {
+    const fashion = idx[1].toLowerCase() === 'fashion-mnist';
+    if (!fashion && !idx[2]) throw new DatasetError(s, `data spec '${spec}': idx needs a path (idx:FOLDER or idx:IMAGES_FILE)`);
+    const path = resolve(idx[2] ?? FASHION_MNIST_DIR);
+    if (!existsSync(path)) {
+      const hint = fashion && !idx[2] ? ' (install the Debian package dataset-fashion-mnist, or give fashion-mnist:FOLDER)' : '';
+      throw new DatasetError(path, `${path}: no such file or folder (data spec '${spec}')${hint}`);
+    }
+    return { kind: 'idx', path, fashion };
+  }
   const prefixed = /^(folder|npz):(.*)$/s.exec(s);
   const path = resolve(prefixed ? prefixed[2] : s);
   let isDir: boolean;
   try {
     isDir = statSync(path).isDirectory();
   } catch {
-    throw new DatasetError(path, `${path}: no such file or folder (data spec '${spec}'; expected mnist, folder:PATH or npz:PATH)`);
+    throw new DatasetError(path, `${path}: no such file or folder (data spec '${spec}'; expected mnist, fashion-mnist, idx:PATH, folder:PATH or npz:PATH)`);
   }
   if (prefixed?.[1] === 'folder' || (!prefixed && isDir)) {
     if (!isDir) throw new DatasetError(path, `${path}: not a folder (data spec '${spec}')`);
@@ -57,6 +69,8 @@ function checkOptions(o: DatasetOptions): void {
   if (!Number.isInteger(o.selectionSamples) || o.selectionSamples < 0) bad(`selectionSamples must be an integer ≥ 0 (got ${o.selectionSamples})`);
   const f = o.validationFraction;
   if (f !== undefined && !(f >= 0 && f < 1)) bad(`validationFraction must be in [0, 1) (got ${f})`);
+  const v = o.validationSamples;
+  if (v !== undefined && !(Number.isInteger(v) && v >= 1)) bad(`validationSamples must be an integer ≥ 1 (got ${v})`);
   const m = o.maxTrainSamples;
   if (m !== undefined && !(Number.isInteger(m) && m >= 0)) bad(`maxTrainSamples must be an integer ≥ 0 (got ${m})`);
   if (o.labels === 'teacher' && typeof o.teacher !== 'function') bad("labels 'teacher' needs a teacher function");
@@ -80,6 +94,10 @@ async function loadRaw(src: Source, opts: DatasetOptions): Promise<RawData> {
     }
     case 'folder': return loadFolder(src.path, opts.inputShape, unlabeledOk, classChecker(src.path, opts));
     case 'numpy': return loadNumpy(src.path, opts.inputShape, !unlabeledOk);
+    case 'idx': {
+      if (src.fashion) classChecker(src.path, opts)(FASHION_MNIST_CLASSES);
+      return loadIdx(src.path, opts.inputShape, src.fashion ? 'fashion-mnist' : `idx:${src.path}`, src.fashion ? [...FASHION_MNIST_CLASSES] : null);
+    }
   }
 }
 
@@ -107,7 +125,11 @@ export async function loadDataset(spec: string, opts: DatasetOptions): Promise<D
   }
 
   const fraction = opts.validationFraction;
-  const validationCount = fraction !== undefined
+  if (opts.validationSamples !== undefined && opts.validationSamples >= raw.count) {
+    throw new DatasetError(where, `${where}: ${opts.validationSamples} validation samples leave none of its ${raw.count} samples for training`);
+  }
+  const validationCount = opts.validationSamples !== undefined ? opts.validationSamples
+    : fraction !== undefined
     ? Math.round(fraction * raw.count)
     : src.kind === 'mnist' ? Math.min(MNIST_VALIDATION_SAMPLES, raw.count - 1) : Math.round(DEFAULT_VALIDATION_FRACTION * raw.count);
   const splits = splitSamples(raw.x, y, raw.count, sampleLen, opts.numClasses, {

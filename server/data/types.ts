@@ -38,6 +38,8 @@ export interface DatasetOptions {
   selectionSamples: number;
   /** Fraction of all samples held out for validation. Default 0.1; for `mnist` the default is 2000 samples (0.2). */
   validationFraction?: number;
+  /** Samples held out for validation; overrides `validationFraction`. At least one sample per class stays for training. */
+  validationSamples?: number;
   /** Cap on the train split after the validation hold-out (class-proportional subsample); 0 = all. */
   maxTrainSamples?: number;
   labels?: 'dataset' | 'teacher';

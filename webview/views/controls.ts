@@ -26,7 +26,7 @@ const NUMBERS: ReadonlyArray<{ key: NumberField; label: string; step: number; hi
   { key: 'epsilon', label: 'ε', step: 0.001, hint: 'stop when the relative loss change is below ε' },
   { key: 'tau', label: 'τ', step: 0.01, hint: 'stop when L ≤ (1+τ)·L(all channels)' },
   { key: 'heads', label: 'Heads P', step: 1, hint: 'auxiliary heads; empty = chosen from depth' },
-  { key: 'headEpochs', label: 'Head epochs', step: 1, hint: 'head training before selection' },
+  { key: 'headEpochs', label: 'Head epochs', step: 1, hint: 'most epochs of head training (stops on a plateau)' },
   { key: 'finetuneEpochs', label: 'Fine-tune epochs', step: 1, hint: 'final fine-tuning; 0 skips it' },
   { key: 'kernelRate', label: 'Kernel rate', step: 0.05, hint: 'DKP: fraction of kernels removed' },
 ];
@@ -61,7 +61,7 @@ export class ControlsView {
     this.form = el('form', { class: 'controls', attrs: { novalidate: '' } });
     this.method = select('method', PRUNE_METHODS);
     this.stop = select('stop', STOP_RULES);
-    this.data = el('input', { attrs: { id: 'f-data', type: 'text', spellcheck: 'false', placeholder: 'mnist, folder:PATH, npz:PATH' } });
+    this.data = el('input', { attrs: { id: 'f-data', type: 'text', spellcheck: 'false', placeholder: 'mnist, fashion-mnist, folder:PATH, npz:PATH, idx:PATH' } });
     this.form.append(field('Method', this.method, 'dcp / dkp, or a baseline'), field('Stopping rule', this.stop, 'when a layer stops adding channels'));
     for (const f of NUMBERS) {
       const input = el('input', { attrs: { id: `f-${f.key}`, type: 'number', step: String(f.step), ...rangeAttrs(f.key, f.step) } });

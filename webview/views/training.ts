@@ -60,7 +60,10 @@ export class TrainingView {
       this.heads.data.labels = names;
       this.heads.data.datasets[0].data = s.headAccuracies.map((h) => h.accuracy * 100);
       this.heads.update();
-      fillTable(this.headTable, ['Head', 'Accuracy'], s.headAccuracies.map((h, i) => [names[i], formatPercent(h.accuracy)]));
+      // The note column appears only when the engine warned about a head (near chance), so a healthy run stays compact.
+      const warned = s.headAccuracies.some((h) => h.warning);
+      fillTable(this.headTable, warned ? ['Head', 'Accuracy', 'Note'] : ['Head', 'Accuracy'],
+        s.headAccuracies.map((h, i) => warned ? [names[i], formatPercent(h.accuracy), h.warning ?? ''] : [names[i], formatPercent(h.accuracy)]));
     }
     if (s.curveOrder !== this.lastOrder) {
       this.lastOrder = s.curveOrder;

@@ -10,6 +10,8 @@ import { ConfigError } from '../../../protocol/settings-validate';
 export interface CompareJob {
   method: PruneMethod;
   seed: number;
+  /** The random baseline's own choice seed on this split (`choiceSeed`); absent = the shared setting. */
+  choiceSeed?: number;
 }
 
 /**
@@ -35,4 +37,17 @@ export function parseMethods(spec: string, seeds: number, firstSeed: number): Co
   }
   if (jobs.length === 0) throw new ConfigError('methods', 'the method list is empty');
   return jobs;
+}
+
+/**
+ * `--random-choices K`: K random choices (choice seeds 1…K) on each split `seeds` names, so DCP's choice can be ranked
+ * among random choices fitted on the very same data. Throws ConfigError when `random` is also in the method list.
+ */
+export function randomChoiceJobs(jobs: readonly CompareJob[], k: number): CompareJob[] {
+  if (!Number.isInteger(k) || k < 1) throw new ConfigError('randomChoices', `--random-choices needs a positive integer (got ${k})`);
+  if (jobs.some((j) => j.method === 'random')) {
+    throw new ConfigError('randomChoices', "random is drawn by --random-choices; leave it out of --methods (or drop --random-choices)");
+  }
+  const seeds = [...new Set(jobs.map((j) => j.seed))];
+  return [...jobs, ...seeds.flatMap((seed) => Array.from({ length: k }, (_, i) => ({ method: 'random' as const, seed, choiceSeed: i + 1 })))];
 }

@@ -16,6 +16,11 @@ export interface CompareOptions {
   /** Options every run shares; `method` and `seed` are overridden per job. */
   config: Partial<RunConfig>;
   jobs: readonly CompareJob[];
+  /**
+   * Also run every job once more with no fine-tuning at all (stage fine-tunes off, no final fine-tuning), for the
+   * "before any fine-tuning" column: the honest measure of the choice itself. Costs a selection-only run per job.
+   */
+  untuned?: boolean;
   signal?: AbortSignal;
   /** Called when a run finishes (its numbers) or fails (its message); `index` counts from 1. */
   onRun?: (index: number, total: number, job: CompareJob, run: CompareRun | null, failure: string | null) => void;
@@ -27,6 +32,8 @@ export interface CompareResult {
   /** Null when cancelled or when no run finished. */
   doc: CompareDocument | null;
   reports: RunReport[];
+  /** With `untuned`: per report, the accuracy of its untuned twin (null when that run failed). */
+  untuned: (number | null)[];
   failures: { job: CompareJob; message: string }[];
   cancelled: boolean;
 }
@@ -38,32 +45,45 @@ export interface CompareResult {
  * typo does not surface after an hour of runs; after that it never throws for a failed run.
  */
 export async function runCompare(o: CompareOptions): Promise<CompareResult> {
-  for (const job of o.jobs) resolveRunConfig({ ...o.config, method: job.method, seed: job.seed });
+  const configOf = (job: CompareJob, untuned: boolean): Partial<RunConfig> => ({
+    ...o.config, method: job.method, seed: job.seed, ...(job.choiceSeed !== undefined ? { choiceSeed: job.choiceSeed } : {}),
+    ...(untuned ? { stageFinetune: false, finetuneEpochs: 0 } : {}),
+  });
+  for (const job of o.jobs) resolveRunConfig(configOf(job, false));
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'dcp-compare-'));
   const reports: RunReport[] = [];
+  const untuned: (number | null)[] = [];
   const failures: CompareResult['failures'] = [];
   let cancelled = false;
+  /** One engine run into its own folder, deleted right after; the report or the failure. */
+  const runOne = async (config: Partial<RunConfig>, outDir: string): Promise<{ report: RunReport | null; failure: string | null }> => {
+    let report: RunReport | null = null;
+    let failure: string | null = null;
+    for await (const e of runPruning(config, { modelPath: o.modelPath, outDir, signal: o.signal })) {
+      o.onEvent?.(e);
+      if (e.type === 'runFinished') report = e.report;
+      else if (e.type === 'runFailed') failure = e.message;
+      else if (e.type === 'runCancelled') cancelled = true;
+    }
+    await fs.rm(outDir, { recursive: true, force: true });
+    return { report, failure };
+  };
   try {
     for (const [i, job] of o.jobs.entries()) {
       if (o.signal?.aborted) { cancelled = true; break; }
-      const outDir = path.join(tmp, `run-${i + 1}`);
-      let report: RunReport | null = null;
-      let failure: string | null = null;
-      for await (const e of runPruning({ ...o.config, method: job.method, seed: job.seed }, { modelPath: o.modelPath, outDir, signal: o.signal })) {
-        o.onEvent?.(e);
-        if (e.type === 'runFinished') report = e.report;
-        else if (e.type === 'runFailed') failure = e.message;
-        else if (e.type === 'runCancelled') cancelled = true;
-      }
-      await fs.rm(outDir, { recursive: true, force: true });
+      const { report, failure } = await runOne(configOf(job, false), path.join(tmp, `run-${i + 1}`));
       if (cancelled) break;
-      if (report) reports.push(report);
-      else failures.push({ job, message: failure ?? 'the run ended without a report' });
-      o.onRun?.(i + 1, o.jobs.length, job, report ? runFromReport(report) : null, report ? null : failure);
+      let twin: number | null = null;
+      if (report && o.untuned) {
+        twin = (await runOne(configOf(job, true), path.join(tmp, `run-${i + 1}-untuned`))).report?.afterSelection.accuracy ?? null;
+        if (cancelled) break;
+      }
+      if (report) { reports.push(report); untuned.push(twin); } else failures.push({ job, message: failure ?? 'the run ended without a report' });
+      o.onRun?.(i + 1, o.jobs.length, job, report ? runFromReport(report, twin) : null, report ? null : failure);
     }
   } finally {
     await fs.rm(tmp, { recursive: true, force: true });
   }
-  const doc = cancelled || reports.length === 0 ? null : compareDocument(o.modelPath, reports);
-  return { doc, reports, failures, cancelled };
+  const doc = cancelled || reports.length === 0 ? null : compareDocument(o.modelPath, reports, o.untuned ? untuned : undefined);
+  return { doc, reports, untuned, failures, cancelled };
 }

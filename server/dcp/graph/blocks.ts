@@ -132,3 +132,30 @@ export function assignStages(graph: { blocks: GraphBlock[] }, heads: HeadPositio
     return { index: s, layers, head: s };
   });
 }
+
+const CONV_CLASSES = new Set(['Conv2D', 'DepthwiseConv2D', 'SeparableConv2D']);
+
+/**
+ * Lb of the v2 head weights: the most convolutions one path crosses inside a residual block (basic block 2,
+ * bottleneck 3; a 1×1 shortcut conv is a shorter, parallel path), the largest over the blocks. Paths are counted
+ * from the block's input, the last layer read twice (so a stem in the first block does not count). Plain stacks
+ * count prunable convs as blocks, so their Lb is 1.
+ */
+export function layersPerBlock(graph: { blocks: GraphBlock[]; layers: Record<string, { className: string; inputs: string[] }> }): number {
+  const reads = new Map<string, number>();
+  for (const l of Object.values(graph.layers)) for (const i of l.inputs) reads.set(i, (reads.get(i) ?? 0) + 1);
+  let lb = 0;
+  for (const block of graph.blocks) {
+    if (block.kind !== 'residual') continue;
+    const depth = new Map<string, number>();
+    // block.layers is in topological order, so every producer inside the block has its depth already.
+    for (const name of block.layers) {
+      const l = graph.layers[name];
+      if ((reads.get(name) ?? 0) > 1) { depth.set(name, 0); continue; }
+      const before = Math.max(0, ...(l?.inputs ?? []).map((i) => depth.get(i) ?? 0));
+      depth.set(name, before + (l && CONV_CLASSES.has(l.className) ? 1 : 0));
+    }
+    lb = Math.max(lb, ...depth.values());
+  }
+  return Math.max(1, lb);
+}

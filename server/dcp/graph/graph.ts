@@ -22,7 +22,7 @@ import type { GraphBlock } from './blocks';
 export type { ChannelProducer, ProducerKind } from './channels';
 export type { GraphBlock, HeadPosition } from './blocks';
 export { analyzeGraph, producerChannels } from './analyze';
-export { assignStages, defaultHeads, headPositions } from './blocks';
+export { assignStages, defaultHeads, headPositions, layersPerBlock } from './blocks';
 export { summarizeModel, layerFlops } from '../measure/summary';
 
 /** One prunable convolution: DCP selects its input channels (axis 2 of the HWIO kernel). */

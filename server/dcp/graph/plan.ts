@@ -1,5 +1,5 @@
 import type { StageInfo } from '../../../protocol/model';
-import { type ModelGraph, type PrunableConv, type HeadPosition, headPositions, assignStages, defaultHeads, producerChannels } from './graph';
+import { type ModelGraph, type PrunableConv, type HeadPosition, headPositions, assignStages, defaultHeads, layersPerBlock, producerChannels } from './graph';
 import type { LayerCut, CutRole } from '../surgery/surgery';
 
 /** A prunable conv with the stage whose loss drives its selection. */
@@ -16,7 +16,7 @@ export interface PrunePlan {
   stages: StageInfo[];
   convs: ConvPlan[];
   blocks: number;
-  /** Layers per block for the v2 head weights: 2 for residual basic blocks, 1 for plain stacks [ours]. */
+  /** Layers per block Lb of the v2 head weights: 2 for basic residual blocks, 3 for bottlenecks, 1 for plain stacks. */
   layersPerBlock: number;
 }
 
@@ -35,7 +35,7 @@ export function makePlan(graph: ModelGraph, heads: number | null): PrunePlan {
     stages,
     convs,
     blocks: graph.blocks.length,
-    layersPerBlock: graph.blocks.some((b) => b.kind === 'residual') ? 2 : 1,
+    layersPerBlock: layersPerBlock(graph),
   };
 }
 

@@ -22,12 +22,13 @@ export interface HeadPosition {
 }
 
 /**
- * The authors' v2 weights make deeper heads count more: w_i = max(0.01, ((b_i·Lb+1)/(B·Lb+1))²),
- * with b_i the head's block, B the number of blocks and Lb the layers per block. `sum` weighs all 1.
+ * The authors' v2 weights make deeper heads count more: w_i = max(0.01, ((pivot_i·Lb+1)/(pivot_P·Lb+1))²)
+ * (DCP-SPEC §2), with pivot_i the number of blocks before head i, pivot_P that of the last head (so the deepest head
+ * weighs 1) and Lb the layers per block. `sum` weighs all 1.
  */
-export function headWeight(weighting: HeadWeighting, block: number, blocks: number, layersPerBlock: number): number {
+export function headWeight(weighting: HeadWeighting, pivot: number, lastPivot: number, layersPerBlock: number): number {
   if (weighting === 'sum') return 1;
-  const r = (block * layersPerBlock + 1) / (blocks * layersPerBlock + 1);
+  const r = (pivot * layersPerBlock + 1) / (lastPivot * layersPerBlock + 1);
   return Math.max(0.01, r * r);
 }
 
@@ -38,9 +39,10 @@ export function createHeads(
   numClasses: number,
   seed: number,
   weighting: HeadWeighting,
-  blocks: number,
   layersPerBlock: number,
 ): Head[] {
+  // A head after block index b has b+1 blocks before it: that count is the authors' pivot.
+  const lastPivot = (positions.at(-1)?.blockIndex ?? 0) + 1;
   return positions.map((p, i) => {
     // Momentum 0.9 (not Keras' 0.99) so the moving statistics settle within the one short epoch heads get;
     // selection then runs the heads in inference mode on those statistics.
@@ -53,7 +55,7 @@ export function createHeads(
     });
     bn.build([null, null, null, featureChannels[i]]);
     dense.build([null, featureChannels[i]]);
-    return { index: i, after: p.after, block: p.blockIndex, weight: headWeight(weighting, p.blockIndex, blocks, layersPerBlock), bn, dense };
+    return { index: i, after: p.after, block: p.blockIndex, weight: headWeight(weighting, p.blockIndex + 1, lastPivot, layersPerBlock), bn, dense };
   });
 }
 

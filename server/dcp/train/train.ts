@@ -34,6 +34,8 @@ export interface TrainOptions {
   /** Step the learning rate down ×0.1 at 40% and ×0.01 at 60% of the epochs, as the authors' schedule does. */
   stepSchedule?: boolean;
   validation: Split | null;
+  /** Called after each epoch (1-based); resolving true ends training before `epochs` (a plateau rule). */
+  stopAfter?: (epoch: number) => Promise<boolean>;
   signal?: AbortSignal;
 }
 
@@ -106,6 +108,7 @@ export async function* train(net: Network, data: Split, opts: TrainOptions): Asy
       const point: EpochPoint = { epoch, loss: lossSum / Math.max(1, seen), accuracy: null, valAccuracy };
       points.push(point);
       yield { type: 'epochDone', phase: opts.phase, stage: opts.stage, point, time: Date.now() };
+      if (opts.stopAfter && epoch < opts.epochs && await opts.stopAfter(epoch)) break;
     }
   } finally {
     optimizer.dispose();

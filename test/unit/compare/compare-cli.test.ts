@@ -128,3 +128,33 @@ test('cancelling stops the comparison, leaves no table, no temporary folder and 
   assert.deepEqual(await runFolders(), foldersBefore);
   assert.equal(tf.memory().numTensors, tensors);
 });
+
+test('--random-choices 2 --untuned: random choices on one split, DCP ranked among them, a before-any-fine-tune column', async () => {
+  const io = capture();
+  const json = path.join(dir, 'choices.json');
+  const code = await runCli(['compare', modelPath, '--methods', 'dcp', '--random-choices', '2', '--untuned', '--finetune-epochs', '0', '--json', json, ...TINY], io);
+  assert.equal(code, 0, io.errors.join('\n'));
+  const doc = JSON.parse(await fs.readFile(json, 'utf8')) as CompareDocument;
+  assert.deepEqual(doc.runs.map((r) => [r.method, r.seed, r.choiceSeed]), [['dcp', 1, null], ['random', 1, 1], ['random', 1, 2]]);
+  // Every run has its untuned twin's accuracy, and one validation split of mnist's 2,000 held-out digits.
+  assert.ok(doc.runs.every((r) => r.accuracyBeforeFinetune !== null && r.accuracyBeforeFinetune >= 0 && r.accuracyBeforeFinetune <= 1));
+  assert.equal(doc.validationSamples, 2000);
+  // tinyPlain gets its default auxiliary heads; each reports an accuracy, and the run line shows them.
+  assert.ok(doc.runs.every((r) => r.headAccuracies.length > 0 && r.headAccuracies.every((a) => a >= 0 && a <= 1)));
+  assert.ok(io.lines.some((l) => /^\[1\/3\] dcp seed 1: .* heads [\d.]+%/.test(l)), io.lines.join('\n'));
+  assert.match(doc.noise ?? '', /^noise: 2000 validation samples; one accuracy's binomial standard error/);
+  assert.deepEqual(doc.ranks.map((r) => r.key), ['accuracyBeforeFinetune', 'accuracyAfterSelection']);
+  for (const r of doc.ranks) {
+    const dcp = doc.runs[0][r.key]!;
+    assert.equal(r.dcp, dcp);
+    assert.deepEqual(r.random, doc.runs.slice(1).map((x) => x[r.key]));
+    assert.equal(r.beaten, r.random.filter((v) => dcp > v).length);
+  }
+  const header = io.lines.find((l) => l.startsWith('method'))!;
+  assert.match(header, /acc\. before any fine-tune\s+acc\. after selection/);
+  assert.equal(io.lines.filter((l) => /^seed 1, .*: DCP [\d.]+% beats \d of 2 random choices/.test(l)).length, 2);
+
+  const bad = capture();
+  assert.equal(await runCli(['compare', modelPath, '--methods', 'dcp,random', '--random-choices', '2', ...TINY], bad), 2);
+  assert.match(bad.errors.join(' '), /random is drawn by --random-choices/);
+});

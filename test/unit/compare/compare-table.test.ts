@@ -3,14 +3,14 @@ import assert from 'node:assert/strict';
 import type { ModelStats, PruneMethod, RunReport } from '../../../protocol/model';
 import { resolveRunConfig, ConfigError } from '../../../protocol/settings-validate';
 import { PRUNE_METHODS } from '../../../protocol/settings';
-import { aggregate, compareDocument, marginPoints, paired, runFromReport, stat, unprunedOf, type CompareRun } from '../../../protocol/compare';
+import { UNTUNED_COLUMN, aggregate, binomialSE, compareCells, compareDocument, marginPoints, noiseText, paired, rankAmongRandom, rankLine, runFromReport, stat, unprunedOf, type CompareRun } from '../../../protocol/compare';
 import { compareTable, runLine } from '../../../server/cli/compare-table';
-import { parseMethods } from '../../../server/dcp/compare/jobs';
+import { parseMethods, randomChoiceJobs } from '../../../server/dcp/compare/jobs';
 
 const stats = (params: number, flops: number, accuracy: number | null): ModelStats => ({ params, flops, accuracy, latencyMs1: null, latencyMsBatch: null, latencyBatch: 32 });
 
 function run(method: PruneMethod, seed: number, sel: number | null, ft: number | null, extra: Partial<CompareRun> = {}): CompareRun {
-  return { method, seed, params: 500, flops: 2000, accuracyAfterSelection: sel, accuracyAfterFinetune: ft, seconds: 10, before: stats(1000, 4000, 0.99 - seed / 100), ...extra };
+  return { method, seed, choiceSeed: null, accuracyBeforeFinetune: null, validationSamples: null, headAccuracies: [], params: 500, flops: 2000, accuracyAfterSelection: sel, accuracyAfterFinetune: ft, seconds: 10, before: stats(1000, 4000, 0.99 - seed / 100), ...extra };
 }
 
 function close(actual: number, expected: number, what: string): void {
@@ -120,4 +120,48 @@ test('paired differences use only the seeds both methods ran', () => {
   assert.deepEqual(paired(runs, 'dcp', 'random', 'accuracyAfterFinetune').seeds, [1], 'a run without fine-tuning is left out');
   assert.deepEqual(paired(runs, 'dkp', 'dcp', 'flops'), { seeds: [1], diffs: [-500], mean: -500 });
   assert.deepEqual(paired(runs, 'recon', 'dcp', 'flops'), { seeds: [], diffs: [], mean: null });
+});
+
+test('DCP ranked among random choices of its own split: percentile with ties as halves, paired differences', () => {
+  const rnd = (seed: number, choice: number, sel: number): CompareRun => run('random', seed, sel, null, { choiceSeed: choice });
+  const runs = [
+    run('dcp', 1, 0.90, null), rnd(1, 2, 0.91), rnd(1, 1, 0.85), rnd(1, 3, 0.90), rnd(1, 4, 0.80),
+    run('dcp', 2, 0.70, null), rnd(2, 1, 0.60),
+  ];
+  const ranks = rankAmongRandom(runs, 'accuracyAfterSelection');
+  assert.equal(ranks.length, 1, 'seed 2 has a single random choice: no rank');
+  const r = ranks[0];
+  assert.deepEqual(r.random, [0.85, 0.91, 0.90, 0.80], 'in choice-seed order');
+  assert.equal(r.beaten, 2);
+  assert.equal(r.ties, 1);
+  close(r.percentile, 62.5, '(2 + 1/2) / 4');
+  // Differences in points: +5, −1, 0, +10 → mean 3.5; squared deviations 2.25 + 20.25 + 12.25 + 42.25 = 77,
+  // sample variance 77/3, SE = √(77/3) / √4 ≈ 2.53.
+  close(r.meanDiff, 3.5, 'mean difference');
+  close(r.meanDiffSE, Math.sqrt(77 / 3) / 2, 'standard error of the mean difference');
+  assert.match(rankLine(r), /^seed 1, after selection: DCP 90\.00% beats 2 of 4 random choices, ties 1 \(percentile 63\); DCP − random \+3\.50 ± 2\.53 pt/);
+  assert.deepEqual(rankAmongRandom(runs, 'accuracyAfterFinetune'), [], 'no fine-tuned accuracies, no rank');
+});
+
+test('binomial noise of an accuracy, and the noise sentence of a document', () => {
+  close(binomialSE(0.9, 2000), Math.sqrt(0.09 / 2000), 'p = 0.9, n = 2000');
+  close(binomialSE(0.5, 100), 0.05, 'p = 0.5, n = 100');
+  assert.throws(() => binomialSE(0.5, 0), RangeError);
+  const rows = aggregate([run('dcp', 1, 0.9, 0.95), run('recon', 1, 0.5, 0.94)]);
+  assert.match(noiseText(rows, 2000) ?? '', /^noise: 2000 validation samples; .* is 0\.49-1\.12 pt here/);
+  assert.equal(noiseText(rows, null), null);
+});
+
+test('--random-choices adds K random jobs per split seed; the untuned column appears only with untuned numbers', () => {
+  const jobs = randomChoiceJobs(parseMethods('dcp,recon', 2, 1), 3);
+  assert.deepEqual(jobs.filter((j) => j.method === 'random').map((j) => `${j.seed}~${j.choiceSeed}`), ['1~1', '1~2', '1~3', '2~1', '2~2', '2~3']);
+  assert.throws(() => randomChoiceJobs(parseMethods('dcp,random', 1, 1), 2), /leave it out of --methods/);
+  assert.throws(() => randomChoiceJobs([], 0), /positive integer/);
+  const plain = compareCells({ unpruned: unprunedOf([run('dcp', 1, 0.9, null)]), rows: aggregate([run('dcp', 1, 0.9, null)]) });
+  assert.ok(!plain[0].includes(UNTUNED_COLUMN));
+  const withTwin = [run('dcp', 1, 0.9, null, { accuracyBeforeFinetune: 0.8 })];
+  const cells = compareCells({ unpruned: unprunedOf(withTwin), rows: aggregate(withTwin) });
+  assert.equal(cells[0][4], UNTUNED_COLUMN);
+  assert.deepEqual(cells[2].slice(4, 6), ['80.00%', '90.00%']);
+  assert.equal(cells[1].length, cells[0].length, 'the unpruned line has a cell per column');
 });

@@ -32,7 +32,7 @@ function pieces(seed: number): { network: tf.LayersModel; heads: Head[] } {
   const graph = analyzeGraph(network);
   const plan = makePlan(graph, null);
   const channels = plan.heads.map((h) => graph.layers[h.after].outputShape.at(-1)!);
-  return { network, heads: createHeads(plan.heads, channels, 10, seed, config.headWeighting, plan.blocks, plan.layersPerBlock) };
+  return { network, heads: createHeads(plan.heads, channels, 10, seed, config.headWeighting, plan.layersPerBlock) };
 }
 
 const stateAt = (step: number): Omit<CheckpointState, 'schema' | 'network' | 'baseline'> => ({

@@ -30,7 +30,7 @@ export interface Progress {
 export function createSelectionNetwork(model: tf.LayersModel, inputs: RunInputs, cfg: RunConfig): SelectionNetwork {
   const { plan, graph, summary } = inputs;
   const featureChannels = plan.heads.map((h) => graph.layers[h.after].outputShape.at(-1)!);
-  const heads = createHeads(plan.heads, featureChannels, summary.numClasses, cfg.seed, cfg.headWeighting, plan.blocks, plan.layersPerBlock);
+  const heads = createHeads(plan.heads, featureChannels, summary.numClasses, cfg.seed, cfg.headWeighting, plan.layersPerBlock);
   const runner = new GraphRunner(model);
   return { net: { runner, logits: logitsOf(runner), heads, masks: new Map(), inputShape: inputs.inputShape }, baseline: null };
 }
@@ -51,6 +51,7 @@ export function disposeSelectionNetwork(s: SelectionNetwork): void {
  */
 export async function* headsPhase(cfg: RunConfig, opts: RunOptions, inputs: RunInputs, s: SelectionNetwork): AsyncGenerator<RunEvent, Progress> {
   const { net } = s;
+  const { summary } = inputs;
   const resumeFrom = inputs.resumeFrom;
   if (resumeFrom) {
     s.baseline = await restoreCheckpoint(opts.checkpointDir!, resumeFrom, net.runner.model, net.heads);
@@ -64,18 +65,57 @@ export async function* headsPhase(cfg: RunConfig, opts: RunOptions, inputs: RunI
     return { heads: resumeFrom.heads, layers, passes: [...resumeFrom.passes], stagesTuned: [...resumeFrom.stagesTuned] };
   }
   const joint = cfg.headTraining === 'joint';
+  const measure = (): Promise<Accuracies> => headAccuracies(net, inputs.data.validation, cfg.batchSize, net.heads, opts.signal);
+  let last: Accuracies | null = null;
+  let stopped = false;
   yield* train(net, inputs.data.train, {
     phase: 'heads', stage: null, epochs: cfg.headEpochs, learningRate: joint ? cfg.learningRate : cfg.headLearningRate,
     batchSize: cfg.batchSize, seed: cfg.seed, withHeads: true, trainNetwork: joint, validation: null, signal: opts.signal,
+    // Measured on the validation split the report quotes: it only decides when to stop, it picks no weights.
+    stopAfter: cfg.headPlateau > 0 ? async () => {
+      const now = await measure();
+      stopped = last !== null && largestGain(last, now, joint) < cfg.headPlateau / 100;
+      last = now;
+      return stopped;
+    } : undefined,
   });
-  const accs = await headAccuracies(net, inputs.data.validation, cfg.batchSize, net.heads, opts.signal);
+  const accs = stopped && last ? last : await measure();
   const heads: HeadAccuracy[] = [
-    ...net.heads.map((h, i) => ({ index: h.index, after: h.after, accuracy: accs.heads[i] })),
-    { index: net.heads.length, after: net.runner.outputName, accuracy: accs.final },
+    ...net.heads.map((h, i) => withWarning({ index: h.index, after: h.after, accuracy: accs.heads[i] }, summary.numClasses)),
+    withWarning({ index: net.heads.length, after: net.runner.outputName, accuracy: accs.final }, summary.numClasses),
   ];
   yield { type: 'headsTrained', heads, time: Date.now() };
   s.baseline = await cloneModel(net.runner.model);
   return { heads, layers: [], passes: [], stagesTuned: [] };
+}
+
+type Accuracies = { final: number; heads: number[] };
+
+/** The most any head gained over an epoch (fractions); the classifier counts too when the network trains. */
+function largestGain(before: Accuracies, after: Accuracies, withFinal: boolean): number {
+  const gains = after.heads.map((a, i) => a - before.heads[i]);
+  if (withFinal) gains.push(after.final - before.final);
+  return gains.length > 0 ? Math.max(...gains) : -Infinity;
+}
+
+/**
+ * A head this close to chance steers selection with noise: L_S^p then rewards nothing the classes share. 5 points
+ * above 1/K is where we start saying so [ours].
+ */
+export const NEAR_CHANCE_POINTS = 5;
+
+/** The warning a head gets at `accuracy` with `numClasses` classes, or undefined when it is clear of chance. */
+export function nearChanceWarning(accuracy: number, numClasses: number): string | undefined {
+  const chance = 1 / numClasses;
+  // The 1e-9 keeps 15% clear of a 10-class chance + 5 points despite 0.1 + 0.05 > 0.15 in floating point.
+  if (accuracy >= chance + NEAR_CHANCE_POINTS / 100 - 1e-9) return undefined;
+  const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
+  return `near chance: ${pct(accuracy)} against ${pct(chance)} for ${numClasses} classes; its loss gives selection little to go on (train the heads longer: head epochs, head learning rate)`;
+}
+
+function withWarning(h: HeadAccuracy, numClasses: number): HeadAccuracy {
+  const warning = nearChanceWarning(h.accuracy, numClasses);
+  return warning === undefined ? h : { ...h, warning };
 }
 
 /** A finished layer's mask as selection left it: channels [1,1,c,1], or kernels [1,1,c,n] for DKP. */

@@ -64,6 +64,6 @@ async function loadData(cfg: RunConfig, model: tf.LayersModel, inputShape: [numb
   };
   return loadDataset(cfg.data, {
     inputShape, numClasses, seed: cfg.seed, selectionSamples: cfg.selectionSamples,
-    maxTrainSamples: cfg.maxTrainSamples, labels: cfg.labels, teacher: cfg.labels === 'teacher' ? teacher : undefined,
+    maxTrainSamples: cfg.maxTrainSamples, validationSamples: cfg.validationSamples ?? undefined, labels: cfg.labels, teacher: cfg.labels === 'teacher' ? teacher : undefined,
   });
 }

@@ -46,7 +46,7 @@ export async function saveReport(p: ReportParts): Promise<RunReport> {
     layers: p.progress.layers, heads: p.progress.heads,
     before: p.inputs.before, afterSelection: p.cut.afterSelection, after: p.after, finetune: p.finetune,
     selectionCost: selectionCost(p.inputs.plan, p.passes, p.inputs.summary, p.inputs.data),
-    seconds: (Date.now() - p.started) / 1000, backend: p.backend,
+    seconds: (Date.now() - p.started) / 1000, backend: p.backend, validationSamples: p.inputs.data.validation.count,
     layerDiff: await diffWithDrift(p),
   };
   if (p.inputs.recipe) report.recipe = p.inputs.recipe;
