@@ -15,6 +15,8 @@ export interface RunOptions {
   checkpointDir?: string;
   /** Continue from `checkpointDir`'s last finished layer. */
   resume?: boolean;
+  /** Memory cap in MB the plan must fit besides the backend's own limit; default the process's --max-old-space-size. */
+  memoryCapMB?: number | null;
 }
 
 /**

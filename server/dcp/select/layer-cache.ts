@@ -7,6 +7,7 @@ import { convSpec, rawConv } from '../exec/layers';
 import type { SelectionBatch } from './selection';
 import type { Network } from '../train/train';
 import { checkCancelled, yieldToLoop } from '../run/cancel';
+import { SpillStore, spillBatch, spillStoreOf } from './spill';
 
 /**
  * Caches, for one conv, what its selection needs on the fixed selection set: the pruned network's
@@ -22,6 +23,8 @@ export async function buildSelectionBatches(
   selection: Split,
   batchSize: number,
   signal?: AbortSignal,
+  /** From the memory plan: keep the cache in temp files (spill.ts) instead of memory; `bytes` is its size. */
+  spill?: { bytes: number },
 ): Promise<SelectionBatch[]> {
   const runner = pruned.runner;
   const cut = runner.cutFor(conv, stageTarget);
@@ -30,6 +33,7 @@ export async function buildSelectionBatches(
   const baseSpec = convSpec(baseline.layer(conv));
   const [h, w, c] = pruned.inputShape;
   const out: SelectionBatch[] = [];
+  const store = spill ? new SpillStore(spill.bytes) : null;
   try {
     for (const batch of batches(selection, batchSize, null)) {
       checkCancelled(signal);
@@ -42,19 +46,40 @@ export async function buildSelectionBatches(
       });
       // The conv's own input stays in the cut too: another layer of the stage may read it.
       const cutMap = new Map(cut.map((name, i) => [name, cutValues[i]]));
-      out.push({ n: batch.n, x: cutMap.get(convInput)! as tf.Tensor4D, target: target as tf.Tensor4D, labels: labels as tf.Tensor1D, cut: cutMap });
+      const cached: SelectionBatch = { n: batch.n, x: cutMap.get(convInput)! as tf.Tensor4D, target: target as tf.Tensor4D, labels: labels as tf.Tensor1D, cut: cutMap };
+      out.push(store ? await spillOrFree(store, cached, convInput) : cached);
       await yieldToLoop();
     }
   } catch (e) {
     disposeBatches(out);
+    store?.dispose();
     throw e;
   }
   return out;
 }
 
+/** A spilled copy of `b`; if spilling fails, `b`'s tensors are freed before the error goes on. */
+async function spillOrFree(store: SpillStore, b: SelectionBatch, convInput: string): Promise<SelectionBatch> {
+  try {
+    return await spillBatch(store, b, convInput);
+  } catch (e) {
+    b.labels.dispose();
+    throw e;
+  }
+}
+
 export function disposeBatches(batchesList: SelectionBatch[]): void {
-  // `x` is one of the cut's tensors.
-  for (const b of batchesList) tf.dispose([b.target, b.labels, ...b.cut.values()]);
+  for (const b of batchesList) {
+    const store = spillStoreOf(b);
+    // A spilled batch holds only its labels in memory; its files go with the store.
+    if (store) {
+      b.labels.dispose();
+      store.dispose();
+      continue;
+    }
+    // `x` is one of the cut's tensors.
+    tf.dispose([b.target, b.labels, ...b.cut.values()]);
+  }
 }
 
 /**

@@ -67,8 +67,9 @@ export async function* headsPhase(cfg: RunConfig, opts: RunOptions, inputs: RunI
   yield* train(net, inputs.data.train, {
     phase: 'heads', stage: null, epochs: cfg.headEpochs, learningRate: joint ? cfg.learningRate : cfg.headLearningRate,
     batchSize: cfg.batchSize, seed: cfg.seed, withHeads: true, trainNetwork: joint, validation: null, signal: opts.signal,
+    microBatch: inputs.memory.microBatch,
   });
-  const accs = await headAccuracies(net, inputs.data.validation, cfg.batchSize, net.heads, opts.signal);
+  const accs = await headAccuracies(net, inputs.data.validation, inputs.memory.inferenceBatch, net.heads, opts.signal);
   const heads: HeadAccuracy[] = [
     ...net.heads.map((h, i) => ({ index: h.index, after: h.after, accuracy: accs.heads[i] })),
     { index: net.heads.length, after: net.runner.outputName, accuracy: accs.final },

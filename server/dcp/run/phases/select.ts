@@ -34,7 +34,7 @@ export async function* selectPhase(
     for (const conv of todo) {
       checkCancelled(signal);
       const head = stage.index < heads.length ? heads[stage.index] : null;
-      const out = yield* selectLayer({ net, baseline: baseRunner, config: cfg, selection: data.selection, signal }, conv, head);
+      const out = yield* selectLayer({ net, baseline: baseRunner, config: cfg, selection: data.selection, signal, memory: inputs.memory.layers }, conv, head);
       progress.layers.push(out.result);
       progress.passes.push({ layer: conv.conv, gradientPasses: out.gradientPasses, forwardPasses: out.forwardPasses });
       await checkpoint();
@@ -42,7 +42,7 @@ export async function* selectPhase(
     if (tune) {
       yield* train(net, data.train, {
         phase: 'stage', stage: stage.index, epochs: 1, learningRate: cfg.learningRate, batchSize: cfg.batchSize,
-        seed: cfg.seed + 31 * (stage.index + 1), withHeads: true, validation: null, signal,
+        seed: cfg.seed + 31 * (stage.index + 1), withHeads: true, validation: null, signal, microBatch: inputs.memory.microBatch,
       });
       progress.stagesTuned.push(stage.index);
       await checkpoint();
