@@ -138,11 +138,16 @@ export async function batchGradients(
       const x = tf.tensor4d(batch.x.subarray(start * sampleLen, (start + m) * sampleLen), [m, h, w, c]);
       const y = tf.tensor1d(batch.y.subarray(start, start + m), 'int32');
       const share = m / batch.n;
-      const { value, grads } = tf.variableGrads(() => {
-        const l = batchLoss(net, x, y, withHeads, true, trainNetwork);
-        return sizes.length === 1 ? l : (tf.mul(l, share) as tf.Scalar);
-      }, vars);
-      tf.dispose([x, y]);
+      let step: { value: tf.Scalar; grads: tf.NamedTensorMap };
+      try {
+        step = tf.variableGrads(() => {
+          const l = batchLoss(net, x, y, withHeads, true, trainNetwork);
+          return sizes.length === 1 ? l : (tf.mul(l, share) as tf.Scalar);
+        }, vars);
+      } finally {
+        tf.dispose([x, y]);
+      }
+      const { value, grads } = step;
       if (sizes.length === 1) sum = grads;
       else {
         const next = tf.tidy(() => Object.fromEntries(Object.entries(grads).map(([k, g]) => [k, sum[k] ? tf.add(sum[k], g) : g.clone()])));
