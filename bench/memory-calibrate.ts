@@ -4,6 +4,7 @@
  * (Σ layer outputs × batch × 4 bytes). One child process per measurement, because the wasm heap never shrinks.
  *
  *   npx tsx bench/memory-calibrate.ts            the table
+ *   npx tsx bench/memory-calibrate.ts --model NAME   the table for one model
  *   npx tsx bench/memory-calibrate.ts --one MODEL BATCH   one measurement, as JSON (what the table's children run)
  */
 import { spawnSync } from 'node:child_process';
@@ -16,14 +17,19 @@ import { plainNetwork } from '../server/dcp/measure/stats';
 import { train } from '../server/dcp/train/train';
 import { initBackend } from '../server/tfjs/backend';
 import { loadLayersModel } from '../server/io/model-files';
+import { buildMobileNetV2Full } from '../test/fixtures/models/mobilenet-v2-full';
 
 const MODELS: Record<string, () => Promise<tf.LayersModel>> = {
   resnet: () => loadLayersModel(join(__dirname, '..', 'examples', 'resnet', 'model.json')),
   vgg: () => loadLayersModel(join(__dirname, '..', 'examples', 'vgg', 'model.json')),
   'resnet-wide': async () => buildResNet({ width: 32 }),
   'vgg-wide': async () => buildVgg({ width: 32 }),
+  // Issue 12's shapes: depthwise convs, 224×224 inputs, 1000 classes.
+  'mobilenetv2-224': async () => buildMobileNetV2Full(),
 };
-const BATCHES = [16, 64];
+/** Batches per model; MobileNetV2 at 224 takes minutes per step at 64. */
+const BATCHES: Record<string, number[]> = { 'mobilenetv2-224': [2, 4] };
+const DEFAULT_BATCHES = [16, 64];
 
 function wasmHeapBytes(): number {
   const backend = tf.backend() as unknown as { wasm?: { HEAPU8: Uint8Array } };
@@ -51,7 +57,7 @@ async function one(name: string, batch: number): Promise<void> {
 function table(): void {
   console.log('model         batch  params   heap growth  Σ outputs·b·4  factor');
   for (const name of Object.keys(MODELS)) {
-    for (const b of BATCHES) {
+    for (const b of BATCHES[name] ?? DEFAULT_BATCHES) {
       const r = spawnSync(process.execPath, ['--import', 'tsx', __filename, '--one', name, String(b)], { encoding: 'utf8' });
       const line = r.stdout.trim().split('\n').at(-1) ?? '';
       try {
@@ -65,5 +71,7 @@ function table(): void {
 }
 
 const at = process.argv.indexOf('--one');
+const only = process.argv.indexOf('--model');
+if (only >= 0) for (const k of Object.keys(MODELS)) if (k !== process.argv[only + 1]) delete MODELS[k];
 if (at >= 0) void one(process.argv[at + 1], Number(process.argv[at + 2]));
 else table();
