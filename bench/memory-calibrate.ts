@@ -5,6 +5,7 @@
  *
  *   npx tsx bench/memory-calibrate.ts            the table
  *   npx tsx bench/memory-calibrate.ts --model NAME   the table for one model
+ *   npx tsx bench/memory-calibrate.ts --infer        the same for an accuracy pass (the inference factor)
  *   npx tsx bench/memory-calibrate.ts --one MODEL BATCH   one measurement, as JSON (what the table's children run)
  */
 import { spawnSync } from 'node:child_process';
@@ -14,7 +15,7 @@ import { buildResNet, buildVgg } from '../examples/architectures';
 import { analyzeGraph, summarizeModel } from '../server/dcp/graph/graph';
 import { activationElements } from '../server/dcp/measure/memory-shapes';
 import { plainNetwork } from '../server/dcp/measure/stats';
-import { train } from '../server/dcp/train/train';
+import { accuracy, train } from '../server/dcp/train/train';
 import { initBackend } from '../server/tfjs/backend';
 import { loadLayersModel } from '../server/io/model-files';
 import { buildMobileNetV2Full } from '../test/fixtures/models/mobilenet-v2-full';
@@ -36,6 +37,9 @@ function wasmHeapBytes(): number {
   return backend.wasm?.HEAPU8.length ?? 0;
 }
 
+/** `--infer`: an accuracy pass (GraphRunner keeps every intermediate until the batch's tidy ends) instead of training. */
+const INFER = process.argv.includes('--infer');
+
 async function one(name: string, batch: number): Promise<void> {
   await initBackend('wasm');
   const model = await MODELS[name]();
@@ -47,8 +51,11 @@ async function one(name: string, batch: number): Promise<void> {
   const y = Int32Array.from({ length: count }, (_, i) => i % summary.numClasses);
   const net = plainNetwork(model, shape);
   const before = wasmHeapBytes();
-  const run = train(net, { x, y, count }, { phase: 'final', stage: null, epochs: 1, learningRate: 0.01, batchSize: batch, seed: 1, withHeads: false, validation: null });
-  for await (const e of run) void e;
+  if (INFER) await accuracy(net, { x, y, count }, batch);
+  else {
+    const run = train(net, { x, y, count }, { phase: 'final', stage: null, epochs: 1, learningRate: 0.01, batchSize: batch, seed: 1, withHeads: false, validation: null });
+    for await (const e of run) void e;
+  }
   const after = wasmHeapBytes();
   const unit = activationElements(summary) * batch * 4;
   process.stdout.write(JSON.stringify({ name, batch, params: summary.totalParams, growthMiB: (after - before) / 2 ** 20, unitMiB: unit / 2 ** 20, factor: (after - before) / unit }) + '\n');
@@ -58,7 +65,7 @@ function table(): void {
   console.log('model         batch  params   heap growth  Σ outputs·b·4  factor');
   for (const name of Object.keys(MODELS)) {
     for (const b of BATCHES[name] ?? DEFAULT_BATCHES) {
-      const r = spawnSync(process.execPath, ['--import', 'tsx', __filename, '--one', name, String(b)], { encoding: 'utf8' });
+      const r = spawnSync(process.execPath, ['--import', 'tsx', __filename, '--one', name, String(b), ...(INFER ? ['--infer'] : [])], { encoding: 'utf8' });
       const line = r.stdout.trim().split('\n').at(-1) ?? '';
       try {
         const m = JSON.parse(line) as { params: number; growthMiB: number; unitMiB: number; factor: number };

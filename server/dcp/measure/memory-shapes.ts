@@ -11,17 +11,9 @@ function size(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * Math.max(1, b), 1);
 }
 
-/** Σ over the layers of their output's elements, one sample: what a forward pass produces (and backprop keeps). */
+/** Σ over the layers of their output's elements, one sample: what a forward pass produces (and backprop, or a tidy, keeps). */
 export function activationElements(summary: Pick<ModelSummary, 'layers'>): number {
   return summary.layers.reduce((a, l) => a + size(l.outputShape), 0);
-}
-
-/** The largest two consecutive layer outputs, one sample: what an inference pass holds at once (roughly). */
-export function inferenceElements(summary: Pick<ModelSummary, 'layers' | 'inputShape'>): number {
-  const sizes = [size(summary.inputShape), ...summary.layers.map((l) => size(l.outputShape))];
-  let best = 0;
-  for (let i = 1; i < sizes.length; i++) best = Math.max(best, sizes[i - 1] + sizes[i]);
-  return best;
 }
 
 /** What selecting one conv needs per selection sample (elements, float32). */
@@ -78,7 +70,6 @@ export function memoryModelOf(graph: ModelGraph, summary: ModelSummary, plan: Pr
   return {
     params: summary.totalParams,
     activationElements: activationElements(summary),
-    inferenceElements: inferenceElements(summary),
     layers: selectionShapes(graph, plan),
   };
 }

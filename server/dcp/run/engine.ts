@@ -48,7 +48,8 @@ export function errorMessage(e: unknown): string {
   if (e instanceof ConfigError) return e.message;
   if (e instanceof Error) {
     if (e.message.includes('Aborted()') || e.message.includes('memory access out of bounds')) {
-      return `the WASM backend ran out of memory (its heap is capped at 4 GiB): lower --batch-size or --selection-samples (${e.message})`;
+      // The memory plan (measure/memory.ts) should have prevented this: its estimate was too low for this model.
+      return `the WASM backend ran out of memory (its heap is capped at 4 GiB) although the memory plan (dcp prune --dry-run) expected the run to fit: lower --batch-size or --selection-samples, and please report the model's shapes (${e.message})`;
     }
     return e.message;
   }

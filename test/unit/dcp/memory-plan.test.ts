@@ -17,7 +17,7 @@ before(async () => {
 
 const MiB = 2 ** 20;
 /** 1 k params, 10 k activations per sample, one conv whose cache is 1 k elements per sample and step 2 k. */
-const SMALL: MemoryModel = { params: 1000, activationElements: 10_000, inferenceElements: 2000, layers: [{ layer: 'c', cacheElements: 1000, stepElements: 2000 }] };
+const SMALL: MemoryModel = { params: 1000, activationElements: 10_000, layers: [{ layer: 'c', cacheElements: 1000, stepElements: 2000 }] };
 const trainBytes = (b: number): number => 5 * 4000 + TRAIN_FACTOR * 10_000 * b * 4;
 
 test('the full batch is kept when everything fits', () => {
