@@ -124,6 +124,8 @@ export interface LayerMemory {
   spill: boolean;
   /** Batch of the cached selection set (the run's batch size unless even a spilled cache needed less). */
   batch: number;
+  /** Samples per forward pass while the cache is built (both networks keep every intermediate of a pass). */
+  buildBatch: number;
   peakBytes: number;
 }
 

@@ -25,9 +25,9 @@ export function memoryPlanLines(p: MemoryPlan): string[] {
     [false, true, true],
   );
   const layers = formatTable(
-    ['layer', 'selection cache', 'peak', 'batch', 'kept in'],
-    p.layers.map((l) => [l.layer, bytesText(l.cacheBytes), bytesText(l.peakBytes), String(l.batch), l.spill ? 'temp files' : 'memory']),
-    [false, true, true, true, false],
+    ['layer', 'selection cache', 'peak', 'batch', 'built by', 'kept in'],
+    p.layers.map((l) => [l.layer, bytesText(l.cacheBytes), bytesText(l.peakBytes), String(l.batch), String(l.buildBatch), l.spill ? 'temp files' : 'memory']),
+    [false, true, true, true, true, false],
   );
   return [memorySummary(p), '', ...phases, '', ...layers];
 }

@@ -23,6 +23,8 @@ export interface LayerCacheShape {
   cacheElements: number;
   /** Produced per sample by one gradient pass of the sub-problem: the conv's output and the rest of its stage. */
   stepElements: number;
+  /** Produced per sample while the cache is built: every output up to the cut, in the pruned net and the baseline. */
+  buildElements: number;
 }
 
 /** Layers needed to compute `target`, walking inputs back from it. */
@@ -58,10 +60,13 @@ export function selectionShapes(graph: ModelGraph, plan: PrunePlan): LayerCacheS
       step += size(graph.layers[n].outputShape);
       for (const p of graph.layers[n].inputs) if ((position.get(p) ?? 0) < at) cut.add(p);
     }
-    const target0 = size(graph.layers[c.conv].outputShape);
-    let cached = target0;
+    let cached = size(graph.layers[c.conv].outputShape);
     for (const p of cut) cached += size(graph.layers[p].outputShape);
-    return { layer: c.conv, cacheElements: cached, stepElements: step };
+    const before = new Set<string>();
+    for (const p of cut) for (const a of ancestors(graph, p)) before.add(a);
+    let build = 0;
+    for (const a of before) build += size(graph.layers[a].outputShape);
+    return { layer: c.conv, cacheElements: cached, stepElements: step, buildElements: 2 * build };
   });
 }
 

@@ -110,11 +110,19 @@ export function planMemory(m: MemoryModel, r: MemoryRequest): MemoryPlan {
     // The sub-problem's step at batch b; a spilled batch is read back from disk while it is used (x twice: as the
     // conv's input and within the cut).
     const step = (b: number): number => resident + 2 * weights + TRAIN_FACTOR * l.stepElements * b * F32;
+    // Building it: forward passes of `bb` samples through both networks, each keeping its intermediates, beside
+    // what is already cached (all of it in memory; a batch and its parts when spilled).
+    const build = (bb: number, held: number): number => resident + INFERENCE_FACTOR * l.buildElements * bb * F32 + held;
     const batch = Math.min(r.batchSize, n);
-    if (step(batch) + cacheBytes <= budget) return { layer: l.layer, cacheBytes, spill: false, batch, peakBytes: step(batch) + cacheBytes };
-    const spilled = (b: number): number => step(b) + 2 * l.cacheElements * b * F32;
+    if (step(batch) + cacheBytes <= budget && build(1, cacheBytes) <= budget) {
+      const buildBatch = largestFitting(batch, budget, (bb) => build(bb, cacheBytes));
+      return { layer: l.layer, cacheBytes, spill: false, batch, buildBatch, peakBytes: Math.max(step(batch) + cacheBytes, build(buildBatch, cacheBytes)) };
+    }
+    const held = (b: number): number => 2 * l.cacheElements * b * F32;
+    const spilled = (b: number): number => Math.max(step(b) + held(b), build(1, held(b)));
     const b = largestFitting(batch, budget, spilled) || refuse(`selecting ${l.layer}`, spilled(1));
-    return { layer: l.layer, cacheBytes, spill: true, batch: b, peakBytes: spilled(b) };
+    const buildBatch = largestFitting(b, budget, (bb) => build(bb, held(b)));
+    return { layer: l.layer, cacheBytes, spill: true, batch: b, buildBatch, peakBytes: Math.max(step(b) + held(b), build(buildBatch, held(b))) };
   });
   const phases: PhaseMemory[] = [
     { phase: 'training', bytes: trainStep(microBatch), batch: microBatch },

@@ -53,8 +53,9 @@ export async function* selectLayer(ctx: LayerContext, plan: ConvPlan, head: Head
 
   const stageTarget = head ? head.after : net.logits.target;
   const choice = ctx.memory?.find((m) => m.layer === plan.conv);
-  const spill = choice?.spill ? { bytes: choice.cacheBytes } : undefined;
-  const batches = await buildSelectionBatches(net, ctx.baseline, plan.conv, stageTarget, ctx.selection, choice?.batch ?? cfg.batchSize, ctx.signal, spill);
+  const batches = await buildSelectionBatches(net, ctx.baseline, plan.conv, stageTarget, ctx.selection, choice?.batch ?? cfg.batchSize, ctx.signal, {
+    spillBytes: choice?.spill ? choice.cacheBytes : undefined, buildBatch: choice?.buildBatch,
+  });
   const reference = spec.kernel.read().clone() as tf.Tensor4D;
   const bias = spec.bias ? (spec.bias.read().clone() as tf.Tensor1D) : null;
   const weights = lossWeights(cfg);

@@ -16,8 +16,8 @@ before(async () => {
 });
 
 const MiB = 2 ** 20;
-/** 1 k params, 10 k activations per sample, one conv whose cache is 1 k elements per sample and step 2 k. */
-const SMALL: MemoryModel = { params: 1000, activationElements: 10_000, layers: [{ layer: 'c', cacheElements: 1000, stepElements: 2000 }] };
+/** 1 k params, 10 k activations per sample, one conv whose cache is 1 k elements per sample, step 2 k, build 4 k. */
+const SMALL: MemoryModel = { params: 1000, activationElements: 10_000, layers: [{ layer: 'c', cacheElements: 1000, stepElements: 2000, buildElements: 4000 }] };
 const trainBytes = (b: number): number => 5 * 4000 + TRAIN_FACTOR * 10_000 * b * 4;
 
 test('the full batch is kept when everything fits', () => {
@@ -25,7 +25,7 @@ test('the full batch is kept when everything fits', () => {
   assert.equal(p.microBatch, 64);
   assert.equal(p.accumulationSteps, 1);
   assert.equal(p.inferenceBatch, 64);
-  assert.deepEqual(p.layers.map((l) => [l.spill, l.batch]), [[false, 64]]);
+  assert.deepEqual(p.layers.map((l) => [l.spill, l.batch, l.buildBatch]), [[false, 64, 64]]);
   assert.equal(p.layers[0].cacheBytes, 1000 * 256 * 4);
   assert.equal(p.spillBytes, 0);
   assert.deepEqual(p.phases.map((ph) => ph.phase), ['training', 'selection', 'inference']);
@@ -46,12 +46,22 @@ test('training is split into the largest micro-batches that fit, the effective b
 
 test('a selection cache that does not fit beside the step is spilled to disk, and the plan says so', () => {
   // Big cache (100 k elements/sample × 1000 samples = 400 MB), small step: fits only spilled.
-  const m: MemoryModel = { ...SMALL, layers: [{ layer: 'big', cacheElements: 100_000, stepElements: 100 }, { layer: 'small', cacheElements: 10, stepElements: 100 }] };
+  const m: MemoryModel = { ...SMALL, layers: [{ layer: 'big', cacheElements: 100_000, stepElements: 100, buildElements: 100 }, { layer: 'small', cacheElements: 10, stepElements: 100, buildElements: 100 }] };
   const p = planMemory(m, { batchSize: 32, selectionSamples: 1000, budget: { bytes: 200 * MiB, source: 'test' } });
   assert.deepEqual(p.layers.map((l) => l.spill), [true, false]);
   assert.equal(p.layers[0].batch, 32, 'a spilled cache keeps the batch when one batch fits');
   assert.equal(p.spillBytes, 100_000 * 1000 * 4);
   assert.ok(p.layers.every((l) => l.peakBytes <= 200 * MiB));
+});
+
+test('a cache whose forward passes do not fit at the full batch is built in smaller passes, the batch unchanged', () => {
+  // Building needs 2 · 1 M elements · 4 bytes = 8 MB per sample: 10 fit in 100 MiB beside the small cache.
+  const m: MemoryModel = { ...SMALL, layers: [{ layer: 'late', cacheElements: 100, stepElements: 100, buildElements: 1_000_000 }] };
+  const p = planMemory(m, { batchSize: 64, selectionSamples: 256, budget: { bytes: 100 * MiB, source: 't' } });
+  assert.equal(p.layers[0].spill, false);
+  assert.equal(p.layers[0].batch, 64);
+  assert.ok(p.layers[0].buildBatch >= 10 && p.layers[0].buildBatch <= 13, String(p.layers[0].buildBatch));
+  assert.ok(p.layers[0].peakBytes <= 100 * MiB);
 });
 
 test('when nothing fits, the plan refuses with the phase, the estimate and the budget', () => {
@@ -60,7 +70,7 @@ test('when nothing fits, the plan refuses with the phase, the estimate and the b
     (e: unknown) => e instanceof MemoryPlanError && e.phase === 'a training step' && /needs about .* even at batch 1, and the budget is .*a 1 MB cap/.test(e.message),
   );
   // Training fits, but one sample of the sub-problem's step does not.
-  const m: MemoryModel = { ...SMALL, layers: [{ layer: 'huge', cacheElements: 10, stepElements: 10_000_000 }] };
+  const m: MemoryModel = { ...SMALL, layers: [{ layer: 'huge', cacheElements: 10, stepElements: 10_000_000, buildElements: 10 }] };
   assert.throws(() => planMemory(m, { batchSize: 8, selectionSamples: 16, budget: { bytes: 100 * MiB, source: 't' } }), /not enough memory for selecting huge/);
 });
 

@@ -73,7 +73,7 @@ async function select(spill: boolean): Promise<{ out: SelectionOutcome; spilled:
   const net = plainNetwork(model, [28, 28, 1]);
   const baseline = new GraphRunner(model);
   const data = split(20, 28 * 28, 10);
-  const batches = await buildSelectionBatches(net, baseline, 'c3', net.logits.target, data, 8, undefined, spill ? { bytes: 1 } : undefined);
+  const batches = await buildSelectionBatches(net, baseline, 'c3', net.logits.target, data, 8, undefined, spill ? { spillBytes: 1, buildBatch: 3 } : {});
   const store = spillStoreOf(batches[0]);
   const spec = convSpec(net.runner.layer('c3'));
   const reference = spec.kernel.read().clone() as tf.Tensor4D;
