@@ -8,6 +8,9 @@ import { EXIT } from '../../../server/cli/command';
 import { runCli } from '../../../server/cli/main';
 import { memoryIO } from '../../../server/cli/output';
 import { saveLayersModel } from '../../../server/io/model-files';
+import { ProgressPrinter } from '../../../server/cli/progress';
+import { DEFAULT_RUN_CONFIG } from '../../../protocol/settings';
+import type { MemoryPlan } from '../../../protocol/model';
 import { buildMobileNetV2Full } from '../../fixtures/models/mobilenet-v2-full';
 
 const EXAMPLE = path.join(__dirname, '..', '..', '..', 'examples', 'resnet', 'model.json');
@@ -51,5 +54,23 @@ describe('dcp prune --dry-run', () => {
     const r = await run('prune', modelPath, '--dry-run', '--backend', 'wasm');
     assert.equal(r.code, EXIT.failure);
     assert.match(r.err, /the run would fail before any work: not enough memory for a training step: it needs about [\d.]+ GiB even at batch 1, and the budget is 3\.60 GiB/);
+  });
+});
+
+describe('a run\'s progress', () => {
+  it('prints the memory plan\'s summary under the run\'s first lines', () => {
+    const lines: string[] = [];
+    const memory: MemoryPlan = {
+      budgetBytes: 2 ** 30, budgetSource: 'a test budget', batchSize: 64, microBatch: 16, accumulationSteps: 4, inferenceBatch: 32,
+      phases: [{ phase: 'training', bytes: 2 ** 29, batch: 16 }],
+      layers: [{ layer: 'c1', cacheBytes: 3 * 2 ** 20, spill: true, batch: 64, buildBatch: 64, peakBytes: 2 ** 28 }, { layer: 'c2', cacheBytes: 2 ** 20, spill: false, batch: 64, buildBatch: 64, peakBytes: 2 ** 27 }],
+      spillBytes: 3 * 2 ** 20,
+    };
+    const model = { name: 'm', inputShape: [8, 8, 1], numClasses: 2, layers: [], totalParams: 10, totalFlops: 20, prunable: ['c1', 'c2'] };
+    const before = { params: 10, flops: 20, accuracy: 0.5, latencyMs1: null, latencyMsBatch: null, latencyBatch: 64 };
+    new ProgressPrinter((l) => lines.push(l), null).onEvent({
+      type: 'runStarted', config: { ...DEFAULT_RUN_CONFIG }, model, before, heads: [], stages: [{ index: 0, layers: ['c1', 'c2'], head: 0 }], memory, time: Date.now(),
+    });
+    assert.equal(lines[2], 'memory budget 1.00 GiB (a test budget): batch 64 as 4 micro-batches of ≤ 16 (gradients accumulated); 1 of 2 selection caches spilled to disk (up to 3.0 MiB)');
   });
 });
