@@ -51,6 +51,8 @@ async function main(): Promise<void> {
         if (e.memory) for (const line of memoryPlanLines(e.memory)) console.log(`  ${line}`);
       } else if (e.type === 'headsTrained' || e.type === 'stageStarted' || e.type === 'runFailed' || e.type === 'runCancelled' || e.type === 'runFinished') {
         console.log(`${e.type}${e.type === 'runFailed' ? `: ${e.message}` : ''} (${at})`);
+      } else if (e.type === 'selectionIteration') {
+        console.log(`  ${e.layer} step ${e.iteration} (${at})`);
       } else if (e.type === 'layerDone') {
         console.log(`layerDone ${e.result.layer} (${at})`);
         if (++done >= layers) controller.abort();
