@@ -24,7 +24,7 @@ export const HOST_SETTINGS = {
   runsFolder: spec({ schema: z.string(), default: '', setting: 'runsFolder', group: 'Output', scope: 'window', restricted: true,
     description: 'Folder for the history of every run (config, event log, checkpoints for resuming). Empty = `.dcp-runs/` next to each model. Applies after a window reload.' }),
   memoryCapMB: spec({ schema: z.int().min(0).max(1_048_576), default: 0, setting: 'memoryCapMB', group: 'Server', scope: 'machine', restricted: true,
-    description: 'Heap cap of the pruning server in MB (Node `--max-old-space-size`); 0 = Node\'s default. Applies after a window reload.' }),
+    description: 'Heap cap of the pruning server in MB (Node `--max-old-space-size`); 0 = Node\'s default. Runs plan their memory (micro-batches, spilled caches) to fit it as well as the WASM heap\'s 4 GiB. Applies after a window reload.' }),
   traceServer: spec({ schema: z.enum(TRACE_LEVELS), default: 'off', setting: 'trace.server', group: 'Server', scope: 'window',
     enumDescriptions: ['No tracing.', 'Log each message\'s name.', 'Log each message with its parameters.'],
     description: 'Traces the messages between VS Code and the pruning server in the **DCP Pruning** output channel.' }),

@@ -122,7 +122,7 @@ export type TrainPhase = 'heads' | 'stage' | 'final';
  * earlier `added` lists since its `selectionStarted`, which clients read from the stream, never from the scores.
  */
 export type RunEvent =
-  | { type: 'runStarted'; config: RunConfig; model: ModelSummary; before: ModelStats; heads: HeadInfo[]; stages: StageInfo[]; time: number }
+  | { type: 'runStarted'; config: RunConfig; model: ModelSummary; before: ModelStats; heads: HeadInfo[]; stages: StageInfo[]; memory?: MemoryPlan; time: number }
   | { type: 'trainProgress'; phase: TrainPhase; stage: number | null; epoch: number; epochs: number; batch: number; batches: number; loss: number; time: number }
   | { type: 'epochDone'; phase: TrainPhase; stage: number | null; point: EpochPoint; time: number }
   | { type: 'headsTrained'; heads: HeadAccuracy[]; time: number }
@@ -134,6 +134,46 @@ export type RunEvent =
   | { type: 'runFinished'; report: RunReport; time: number }
   | { type: 'runFailed'; message: string; time: number }
   | { type: 'runCancelled'; time: number };
+
+/** One phase's estimated peak memory on the compute backend, at the batch the plan chose for it. */
+export interface PhaseMemory {
+  phase: 'training' | 'selection' | 'inference';
+  bytes: number;
+  batch: number;
+}
+
+/** How one conv's selection set is kept: cached in memory, or spilled to temp files and read back per batch. */
+export interface LayerMemory {
+  layer: string;
+  /** The whole cache (cut + baseline target over the selection set), float32. */
+  cacheBytes: number;
+  spill: boolean;
+  /** Batch of the cached selection set (the run's batch size unless even a spilled cache needed less). */
+  batch: number;
+  /** Samples per forward pass while the cache is built (both networks keep every intermediate of a pass). */
+  buildBatch: number;
+  peakBytes: number;
+}
+
+/**
+ * The memory plan a run starts from (server/dcp/measure/memory.ts): the budget, what each phase is estimated to
+ * need, and the choices that keep it inside the budget. Training splits each batch of `batchSize` into
+ * `accumulationSteps` micro-batches of at most `microBatch` and sums their gradients into one optimiser step.
+ */
+export interface MemoryPlan {
+  /** Bytes the run may use on the compute backend; null = no known limit (native backend without a cap). */
+  budgetBytes: number | null;
+  budgetSource: string;
+  batchSize: number;
+  microBatch: number;
+  accumulationSteps: number;
+  /** Batch of inference passes (accuracy, teacher labels). */
+  inferenceBatch: number;
+  phases: PhaseMemory[];
+  layers: LayerMemory[];
+  /** Bytes written to temp files (the spilled layers' caches, one layer at a time). */
+  spillBytes: number;
+}
 
 /** An auxiliary head's position. Head `index` = number of heads is the network's own classifier. */
 export interface HeadInfo {

@@ -1,4 +1,5 @@
 import type { RunEvent } from '../../protocol/model';
+import { memorySummary } from './memory-plan';
 
 /** Raw writes for the redrawn status line (a TTY's stream). */
 export interface StatusSink {
@@ -27,6 +28,7 @@ export class ProgressPrinter {
         this.layers = e.stages.reduce((a, s) => a + s.layers.length, 0);
         this.say(`pruning ${e.model.name} (${this.layers} prunable convs, ${e.heads.length} auxiliary heads) with ${e.config.method} at rate ${e.config.rate}, λ = ${e.config.lambda}, stop = ${e.config.stop}`);
         this.say(`before: accuracy ${pct(e.before.accuracy)}, ${e.before.params} params, ${e.before.flops} FLOPs`);
+        if (e.memory) this.say(memorySummary(e.memory));
         break;
       case 'trainProgress':
         this.status(`${phaseName(e.phase, e.stage)} epoch ${e.epoch}/${e.epochs} ${bar(e.batch / e.batches)} batch ${e.batch}/${e.batches} loss ${e.loss.toFixed(4)}`);

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import type { RunConfig, RunReport } from '../../protocol/model';
 import { EXIT, UsageError, action, type CliContext, type CliIO } from './command';
+import { memoryPlanLines } from './memory-plan';
 import { ProgressPrinter } from './progress';
 import { summaryLines } from './report-table';
 import { addRunOptions, runConfigFromOptions } from './run-options';
@@ -40,7 +41,23 @@ export function nonBlank(flag: string, value: string | undefined): string | unde
   return value;
 }
 
-interface PruneOptions { out?: string; report?: string }
+interface PruneOptions { out?: string; report?: string; dryRun?: boolean }
+
+/** `--dry-run`: the run's layout and memory plan, from the model's shapes; nothing is read besides the model. */
+async function printDryRun(config: Partial<RunConfig>, modelPath: string, io: CliIO): Promise<number> {
+  const { dryRun } = await import('../dcp/run/dry-run');
+  const { errorMessage } = await import('../dcp/run/engine');
+  try {
+    const plan = await dryRun(config, modelPath);
+    const layers = plan.stages.reduce((a, s) => a + s.layers.length, 0);
+    io.out(`dry run: ${plan.model.name}, ${layers} prunable convs in ${plan.stages.length} stages, ${plan.config.method} at rate ${plan.config.rate}, backend ${plan.backend}`);
+    for (const line of memoryPlanLines(plan.memory)) io.out(line);
+    return EXIT.ok;
+  } catch (e) {
+    io.err(`dry run: the run would fail before any work: ${errorMessage(e)}`);
+    return EXIT.failure;
+  }
+}
 
 export function addPruneCommand(program: Command, ctx: CliContext): Command {
   const cmd = program.command('prune')
@@ -52,12 +69,14 @@ export function addPruneCommand(program: Command, ctx: CliContext): Command {
     ].join(' '))
     .argument('<model.json>', 'the TensorFlow.js Layers model (or .onnx conv net, NCHW) to prune')
     .option('--out <DIR>', 'folder for the pruned model and report.json')
-    .option('--report <FILE>', 'also write the JSON report here (schema: docs/report.md)');
+    .option('--report <FILE>', 'also write the JSON report here (schema: docs/report.md)')
+    .option('--dry-run', 'print the plan (stages, estimated memory per phase, micro-batches, spilled caches) and exit without training');
   addRunOptions(cmd);
   return cmd.action(action(ctx, async (model: string, values: PruneOptions, self: Command) => {
     const config = runConfigFromOptions(self);
     const reportFile = nonBlank('--report', values.report);
     const modelPath = path.resolve(model);
+    if (values.dryRun) return printDryRun(config, modelPath, ctx.io);
     const outDir = path.resolve(values.out ?? `${path.dirname(modelPath)}-pruned`);
     const report = await runWithProgress(config, modelPath, outDir, ctx.io);
     if (!report) return EXIT.failure;

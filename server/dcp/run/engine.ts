@@ -15,6 +15,8 @@ export interface RunOptions {
   checkpointDir?: string;
   /** Continue from `checkpointDir`'s last finished layer. */
   resume?: boolean;
+  /** Memory cap in MB the plan must fit besides the backend's own limit; default the process's --max-old-space-size. */
+  memoryCapMB?: number | null;
 }
 
 /**
@@ -53,7 +55,8 @@ export function errorMessage(e: unknown): string {
       return `the disk is full (${full}): free some space, then resume the run; it continues from its last checkpoint. ${e.message}`;
     }
     if (e.message.includes('Aborted()') || e.message.includes('memory access out of bounds')) {
-      return `the WASM backend ran out of memory (its heap is capped at 4 GiB): lower --batch-size or --selection-samples (${e.message})`;
+      // The memory plan (measure/memory.ts) should have prevented this: its estimate was too low for this model.
+      return `the WASM backend ran out of memory (its heap is capped at 4 GiB) although the memory plan (dcp prune --dry-run) expected the run to fit: lower --batch-size or --selection-samples, and please report the model's shapes (${e.message})`;
     }
     return e.message;
   }

@@ -29,7 +29,7 @@ export async function* runPipeline(cfg: RunConfig, opts: RunOptions): AsyncGener
     let passes: PassCount[];
     try {
       const heads = selection.net.heads.map((h) => ({ index: h.index, after: h.after, weight: h.weight }));
-      yield { type: 'runStarted', config: cfg, model: inputs.summary, before: inputs.before, time: Date.now(), heads, stages: inputs.plan.stages };
+      yield { type: 'runStarted', config: cfg, model: inputs.summary, before: inputs.before, time: Date.now(), heads, stages: inputs.plan.stages, memory: inputs.memory };
       progress = yield* headsPhase(cfg, opts, inputs, selection);
       passes = yield* selectPhase(cfg, opts, inputs, selection, progress);
     } finally {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { LayerResult, RunConfig, RunEvent } from '../../../protocol/model';
+import type { LayerMemory, LayerResult, RunConfig, RunEvent } from '../../../protocol/model';
 import type { Split } from '../../data/dataset';
 import { mulberry32, mixSeed } from '../../data/dataset';
 import type { GraphRunner } from '../exec/executor';
@@ -17,6 +17,8 @@ export interface LayerContext {
   config: RunConfig;
   selection: Split;
   signal?: AbortSignal;
+  /** The memory plan's per-layer choices (selection batch, spill); absent = the run's batch size, in memory. */
+  memory?: readonly LayerMemory[];
 }
 
 /** What selecting one layer produced, besides the events: the kept channels and the pass counts for the cost report. */
@@ -50,7 +52,10 @@ export async function* selectLayer(ctx: LayerContext, plan: ConvPlan, head: Head
   yield { type: 'selectionStarted', layer: plan.conv, stage: plan.stage, inChannels: c, target, time: Date.now() };
 
   const stageTarget = head ? head.after : net.logits.target;
-  const batches = await buildSelectionBatches(net, ctx.baseline, plan.conv, stageTarget, ctx.selection, cfg.batchSize, ctx.signal);
+  const choice = ctx.memory?.find((m) => m.layer === plan.conv);
+  const batches = await buildSelectionBatches(net, ctx.baseline, plan.conv, stageTarget, ctx.selection, choice?.batch ?? cfg.batchSize, ctx.signal, {
+    spillBytes: choice?.spill ? choice.cacheBytes : undefined, buildBatch: choice?.buildBatch,
+  });
   const reference = spec.kernel.read().clone() as tf.Tensor4D;
   const bias = spec.bias ? (spec.bias.read().clone() as tf.Tensor1D) : null;
   const weights = lossWeights(cfg);

@@ -2,6 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { RunEvent, TrainPhase, EpochPoint } from '../../../protocol/model';
 import type { Split } from '../../data/dataset';
 import { batches } from '../../data/dataset';
+import type { Batch } from '../../data/batches';
+import { microBatchSizes } from '../measure/memory';
 import type { GraphRunner, LayerOverride } from '../exec/executor';
 import { type Head, headLogits, headVariables } from './heads';
 import { crossEntropy, countCorrect } from '../exec/layers';
@@ -37,6 +39,13 @@ export interface TrainOptions {
   /** Called after each epoch (1-based); resolving true ends training before `epochs` (a plateau rule). */
   stopAfter?: (epoch: number) => Promise<boolean>;
   signal?: AbortSignal;
+  /**
+   * Largest batch one forward/backward pass may hold (the memory plan's); larger batches are split and their
+   * gradients summed into one optimiser step. Default: `batchSize`.
+   */
+  microBatch?: number;
+  /** Batch of the validation passes; default `batchSize`. */
+  inferenceBatch?: number;
 }
 
 const MOMENTUM = 0.9;
@@ -81,7 +90,6 @@ export async function* train(net: Network, data: Split, opts: TrainOptions): Asy
   const trainNetwork = opts.trainNetwork ?? true;
   const vars = trainableVariables(net, opts.withHeads, trainNetwork);
   const optimizer = new NesterovSgd(vars, opts.learningRate);
-  const [h, w, c] = net.inputShape;
   const nBatches = Math.ceil(data.count / opts.batchSize);
   try {
     for (let epoch = 1; epoch <= opts.epochs; epoch++) {
@@ -91,20 +99,17 @@ export async function* train(net: Network, data: Split, opts: TrainOptions): Asy
       let b = 0;
       for (const batch of batches(data, opts.batchSize, opts.seed * 1009 + epoch)) {
         checkCancelled(opts.signal);
-        const x = tf.tensor4d(batch.x, [batch.n, h, w, c]);
-        const y = tf.tensor1d(batch.y, 'int32');
-        const { value, grads } = tf.variableGrads(() => batchLoss(net, x, y, opts.withHeads, true, trainNetwork), vars);
+        const { loss, grads } = await batchGradients(net, batch, opts.microBatch ?? opts.batchSize, vars, opts.withHeads, trainNetwork);
         optimizer.step(grads);
         applyMasks(net);
-        const loss = (await value.data())[0];
-        tf.dispose([value, x, y, ...Object.values(grads)]);
+        tf.dispose(Object.values(grads));
         lossSum += loss * batch.n;
         seen += batch.n;
         b++;
         yield { type: 'trainProgress', phase: opts.phase, stage: opts.stage, epoch, epochs: opts.epochs, batch: b, batches: nBatches, loss, time: Date.now() };
         await yieldToLoop();
       }
-      const valAccuracy = opts.validation ? await accuracy(net, opts.validation, opts.batchSize, opts.signal) : null;
+      const valAccuracy = opts.validation ? await accuracy(net, opts.validation, opts.inferenceBatch ?? opts.batchSize, opts.signal) : null;
       const point: EpochPoint = { epoch, loss: lossSum / Math.max(1, seen), accuracy: null, valAccuracy };
       points.push(point);
       yield { type: 'epochDone', phase: opts.phase, stage: opts.stage, point, time: Date.now() };
@@ -114,6 +119,53 @@ export async function* train(net: Network, data: Split, opts: TrainOptions): Asy
     optimizer.dispose();
   }
   return points;
+}
+
+/**
+ * The mean loss of one batch and its gradients, from micro-batches of at most `micro` samples: each micro-batch's
+ * mean loss is weighted by its share of the batch, so the summed gradient is the full batch's. Exact except for
+ * BatchNorm in training mode, which normalises with each micro-batch's statistics and updates its moving averages
+ * once per micro-batch (a deviation the memory plan only makes when the full batch does not fit).
+ */
+export async function batchGradients(
+  net: Network, batch: Batch, micro: number, vars: tf.Variable[], withHeads: boolean, trainNetwork: boolean,
+): Promise<{ loss: number; grads: tf.NamedTensorMap }> {
+  const [h, w, c] = net.inputShape;
+  const sampleLen = h * w * c;
+  const sizes = microBatchSizes(batch.n, micro);
+  let sum: tf.NamedTensorMap = {};
+  let loss = 0;
+  let start = 0;
+  try {
+    for (const m of sizes) {
+      const x = tf.tensor4d(batch.x.subarray(start * sampleLen, (start + m) * sampleLen), [m, h, w, c]);
+      const y = tf.tensor1d(batch.y.subarray(start, start + m), 'int32');
+      const share = m / batch.n;
+      let step: { value: tf.Scalar; grads: tf.NamedTensorMap };
+      try {
+        step = tf.variableGrads(() => {
+          const l = batchLoss(net, x, y, withHeads, true, trainNetwork);
+          return sizes.length === 1 ? l : (tf.mul(l, share) as tf.Scalar);
+        }, vars);
+      } finally {
+        tf.dispose([x, y]);
+      }
+      const { value, grads } = step;
+      if (sizes.length === 1) sum = grads;
+      else {
+        const next = tf.tidy(() => Object.fromEntries(Object.entries(grads).map(([k, g]) => [k, sum[k] ? tf.add(sum[k], g) : g.clone()])));
+        tf.dispose([...Object.values(sum), ...Object.values(grads)]);
+        sum = next;
+      }
+      loss += (await value.data())[0];
+      value.dispose();
+      start += m;
+    }
+  } catch (e) {
+    tf.dispose(Object.values(sum));
+    throw e;
+  }
+  return { loss, grads: sum };
 }
 
 /** Accuracy of the final classifier (inference mode) on a split. */

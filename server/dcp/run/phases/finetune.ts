@@ -19,6 +19,7 @@ export async function* finetunePhase(
     return yield* train(net, inputs.data.train, {
       phase: 'final', stage: null, epochs: cfg.finetuneEpochs, learningRate: cfg.learningRate, batchSize: cfg.batchSize,
       seed: cfg.seed + 7, withHeads: false, stepSchedule: true, validation: inputs.data.validation, signal,
+      microBatch: inputs.memory.microBatch, inferenceBatch: inputs.memory.inferenceBatch,
     });
   } finally {
     tf.dispose([...net.masks.values()]);

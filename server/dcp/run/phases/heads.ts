@@ -65,12 +65,13 @@ export async function* headsPhase(cfg: RunConfig, opts: RunOptions, inputs: RunI
     return { heads: resumeFrom.heads, layers, passes: [...resumeFrom.passes], stagesTuned: [...resumeFrom.stagesTuned] };
   }
   const joint = cfg.headTraining === 'joint';
-  const measure = (): Promise<Accuracies> => headAccuracies(net, inputs.data.validation, cfg.batchSize, net.heads, opts.signal);
+  const measure = (): Promise<Accuracies> => headAccuracies(net, inputs.data.validation, inputs.memory.inferenceBatch, net.heads, opts.signal);
   let last: Accuracies | null = null;
   let stopped = false;
   yield* train(net, inputs.data.train, {
     phase: 'heads', stage: null, epochs: cfg.headEpochs, learningRate: joint ? cfg.learningRate : cfg.headLearningRate,
     batchSize: cfg.batchSize, seed: cfg.seed, withHeads: true, trainNetwork: joint, validation: null, signal: opts.signal,
+    microBatch: inputs.memory.microBatch,
     // Measured on the validation split the report quotes: it only decides when to stop, it picks no weights.
     stopAfter: cfg.headPlateau > 0 ? async () => {
       const now = await measure();

@@ -15,7 +15,7 @@ export async function measurePhase(
   model: tf.LayersModel, cut: PrunedModel, inputs: RunInputs, cfg: RunConfig, signal: AbortSignal | undefined,
 ): Promise<ModelStats> {
   const after: ModelStats = cfg.finetuneEpochs > 0
-    ? await measureModel(cut.pruned, cut.summary, inputs.data.validation, inputs.inputShape, { batchSize: cfg.batchSize, signal })
+    ? await measureModel(cut.pruned, cut.summary, inputs.data.validation, inputs.inputShape, { batchSize: inputs.memory.inferenceBatch, signal })
     : { ...cut.afterSelection };
   const lat = await compareLatency(model, cut.pruned, inputs.inputShape, LATENCY_BATCH, LATENCY_REPEATS, signal);
   [inputs.before.latencyMs1, inputs.before.latencyMsBatch] = lat.a;

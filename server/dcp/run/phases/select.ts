@@ -36,7 +36,7 @@ export async function* selectPhase(
       const head = stage.index < heads.length ? heads[stage.index] : null;
       // A recipe budget replaces the run's rate for this conv only (run/recipe.ts).
       const config = conv.rate === undefined ? cfg : { ...cfg, rate: conv.rate };
-      const out = yield* selectLayer({ net, baseline: baseRunner, config, selection: data.selection, signal }, conv, head);
+      const out = yield* selectLayer({ net, baseline: baseRunner, config, selection: data.selection, signal, memory: inputs.memory.layers }, conv, head);
       progress.layers.push(out.result);
       progress.passes.push({ layer: conv.conv, gradientPasses: out.gradientPasses, forwardPasses: out.forwardPasses });
       await checkpoint();
@@ -44,7 +44,7 @@ export async function* selectPhase(
     if (tune) {
       yield* train(net, data.train, {
         phase: 'stage', stage: stage.index, epochs: 1, learningRate: cfg.learningRate, batchSize: cfg.batchSize,
-        seed: cfg.seed + 31 * (stage.index + 1), withHeads: true, validation: null, signal,
+        seed: cfg.seed + 31 * (stage.index + 1), withHeads: true, validation: null, signal, microBatch: inputs.memory.microBatch,
       });
       progress.stagesTuned.push(stage.index);
       await checkpoint();
