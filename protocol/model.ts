@@ -146,4 +146,18 @@ export interface RunReport {
   selectionCost: { epochEquivalents: number; referenceEpochEquivalents: number };
   seconds: number;
   backend: string;
+  /** With `layerLatency` on: each convolution timed on its own, unpruned vs pruned (docs/report.md). */
+  layerLatency?: LayerLatency[];
+}
+
+/** One convolution's latency in isolation, unpruned vs pruned, at batch 1 and at the stats' `latencyBatch`. */
+export interface LayerLatency {
+  layer: string;
+  className: string;
+  /** Input shape (no batch axis) before and after pruning. */
+  inputShape: [number[], number[]];
+  outChannels: [number, number];
+  /** Median ms at [batch 1, latencyBatch]. */
+  before: [number, number];
+  after: [number, number];
 }

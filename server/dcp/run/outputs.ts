@@ -18,5 +18,6 @@ export async function writeOutputs(model: tf.LayersModel, report: RunReport, out
   const modelPath = path.join(out, 'model.json');
   const reportJson = `${JSON.stringify({ ...report, model: { ...report.model, output: modelPath } }, null, 2)}\n`;
   const extra = { dcp: { schema: report.schema, method: report.config.method, rate: report.config.rate, source: report.model.input } };
-  return saveLayersModel(model, out, { extra, files: [{ name: 'report.json', data: reportJson }] });
+  const quantize = report.config.quantize;
+  return saveLayersModel(model, out, { extra, quantize, files: [{ name: 'report.json', data: reportJson }] });
 }

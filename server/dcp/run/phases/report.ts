@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import type { EpochPoint, ModelStats, RunConfig, RunReport } from '../../../../protocol/model';
+import type { EpochPoint, LayerLatency, ModelStats, RunConfig, RunReport } from '../../../../protocol/model';
 import { selectionCost, type PassCount } from '../../measure/cost';
 import type { RunOptions } from '../engine';
 import { writeOutputs } from '../outputs';
@@ -21,6 +21,7 @@ export interface ReportParts {
   /** When the run started (ms since the epoch) and the backend it ran on. */
   started: number;
   backend: RunReport['backend'];
+  layerLatency?: LayerLatency[];
 }
 
 /** The run's report, with the model and report.json written to the output folder (one atomic folder write). */
@@ -32,6 +33,7 @@ export async function saveReport(p: ReportParts): Promise<RunReport> {
     before: p.inputs.before, afterSelection: p.cut.afterSelection, after: p.after, finetune: p.finetune,
     selectionCost: selectionCost(p.inputs.plan, p.passes, p.inputs.summary, p.inputs.data),
     seconds: (Date.now() - p.started) / 1000, backend: p.backend,
+    ...(p.layerLatency ? { layerLatency: p.layerLatency } : {}),
   };
   report.model.output = await writeOutputs(p.cut.pruned, report, p.opts.outDir, p.opts.modelPath);
   return report;
