@@ -8,13 +8,16 @@
  * (`--samples`, default 160, written as a u1 .npy) labelled by the model itself (`labels: teacher`). Accuracy
  * figures are therefore meaningless here; time, memory and latency are what this measures.
  *
- * Run: npx tsx bench/real-models.ts [--alpha A] [--size S] [--samples N] [--round-to N]
+ * Run: npx tsx bench/real-models.ts [--alpha A] [--size S] [--samples N] [--batch-size B] [--round-to N]
  * Without --round-to it runs --round-to 1 and --round-to 8, each in its own process (so each peak RSS is its own).
+ * `--sweep`: instead, times 1×1 convs 14×14×c → 160 and 14×14×96 → c (MobileNetV2's block_13 shapes) for c around
+ * 96, batch 1 and 64: the measurement `--round-to` rests on.
  */
 import { spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
 import type { LayerLatency, RunReport } from '../protocol/model';
 import { runPruning } from '../server/dcp/run/engine';
 import { saveLayersModel } from '../server/io/model-files';
@@ -69,12 +72,13 @@ async function one(roundTo: number): Promise<void> {
     await writeNoiseNpy(npy, samples, size);
     const t0 = performance.now();
     let report: RunReport | null = null;
-    const config = { rate: 0.3, selectionSamples: 64, finetuneEpochs: 0, labels: 'teacher' as const, data: npy, roundTo, layerLatency: true };
+    const batchSize = arg('batch-size', 64);
+    const config = { rate: 0.3, selectionSamples: 64, finetuneEpochs: 0, labels: 'teacher' as const, data: npy, roundTo, layerLatency: true, batchSize };
     for await (const e of runPruning(config, { modelPath, outDir: path.join(dir, 'pruned') })) {
-      const t = ((performance.now() - t0) / 1000).toFixed(0);
-      if (e.type === 'headsTrained') console.log(`[${t} s] heads trained`);
-      if (e.type === 'layerDone') console.log(`[${t} s] ${e.result.layer}: kept ${e.result.kept.length}/${e.result.inChannels} (${e.result.seconds.toFixed(1)} s)`);
-      if (e.type === 'surgeryDone') console.log(`[${t} s] surgery done`);
+      const t = `${((performance.now() - t0) / 1000).toFixed(0)} s, peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`;
+      if (e.type === 'headsTrained') console.log(`[${t}] heads trained`);
+      if (e.type === 'layerDone') console.log(`[${t}] ${e.result.layer}: kept ${e.result.kept.length}/${e.result.inChannels} (${e.result.seconds.toFixed(1)} s)`);
+      if (e.type === 'surgeryDone') console.log(`[${t}] surgery done`);
       if (e.type === 'runFinished') report = e.report;
       if (e.type === 'runFailed') throw new Error(e.message);
     }
@@ -91,7 +95,45 @@ async function one(roundTo: number): Promise<void> {
   }
 }
 
+/**
+ * Median ms of a 1×1 conv 14×14×c → 160 at batch 1 and 64, for c = 88 … 104, on the engine's default backend.
+ * The channel counts are timed round-robin, so load from other processes spreads over all of them alike.
+ */
+async function sweep(): Promise<void> {
+  const backend = await initBackend('auto', { threads: 1 });
+  const counts = Array.from({ length: 17 }, (_, i) => 88 + i);
+  const rounds = 15;
+  console.log(`1×1 convs on ${backend}, median of ${rounds} round-robin rounds after 2 warm-ups`);
+  const medians = new Map<number, number[]>();
+  for (const n of [1, 64]) {
+    // c as the input channels (the pruned conv's own) and as the output channels (its producer's filters).
+    const inputs = counts.flatMap((c) => [
+      [tf.randomUniform([n, 14, 14, c]), tf.randomUniform([1, 1, c, 160])],
+      [tf.randomUniform([n, 14, 14, 96]), tf.randomUniform([1, 1, 96, c])],
+    ] as [tf.Tensor4D, tf.Tensor4D][]);
+    const times = inputs.map(() => [] as number[]);
+    for (let r = 0; r < rounds + 2; r++) {
+      for (const [i, [x, w]] of inputs.entries()) {
+        const t0 = performance.now();
+        const y = tf.conv2d(x, w, 1, 'same');
+        await y.data();
+        y.dispose();
+        if (r >= 2) times[i].push(performance.now() - t0);
+      }
+    }
+    tf.dispose(inputs.flat());
+    const med = (i: number): number => times[i].sort((a, b) => a - b)[rounds >> 1];
+    counts.forEach((c, i) => medians.set(c, [...(medians.get(c) ?? []), med(2 * i), med(2 * i + 1)]));
+  }
+  console.log('c      14×14×c → 160 (batch 1, 64)    14×14×96 → c (batch 1, 64)');
+  for (const c of counts) {
+    const [i1, o1, i64, o64] = medians.get(c) as number[];
+    console.log(`${String(c).padEnd(3)}${c % 8 === 0 ? ' ×8' : '   '}  ${i1.toFixed(3)} ms, ${i64.toFixed(2)} ms`.padEnd(38) + `${o1.toFixed(3)} ms, ${o64.toFixed(2)} ms`);
+  }
+}
+
 async function main(): Promise<void> {
+  if (process.argv.includes('--sweep')) return sweep();
   if (process.argv.includes('--round-to')) return one(arg('round-to', 1));
   const rest = process.argv.slice(2);
   for (const n of [1, 8]) {

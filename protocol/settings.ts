@@ -100,7 +100,7 @@ export const RUN_SETTINGS = {
   kernelsPerStep: spec({ schema: int.min(1).max(1e6), default: 4, flag: 'kernels-per-step', setting: 'kernelsPerStep', group: 'Method', metavar: 'K',
     description: 'DKP only: kernels added per greedy step.' }),
   roundTo: spec({ schema: int.min(1).max(1024), default: 1, flag: 'round-to', setting: 'roundTo', group: 'Method', metavar: 'N',
-    description: 'Rounds each pruned convolution\'s kept channel count to a multiple of N (1 = off): the nearest multiple, at least N, never more than the layer has; under `epsilon`/`adaptive`, up to the next multiple. SIMD kernels (XNNPACK) work on blocks of channels, so a multiple of 8 can be faster than a few channels fewer (bench/README.md).' }),
+    description: 'Rounds each pruned convolution\'s kept channel count to a multiple of N (1 = off): the nearest multiple, at least N, never more than the layer has; under `epsilon`/`adaptive`, up to the next multiple. Meant for kernels that work on blocks of channels; on WASM/XNNPACK we measured no gain from it (bench/README.md, `bench/real-models.ts --sweep`).' }),
   stop: spec({ schema: STOP_RULES.schema, default: 'rate', flag: 'stop', setting: 'stop', group: 'Selection', metavar: 'RULE', enumDescriptions: STOP_RULES.descriptions,
     description: 'When greedy selection stops adding channels to a layer.' }),
   epsilon: spec({ schema: num.min(0).max(1), default: 0.001, flag: 'epsilon', setting: 'epsilon', group: 'Selection', metavar: 'ε',
