@@ -73,7 +73,8 @@ export async function* selectLayer(ctx: LayerContext, plan: ConvPlan, head: Head
       const n = reference.shape[3];
       const candidates = outcome.kept.flatMap((k) => range(n).map((j) => k * n + j));
       // A branch must keep a kernel too, or DKP would empty the channel (and the branch) after DCP kept it.
-      const groups = branchGroups(plan, n).map((g) => g.filter((u) => candidates.includes(u)));
+      const allowed = new Set(candidates);
+      const groups = branchGroups(plan, n).map((g) => g.filter((u) => allowed.has(u)));
       const kernelProblem: SelectionProblem = {
         ...problem, reference: outcome.weights, bias: outcome.bias, granularity: 'kernel', candidates,
         keep: Math.max(1, groups.length, candidates.length - Math.floor(cfg.kernelRate * candidates.length)),

@@ -108,15 +108,25 @@ export async function* greedySelect(p: SelectionProblem): AsyncGenerator<Iterati
     let iteration = 0;
     // Units to reach: the rate rule's count, or (other rules) unbounded until the rule fires, then what it still owes.
     let target = p.stop === 'rate' ? p.keep : Infinity;
-    const groups = p.groups ?? [];
+    // Only candidates count; a group with none could never be covered (and would stall the loop).
+    const groups = (p.groups ?? []).map((g) => g.filter((u) => candidate.has(u))).filter((g) => g.length > 0);
+    const groupOf = new Map<number, number>();
+    groups.forEach((g, i) => { for (const u of g) groupOf.set(u, i); });
+    const covered = new Set<number>();
+    const open = (): number[][] => groups.filter((_, i) => !covered.has(i));
     for (;;) {
       checkCancelled(p.signal);
       const scores = await unitScores(current.grad!, p.granularity, p.score);
       current.grad!.dispose();
       current.grad = null;
       const count = p.granularity === 'channel' ? 1 : p.unitsPerStep;
-      const added = coveringUnits(scores, candidate, maskValues, count, target - kept.length, groups);
-      for (const u of added) { maskValues[u] = 1; kept.push(u); }
+      const added = coveringUnits(scores, candidate, maskValues, count, target - kept.length, open());
+      for (const u of added) {
+        maskValues[u] = 1;
+        kept.push(u);
+        const g = groupOf.get(u);
+        if (g !== undefined) covered.add(g);
+      }
       const mask = tf.tensor4d(maskValues, maskShape);
       // Warm start: the added units take their weights from Ŵ; everything else keeps its trained value.
       const next = tf.tidy(() => tf.add(w, tf.mul(maskFromUnits(added, units, maskShape), tf.sub(p.reference, w))) as tf.Tensor4D);
@@ -138,7 +148,7 @@ export async function* greedySelect(p: SelectionProblem): AsyncGenerator<Iterati
       yield { iteration, added, scores, lossM: current.lossM, lossS: current.lossS, loss: current.loss };
       if (exhausted || rateDone) break;
       if (target === Infinity && shouldStop(p.stop, history, initialLoss, fullLoss, p.epsilon, p.tau)) {
-        target = owedCount(kept.length, candidate.size, maskValues, groups, p.roundTo ?? 1);
+        target = owedCount(kept.length, candidate.size, open().length, p.roundTo ?? 1);
         if (target <= kept.length) {
           current.grad?.dispose();
           current.grad = null;
@@ -268,19 +278,13 @@ export async function unitScores(grad: tf.Tensor4D, granularity: Granularity, ru
   return out;
 }
 
-/** Open groups (none of their units selected). */
-function openGroups(groups: readonly number[][], selected: Float32Array): number[][] {
-  return groups.filter((g) => !g.some((u) => selected[u] === 1));
-}
-
 /**
- * Like topUnits, but when the units still to add (`limit`) are no more than the groups left empty, only the best
- * unit of each empty group may be added, so every group ends with one (the never-empty-branch rule).
+ * Like topUnits, but when the units still to add (`limit`) are no more than the groups left empty (`open`), only the
+ * best unit of each empty group may be added, so every group ends with one (the never-empty-branch rule).
  */
 export function coveringUnits(
-  scores: number[], candidates: ReadonlySet<number>, selected: Float32Array, count: number, limit: number, groups: readonly number[][],
+  scores: number[], candidates: ReadonlySet<number>, selected: Float32Array, count: number, limit: number, open: readonly number[][],
 ): number[] {
-  const open = openGroups(groups, selected);
   if (open.length === 0 || limit > open.length) return topUnits(scores, candidates, selected, count, limit);
   const best = open.map((g) => topUnits(scores, new Set(g.filter((u) => candidates.has(u))), selected, 1, 1)[0]).filter((u) => u !== undefined);
   best.sort((a, b) => scores[b] - scores[a] || a - b);
@@ -288,8 +292,8 @@ export function coveringUnits(
 }
 
 /** What a non-rate rule still owes when it fires at `kept` units: one per empty group, then up to a multiple of `roundTo`. */
-function owedCount(kept: number, units: number, selected: Float32Array, groups: readonly number[][], roundTo: number): number {
-  const need = kept + openGroups(groups, selected).length;
+function owedCount(kept: number, units: number, openGroups: number, roundTo: number): number {
+  const need = kept + openGroups;
   return Math.min(units, roundTo > 1 ? Math.ceil(need / roundTo) * roundTo : need);
 }
 
