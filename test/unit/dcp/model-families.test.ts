@@ -102,7 +102,9 @@ test('Inception-like at rate 0.95: every concatenated branch keeps a channel, an
 });
 
 test('layerLatency times every conv before and after', async () => {
+  const tensors = tf.memory().numTensors;
   const report = await prune(buildMobileNetV1Like({ alpha: 0.25 }), 'v1lat', { rate: 0.5, layerLatency: true });
+  assert.equal(tf.memory().numTensors, tensors, 'no leaked tensors');
   const rows = report.layerLatency ?? [];
   // conv1, four depthwise and four pointwise convs.
   assert.equal(rows.length, 9);
