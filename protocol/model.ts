@@ -221,6 +221,20 @@ export interface RunReport {
   layerDiff?: LayerDiff[];
   /** The per-layer recipe the run applied (`config.recipe`), as read; absent when the run had none. */
   recipe?: Recipe;
+  /** With `layerLatency` on: each convolution timed on its own, unpruned vs pruned (docs/report.md). */
+  layerLatency?: LayerLatency[];
+}
+
+/** One convolution's latency in isolation, unpruned vs pruned, at batch 1 and at the stats' `latencyBatch`. */
+export interface LayerLatency {
+  layer: string;
+  className: string;
+  /** Input shape (no batch axis) before and after pruning. */
+  inputShape: [number[], number[]];
+  outChannels: [number, number];
+  /** Median ms at [batch 1, latencyBatch]. */
+  before: [number, number];
+  after: [number, number];
 }
 
 /** One layer's size before → after pruning (structure only: fine-tuning does not change it). */

@@ -43,6 +43,12 @@ export const LABEL_SOURCES = choices(['dataset', 'teacher'], {
   dataset: 'The dataset\'s own labels.',
   teacher: 'The unpruned model\'s predictions (no labels needed).',
 });
+export const QUANTIZE_DTYPES = choices(['none', 'uint8', 'uint16', 'float16'], {
+  none: 'float32 weights (any quantisation of the input is decoded).',
+  uint8: 'Affine 8-bit: 4x smaller shards, error up to (max − min)/510 per weight.',
+  uint16: 'Affine 16-bit: 2x smaller shards, error up to (max − min)/131070 per weight.',
+  float16: 'IEEE half precision: 2x smaller shards, about 3 significant digits.',
+});
 export const BACKENDS = choices(['auto', 'node', 'wasm', 'cpu'], {
   auto: 'tfjs-node when it is installed and loads, else WebAssembly.',
   node: 'Native TensorFlow (needs @tensorflow/tfjs-node).',
@@ -93,6 +99,8 @@ export const RUN_SETTINGS = {
     description: 'DKP only: fraction of kernels removed among the kept channels\' kernels.' }),
   kernelsPerStep: spec({ schema: int.min(1).max(1e6), default: 4, flag: 'kernels-per-step', setting: 'kernelsPerStep', group: 'Method', metavar: 'K',
     description: 'DKP only: kernels added per greedy step.' }),
+  roundTo: spec({ schema: int.min(1).max(1024), default: 1, flag: 'round-to', setting: 'roundTo', group: 'Method', metavar: 'N',
+    description: 'Rounds each pruned convolution\'s kept channel count to a multiple of N (1 = off): the nearest multiple, at least N, never more than the layer has; under `epsilon`/`adaptive`, up to the next multiple. Meant for kernels that work on blocks of channels; on WASM/XNNPACK we measured no gain from it (bench/README.md, `bench/real-models.ts --sweep`).' }),
   stop: spec({ schema: STOP_RULES.schema, default: 'rate', flag: 'stop', setting: 'stop', group: 'Selection', metavar: 'RULE', enumDescriptions: STOP_RULES.descriptions,
     description: 'When greedy selection stops adding channels to a layer.' }),
   epsilon: spec({ schema: num.min(0).max(1), default: 0.001, flag: 'epsilon', setting: 'epsilon', group: 'Selection', metavar: 'ε',
@@ -149,6 +157,10 @@ export const RUN_SETTINGS = {
     description: 'TensorFlow.js backend the pruning engine computes with.' }),
   threads: spec({ schema: int.min(1).max(16), default: 1, flag: 'threads', setting: 'threads', group: 'Compute', metavar: 'N',
     description: 'WebAssembly threads. 2 makes convolutions about 1.4-1.7x faster on two cores; whole training steps gain less. Takes effect for the next run in a new worker.' }),
+  quantize: spec({ schema: QUANTIZE_DTYPES.schema, default: 'none', flag: 'quantize', setting: 'quantize', group: 'Compute', metavar: 'DTYPE', enumDescriptions: QUANTIZE_DTYPES.descriptions,
+    description: 'How the pruned model\'s float32 weights are stored in its shards, as the TF.js converter\'s `--quantize_*` options do; tf.loadLayersModel decodes them on load.' }),
+  layerLatency: spec({ schema: z.boolean(), default: false, flag: 'layer-latency', setting: 'layerLatency', group: 'Compute',
+    description: 'Also time every convolution on its own, before and after pruning, at batch 1 and the latency batch (the report\'s `layerLatency`). Adds a few seconds per run on small models.' }),
 } satisfies Record<string, SettingSpec>;
 
 export type RunSettingKey = keyof typeof RUN_SETTINGS;
@@ -170,3 +182,4 @@ export const RUN_SETTING_KEYS = Object.keys(RUN_SETTINGS) as RunSettingKey[];
 export const DEFAULT_RUN_CONFIG: Readonly<RunConfig> = Object.freeze(
   Object.fromEntries(RUN_SETTING_KEYS.map((k) => [k, RUN_SETTINGS[k].default])) as RunConfig,
 );
+export type QuantizeDtype = RunConfig['quantize'];

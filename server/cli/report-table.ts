@@ -47,6 +47,20 @@ export function layersTable(r: RunReport): string {
   return formatTable(rows);
 }
 
+/** Per-conv latency in isolation, before → after (only when the run measured it: `--layer-latency`). */
+export function layerLatencyTable(r: RunReport): string {
+  const b = r.before.latencyBatch;
+  const rows = [['conv', 'channels in', 'channels out', 'batch 1 before', 'after', `batch ${b} before`, 'after']];
+  for (const l of r.layerLatency ?? []) {
+    const [i0, i1] = l.inputShape.map((s) => s.at(-1) ?? 0);
+    rows.push([
+      l.layer, i0 === i1 ? String(i0) : `${i0}→${i1}`, l.outChannels[0] === l.outChannels[1] ? String(l.outChannels[0]) : `${l.outChannels[0]}→${l.outChannels[1]}`,
+      ms(l.before[0]), ms(l.after[0]), ms(l.before[1]), ms(l.after[1]),
+    ]);
+  }
+  return formatTable(rows);
+}
+
 /** Selection cost line: ours vs. the reference algorithm, in training-epoch equivalents. */
 export function costLine(r: RunReport): string {
   const c = r.selectionCost;
@@ -55,5 +69,6 @@ export function costLine(r: RunReport): string {
 
 /** What `dcp prune` and `dcp demo` print when a run finishes: the layer table, the before/after table, the cost. */
 export function summaryLines(r: RunReport): string[] {
-  return ['', layersTable(r), '', beforeAfterTable(r), costLine(r)];
+  const latency = r.layerLatency ? ['', 'per-layer latency, each conv timed alone:', layerLatencyTable(r)] : [];
+  return ['', layersTable(r), '', beforeAfterTable(r), costLine(r), ...latency];
 }

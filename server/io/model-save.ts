@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { writeFolderAtomic, type FolderEntry } from './atomic';
 import { modelInputAt } from './model-inputs';
+import { quantiseWeights, type QuantiseDtype, type SavedWeightSpec } from './model-quantise';
 import { ModelFileError } from './model-types';
 
 export interface SaveModelOptions {
@@ -18,6 +19,8 @@ export interface SaveModelOptions {
   shardBytes?: number;
   /** JSON-safe data merged into the model's userDefinedMetadata (tf.LayersModel.getUserDefinedMetadata on load). */
   extra?: Record<string, unknown>;
+  /** Store float32 weights as uint8/uint16 (affine) or float16, like the TF.js converter's --quantize_* options. */
+  quantize?: QuantiseDtype | 'none';
 }
 
 export const DEFAULT_SHARD_BYTES = 4 * 1024 * 1024;
@@ -53,7 +56,12 @@ export async function modelFolderEntries(model: tf.LayersModel, target: string, 
   const shardBytes = opts.shardBytes ?? DEFAULT_SHARD_BYTES;
   if (!Number.isSafeInteger(shardBytes) || shardBytes <= 0) throw new ModelFileError(target, `shardBytes must be a positive integer, got ${shardBytes}`);
   const artifacts = await captureArtifacts(model);
-  const data = new tf.io.CompositeArrayBuffer(artifacts.weightData);
+  let data = new tf.io.CompositeArrayBuffer(artifacts.weightData);
+  if (opts.quantize && opts.quantize !== 'none') {
+    const q = quantiseWeights((artifacts.weightSpecs ?? []) as SavedWeightSpec[], data.slice(), opts.quantize);
+    artifacts.weightSpecs = q.specs as tf.io.WeightsManifestEntry[];
+    data = new tf.io.CompositeArrayBuffer(q.data);
+  }
   const count = Math.max(1, Math.ceil(data.byteLength / shardBytes));
   const shards = Array.from({ length: count }, (_, i) => ({
     name: `group1-shard${i + 1}of${count}.bin`,

@@ -211,6 +211,9 @@ export function convStatus(topo: Topology, name: string): ConvStatus {
   const own = flowOf(topo, node);
   if (own.kind === 'blocked') return { prunable: false, reason: own.why };
   if (isClassifier(topo, name)) return { prunable: false, reason: 'classifier: its outputs are the class scores' };
+  // Selection rewrites the kernel it selects (the W of DCP-SPEC §3); a frozen layer must keep its weights.
+  // Frozen producers may still lose filters: slicing removes values without changing the ones kept.
+  if (!node.layer.trainable) return { prunable: false, reason: 'trainable: false: its weights are frozen, and selecting its input channels would re-fit them; set trainable: true to prune it' };
   const add = shortcutAdd(topo, node);
   if (add) return { prunable: false, reason: `shortcut convolution: it projects the block input onto the residual Add '${add}', whose width is fixed` };
   const input = topo.nodes.get(node.inputs[0]) as TopoNode;

@@ -28,9 +28,10 @@ export async function writeOutputs(model: tf.LayersModel, report: RunReport, out
   const modelPath = path.join(out, onnx ? 'model.onnx' : 'model.json');
   const reportJson = `${JSON.stringify({ ...report, model: { ...report.model, output: modelPath } }, null, 2)}\n`;
   const extra = { dcp: { schema: report.schema, method: report.config.method, rate: report.config.rate, source: report.model.input } };
-  if (!onnx) return saveLayersModel(model, out, { extra, files: [{ name: 'report.json', data: reportJson }] });
+  const quantize = report.config.quantize;
+  if (!onnx) return saveLayersModel(model, out, { extra, quantize, files: [{ name: 'report.json', data: reportJson }] });
   const files: FolderEntry[] = [{ name: 'model.onnx', data: await prunedOnnxBytes(model, inputModel) }, { name: 'report.json', data: reportJson }];
-  if (opts.onnxModelJson) files.push(...(await modelFolderEntries(model, out, { extra })));
+  if (opts.onnxModelJson) files.push(...(await modelFolderEntries(model, out, { extra, quantize })));
   await writeFolderAtomic(out, files);
   return modelPath;
 }

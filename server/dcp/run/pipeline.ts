@@ -40,8 +40,8 @@ export async function* runPipeline(cfg: RunConfig, opts: RunOptions): AsyncGener
     try {
       yield { type: 'surgeryDone', afterSelection: cut.afterSelection, time: Date.now() };
       const finetune = yield* finetunePhase(cut, progress.layers, inputs, cfg, signal);
-      const after = await measurePhase(model, cut, inputs, cfg, signal);
-      const report = await saveReport({ cfg, opts, model, inputs, progress, passes, cut, after, finetune, started, backend });
+      const { after, layerLatency } = await measurePhase(model, cut, inputs, cfg, signal);
+      const report = await saveReport({ cfg, opts, model, inputs, progress, passes, cut, after, finetune, started, backend, layerLatency });
       yield { type: 'runFinished', report, time: Date.now() };
     } finally {
       cut.pruned.dispose();

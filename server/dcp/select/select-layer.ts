@@ -7,7 +7,7 @@ import type { Head } from '../train/heads';
 import { convSpec } from '../exec/layers';
 import { buildSelectionBatches, disposeBatches, stageRest } from './layer-cache';
 import { greedySelect, type SelectionOutcome, type SelectionProblem } from './selection';
-import { keepCount } from './stopping';
+import { branchGroups, coveringPrefix, plannedKeep } from './keep';
 import type { Network } from '../train/train';
 import type { ConvPlan } from '../graph/plan';
 
@@ -47,7 +47,7 @@ export async function* selectLayer(ctx: LayerContext, plan: ConvPlan, head: Head
   const layer = net.runner.layer(plan.conv);
   const spec = convSpec(layer);
   const c = plan.inChannels;
-  const fixedKeep = keepCount(c, cfg.rate);
+  const fixedKeep = plannedKeep(plan, cfg.rate, cfg.roundTo);
   const target = cfg.stop === 'rate' || !['dcp', 'dkp', 'recon', 'disc'].includes(cfg.method) ? fixedKeep : null;
   yield { type: 'selectionStarted', layer: plan.conv, stage: plan.stage, inChannels: c, target, time: Date.now() };
 
@@ -66,6 +66,7 @@ export async function* selectLayer(ctx: LayerContext, plan: ConvPlan, head: Head
     weights, granularity: 'channel', candidates: range(c), keep: fixedKeep,
     stop: greedy ? cfg.stop : 'rate', epsilon: cfg.epsilon, tau: cfg.tau, score: cfg.score,
     learningRate: cfg.selectionLearningRate, unitsPerStep: 1, signal: ctx.signal,
+    groups: branchGroups(plan), roundTo: cfg.roundTo,
   };
   let outcome: SelectionOutcome | null = null;
   let kernelOutcome: SelectionOutcome | null = null;
@@ -76,10 +77,13 @@ export async function* selectLayer(ctx: LayerContext, plan: ConvPlan, head: Head
       // DKP runs on the channels DCP kept, from W = 0 again, with Ŵ = the DCP weights.
       const n = reference.shape[3];
       const candidates = outcome.kept.flatMap((k) => range(n).map((j) => k * n + j));
+      // A branch must keep a kernel too, or DKP would empty the channel (and the branch) after DCP kept it.
+      const allowed = new Set(candidates);
+      const groups = branchGroups(plan, n).map((g) => g.filter((u) => allowed.has(u)));
       const kernelProblem: SelectionProblem = {
         ...problem, reference: outcome.weights, bias: outcome.bias, granularity: 'kernel', candidates,
-        keep: Math.max(1, candidates.length - Math.floor(cfg.kernelRate * candidates.length)),
-        stop: cfg.stop === 'adaptive' ? 'adaptive' : 'rate', unitsPerStep: cfg.kernelsPerStep,
+        keep: Math.max(1, groups.length, candidates.length - Math.floor(cfg.kernelRate * candidates.length)),
+        stop: cfg.stop === 'adaptive' ? 'adaptive' : 'rate', unitsPerStep: cfg.kernelsPerStep, groups, roundTo: 1,
       };
       kernelOutcome = yield* forward(plan.conv, greedySelect(kernelProblem));
     }
@@ -137,10 +141,11 @@ export async function fixedChoice(cfg: RunConfig, plan: ConvPlan, runner: GraphR
       const j = Math.floor(rand() * (i + 1));
       [order[i], order[j]] = [order[j], order[i]];
     }
-    return order.slice(0, keep).sort((a, b) => a - b);
+    return coveringPrefix(order, keep, branchGroups(plan)).sort((a, b) => a - b);
   }
   const scores = await l1Scores(plan, runner, consumerKernel);
-  return range(c).sort((a, b) => scores[b] - scores[a] || a - b).slice(0, keep).sort((a, b) => a - b);
+  const order = range(c).sort((a, b) => scores[b] - scores[a] || a - b);
+  return coveringPrefix(order, keep, branchGroups(plan)).sort((a, b) => a - b);
 }
 
 /** L1 norm per input channel: of the producing conv's filter, else of the consumer's kernel slice. */

@@ -42,6 +42,10 @@ export interface SelectionProblem {
   learningRate: number;
   /** Units added per greedy step (1 for DCP; a batch of kernels for DKP). */
   unitsPerStep: number;
+  /** Groups of units that must each keep at least one (the branches of a Concatenate: keep.ts); none by default. */
+  groups?: number[][];
+  /** Under `epsilon`/`adaptive`, units keep being added after the rule fires until their count is a multiple of this. */
+  roundTo?: number;
   signal?: AbortSignal;
 }
 
@@ -102,13 +106,27 @@ export async function* greedySelect(p: SelectionProblem): AsyncGenerator<Iterati
     const initialLoss = current.loss;
     const history: number[] = [current.loss];
     let iteration = 0;
+    // Units to reach: the rate rule's count, or (other rules) unbounded until the rule fires, then what it still owes.
+    let target = p.stop === 'rate' ? p.keep : Infinity;
+    // Only candidates count; a group with none could never be covered (and would stall the loop).
+    const groups = (p.groups ?? []).map((g) => g.filter((u) => candidate.has(u))).filter((g) => g.length > 0);
+    const groupOf = new Map<number, number>();
+    groups.forEach((g, i) => { for (const u of g) groupOf.set(u, i); });
+    const covered = new Set<number>();
+    const open = (): number[][] => groups.filter((_, i) => !covered.has(i));
     for (;;) {
       checkCancelled(p.signal);
       const scores = await unitScores(current.grad!, p.granularity, p.score);
       current.grad!.dispose();
       current.grad = null;
-      const added = topUnits(scores, candidate, maskValues, p.granularity === 'channel' ? 1 : p.unitsPerStep, p.stop === 'rate' ? p.keep - kept.length : Infinity);
-      for (const u of added) { maskValues[u] = 1; kept.push(u); }
+      const count = p.granularity === 'channel' ? 1 : p.unitsPerStep;
+      const added = coveringUnits(scores, candidate, maskValues, count, target - kept.length, open());
+      for (const u of added) {
+        maskValues[u] = 1;
+        kept.push(u);
+        const g = groupOf.get(u);
+        if (g !== undefined) covered.add(g);
+      }
       const mask = tf.tensor4d(maskValues, maskShape);
       // Warm start: the added units take their weights from Ŵ; everything else keeps its trained value.
       const next = tf.tidy(() => tf.add(w, tf.mul(maskFromUnits(added, units, maskShape), tf.sub(p.reference, w))) as tf.Tensor4D);
@@ -122,17 +140,20 @@ export async function* greedySelect(p: SelectionProblem): AsyncGenerator<Iterati
       gradientPasses++;
       iteration++;
       const exhausted = kept.length >= candidate.size;
-      const rateDone = p.stop === 'rate' && kept.length >= p.keep;
+      const rateDone = kept.length >= target;
       const needGrad = !(exhausted || rateDone);
       current = await pass(p, w, b, needGrad);
       if (needGrad) gradientPasses++; else forwardPasses++;
       history.push(current.loss);
       yield { iteration, added, scores, lossM: current.lossM, lossS: current.lossS, loss: current.loss };
       if (exhausted || rateDone) break;
-      if (p.stop !== 'rate' && shouldStop(p.stop, history, initialLoss, fullLoss, p.epsilon, p.tau)) {
-        current.grad?.dispose();
-        current.grad = null;
-        break;
+      if (target === Infinity && shouldStop(p.stop, history, initialLoss, fullLoss, p.epsilon, p.tau)) {
+        target = owedCount(kept.length, candidate.size, open().length, p.roundTo ?? 1);
+        if (target <= kept.length) {
+          current.grad?.dispose();
+          current.grad = null;
+          break;
+        }
       }
     }
     const mask = tf.tensor4d(maskValues, maskShape);
@@ -255,6 +276,25 @@ export async function unitScores(grad: tf.Tensor4D, granularity: Granularity, ru
   const out = Array.from(await s.data());
   s.dispose();
   return out;
+}
+
+/**
+ * Like topUnits, but when the units still to add (`limit`) are no more than the groups left empty (`open`), only the
+ * best unit of each empty group may be added, so every group ends with one (the never-empty-branch rule).
+ */
+export function coveringUnits(
+  scores: number[], candidates: ReadonlySet<number>, selected: Float32Array, count: number, limit: number, open: readonly number[][],
+): number[] {
+  if (open.length === 0 || limit > open.length) return topUnits(scores, candidates, selected, count, limit);
+  const best = open.map((g) => topUnits(scores, new Set(g.filter((u) => candidates.has(u))), selected, 1, 1)[0]).filter((u) => u !== undefined);
+  best.sort((a, b) => scores[b] - scores[a] || a - b);
+  return best.slice(0, Math.max(1, Math.min(count, limit)));
+}
+
+/** What a non-rate rule still owes when it fires at `kept` units: one per empty group, then up to a multiple of `roundTo`. */
+function owedCount(kept: number, units: number, openGroups: number, roundTo: number): number {
+  const need = kept + openGroups;
+  return Math.min(units, roundTo > 1 ? Math.ceil(need / roundTo) * roundTo : need);
 }
 
 /** The best `count` candidates not yet selected (selected units are excluded: pitfall 7), at most `limit`. */

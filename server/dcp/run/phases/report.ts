@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import type { EpochPoint, ModelStats, RunConfig, RunReport } from '../../../../protocol/model';
+import type { EpochPoint, LayerLatency, ModelStats, RunConfig, RunReport } from '../../../../protocol/model';
 import { selectionCost, type PassCount } from '../../measure/cost';
 import { layerDrift } from '../../measure/drift';
 import { layerDiff } from '../../measure/layer-diff';
@@ -24,6 +24,7 @@ export interface ReportParts {
   /** When the run started (ms since the epoch) and the backend it ran on. */
   started: number;
   backend: RunReport['backend'];
+  layerLatency?: LayerLatency[];
 }
 
 /** The per-layer diff with each layer's output drift against the unpruned model, re-read from its file. */
@@ -48,6 +49,7 @@ export async function saveReport(p: ReportParts): Promise<RunReport> {
     selectionCost: selectionCost(p.inputs.plan, p.passes, p.inputs.summary, p.inputs.data),
     seconds: (Date.now() - p.started) / 1000, backend: p.backend, validationSamples: p.inputs.data.validation.count,
     layerDiff: await diffWithDrift(p),
+    ...(p.layerLatency ? { layerLatency: p.layerLatency } : {}),
   };
   if (p.inputs.recipe) report.recipe = p.inputs.recipe;
   report.model.output = await writeOutputs(p.cut.pruned, report, p.opts.outDir, p.opts.modelPath, { onnxModelJson: p.cfg.onnxModelJson });

@@ -1,0 +1,148 @@
+/**
+ * A real-size model end to end: the full-width 224×224 MobileNetV2 (3.5 M params, built in code by
+ * test/fixtures/models/build.ts, so nothing is downloaded) pruned at rate 0.3 with 64 selection images and no final
+ * fine-tuning, on the defaults otherwise. Prints wall time, peak RSS, params, FLOPs, whole-model latency at batch 1
+ * and 64 before/after, and the per-layer latency of the convs that changed most.
+ *
+ * Data: the model is untrained, so there is nothing real to classify; the images are seeded uniform noise
+ * (`--samples`, default 160, written as a u1 .npy) labelled by the model itself (`labels: teacher`). Accuracy
+ * figures are therefore meaningless here; time, memory and latency are what this measures.
+ *
+ * Run: npx tsx bench/real-models.ts [--alpha A] [--size S] [--samples N] [--batch-size B] [--round-to N]
+ * Without --round-to it runs --round-to 1 and --round-to 8, each in its own process (so each peak RSS is its own).
+ * `--sweep`: instead, times 1×1 convs 14×14×c → 160 and 14×14×96 → c (MobileNetV2's block_13 shapes) for c around
+ * 96, batch 1 and 64: the measurement `--round-to` rests on.
+ */
+import { spawnSync } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import type { LayerLatency, RunReport } from '../protocol/model';
+import { runPruning } from '../server/dcp/run/engine';
+import { saveLayersModel } from '../server/io/model-files';
+import { initBackend } from '../server/tfjs/backend';
+import { mulberry32 } from '../server/data/random';
+import { buildMobileNetV2Like } from '../test/fixtures/models/build';
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i < 0 ? fallback : Number(process.argv[i + 1]);
+}
+
+/** A `|u1` .npy of n seeded noise images (numpy format 1.0: magic, header length, dict padded to 64 bytes). */
+async function writeNoiseNpy(file: string, n: number, size: number): Promise<void> {
+  const dict = `{'descr': '|u1', 'fortran_order': False, 'shape': (${n}, ${size}, ${size}, 3), }`;
+  const pad = 64 - ((10 + dict.length + 1) % 64);
+  const header = Buffer.from(`${dict}${' '.repeat(pad % 64)}\n`, 'latin1');
+  const pre = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, header.length & 0xff, header.length >> 8]);
+  const body = new Uint8Array(n * size * size * 3);
+  const rand = mulberry32(5);
+  for (let i = 0; i < body.length; i++) body[i] = Math.floor(rand() * 256);
+  await fs.writeFile(file, Buffer.concat([pre, header, body]));
+}
+
+const ms = (v: number | null): string => (v === null ? '-' : `${v.toFixed(1)} ms`);
+
+function printLayers(rows: LayerLatency[]): void {
+  const sum = (pick: (r: LayerLatency) => number): number => rows.reduce((a, r) => a + pick(r), 0);
+  console.log(`per-layer conv latency, sum over ${rows.length} convs: batch 1 ${sum((r) => r.before[0]).toFixed(1)} → ${sum((r) => r.after[0]).toFixed(1)} ms; ` +
+    `batch 64 ${sum((r) => r.before[1]).toFixed(1)} → ${sum((r) => r.after[1]).toFixed(1)} ms`);
+  const changed = rows.filter((r) => r.inputShape[0].at(-1) !== r.inputShape[1].at(-1) || r.outChannels[0] !== r.outChannels[1]);
+  const top = changed.sort((a, b) => b.before[1] - a.before[1]).slice(0, 12);
+  console.log('layer                      in→in'.padEnd(34) + 'out→out'.padEnd(12) + 'batch 1 (ms)'.padEnd(18) + 'batch 64 (ms)');
+  for (const r of top) {
+    console.log(r.layer.padEnd(26) + `${r.inputShape[0].at(-1)}→${r.inputShape[1].at(-1)}`.padEnd(10) + `${r.outChannels[0]}→${r.outChannels[1]}`.padEnd(10) +
+      `${r.before[0].toFixed(2)} → ${r.after[0].toFixed(2)}`.padEnd(18) + `${r.before[1].toFixed(1)} → ${r.after[1].toFixed(1)}`);
+  }
+}
+
+async function one(roundTo: number): Promise<void> {
+  const alpha = arg('alpha', 1);
+  const size = arg('size', 224);
+  const samples = arg('samples', 160);
+  await initBackend('auto', { threads: 1 });
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'dcp-bench-real-'));
+  try {
+    const model = buildMobileNetV2Like({ full: true, alpha, input: [size, size, 3], classes: 1000 });
+    const modelPath = await saveLayersModel(model, path.join(dir, 'model'));
+    console.log(`MobileNetV2 α=${alpha} ${size}×${size}×3: ${model.countParams()} params; ${samples} noise images, teacher labels; --round-to ${roundTo}`);
+    model.dispose();
+    const npy = path.join(dir, 'x.npy');
+    await writeNoiseNpy(npy, samples, size);
+    const t0 = performance.now();
+    let report: RunReport | null = null;
+    const batchSize = arg('batch-size', 64);
+    const config = { rate: 0.3, selectionSamples: 64, finetuneEpochs: 0, labels: 'teacher' as const, data: npy, roundTo, layerLatency: true, batchSize };
+    for await (const e of runPruning(config, { modelPath, outDir: path.join(dir, 'pruned') })) {
+      const t = `${((performance.now() - t0) / 1000).toFixed(0)} s, peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`;
+      if (e.type === 'headsTrained') console.log(`[${t}] heads trained`);
+      if (e.type === 'layerDone') console.log(`[${t}] ${e.result.layer}: kept ${e.result.kept.length}/${e.result.inChannels} (${e.result.seconds.toFixed(1)} s)`);
+      if (e.type === 'surgeryDone') console.log(`[${t}] surgery done`);
+      if (e.type === 'runFinished') report = e.report;
+      if (e.type === 'runFailed') throw new Error(e.message);
+    }
+    if (!report) throw new Error('the run did not finish');
+    const wall = (performance.now() - t0) / 1000;
+    const rss = process.resourceUsage().maxRSS / 1024;
+    const { before, after } = report;
+    console.log(`wall ${wall.toFixed(0)} s, peak RSS ${rss.toFixed(0)} MiB, backend ${report.backend}`);
+    console.log(`params ${before.params} → ${after.params} (${(before.params / after.params).toFixed(2)}x); FLOPs ${before.flops} → ${after.flops} (${(before.flops / after.flops).toFixed(2)}x)`);
+    console.log(`latency batch 1: ${ms(before.latencyMs1)} → ${ms(after.latencyMs1)}; batch ${before.latencyBatch}: ${ms(before.latencyMsBatch)} → ${ms(after.latencyMsBatch)}`);
+    if (report.layerLatency) printLayers(report.layerLatency);
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Median ms of a 1×1 conv 14×14×c → 160 at batch 1 and 64, for c = 88 … 104, on the engine's default backend.
+ * The channel counts are timed round-robin, so load from other processes spreads over all of them alike.
+ */
+async function sweep(): Promise<void> {
+  const backend = await initBackend('auto', { threads: 1 });
+  const counts = Array.from({ length: 17 }, (_, i) => 88 + i);
+  const rounds = 15;
+  console.log(`1×1 convs on ${backend}, median of ${rounds} round-robin rounds after 2 warm-ups`);
+  const medians = new Map<number, number[]>();
+  for (const n of [1, 64]) {
+    // c as the input channels (the pruned conv's own) and as the output channels (its producer's filters).
+    const inputs = counts.flatMap((c) => [
+      [tf.randomUniform([n, 14, 14, c]), tf.randomUniform([1, 1, c, 160])],
+      [tf.randomUniform([n, 14, 14, 96]), tf.randomUniform([1, 1, 96, c])],
+    ] as [tf.Tensor4D, tf.Tensor4D][]);
+    const times = inputs.map(() => [] as number[]);
+    for (let r = 0; r < rounds + 2; r++) {
+      for (const [i, [x, w]] of inputs.entries()) {
+        const t0 = performance.now();
+        const y = tf.conv2d(x, w, 1, 'same');
+        await y.data();
+        y.dispose();
+        if (r >= 2) times[i].push(performance.now() - t0);
+      }
+    }
+    tf.dispose(inputs.flat());
+    const med = (i: number): number => times[i].sort((a, b) => a - b)[rounds >> 1];
+    counts.forEach((c, i) => medians.set(c, [...(medians.get(c) ?? []), med(2 * i), med(2 * i + 1)]));
+  }
+  console.log('c      14×14×c → 160 (batch 1, 64)    14×14×96 → c (batch 1, 64)');
+  for (const c of counts) {
+    const [i1, o1, i64, o64] = medians.get(c) as number[];
+    console.log(`${String(c).padEnd(3)}${c % 8 === 0 ? ' ×8' : '   '}  ${i1.toFixed(3)} ms, ${i64.toFixed(2)} ms`.padEnd(38) + `${o1.toFixed(3)} ms, ${o64.toFixed(2)} ms`);
+  }
+}
+
+async function main(): Promise<void> {
+  if (process.argv.includes('--sweep')) return sweep();
+  if (process.argv.includes('--round-to')) return one(arg('round-to', 1));
+  const rest = process.argv.slice(2);
+  for (const n of [1, 8]) {
+    const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1], ...rest, '--round-to', String(n)], { stdio: 'inherit' });
+    if (r.status !== 0) throw new Error(`--round-to ${n} exited with ${r.status ?? r.signal}`);
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});
