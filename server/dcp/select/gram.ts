@@ -55,7 +55,10 @@ export async function accumulateGram(
   const b = new Float64Array(rows * n);
   let yy = 0;
   let positions = 0;
-  const unfold = tf.tidy(() => tf.reshape(tf.oneHot(tf.range(0, taps, 1, 'int32'), taps, 1, 0, 'float32'), [kh, kw, c, taps]) as tf.Tensor4D);
+  // Built in JS: tf.oneHot(…, 'float32') on the wasm backend yields int32 bits read as floats (all ~0).
+  const eye = new Float32Array(taps * taps);
+  for (let t = 0; t < taps; t++) eye[t * taps + t] = 1;
+  const unfold = tf.tensor4d(eye, [kh, kw, c, taps]);
   try {
     for (const batch of batches) {
       const samples = batch.x.shape[0];

@@ -8,8 +8,10 @@ import { pass } from '../../../server/dcp/select/passes';
 import { greedySelect, type Iteration, type SelectionBatch, type SelectionOutcome, type SelectionProblem } from '../../../server/dcp/select/selection';
 import { chooseSolver } from '../../../server/dcp/select/select-layer';
 import { DEFAULT_RUN_CONFIG } from '../../../protocol/settings';
+import { initBackend } from '../../../server/tfjs/backend';
 
 before(async () => {
+  await initBackend('wasm');
   await tf.setBackend('cpu');
 });
 
@@ -47,8 +49,10 @@ function problem(s: ConvSpec, batches: SelectionBatch[], reference: tf.Tensor4D,
   };
 }
 
-for (const [strides, padding] of [[[1, 1], 'same'], [[2, 2], 'same'], [[2, 1], 'valid']] as const) {
-  test(`Gram value and gradient of L_M equal the direct ones (stride ${strides}, ${padding}, with bias)`, async () => {
+// Both backends: an im2col built with tf.oneHot once gave all-zero patches on wasm alone.
+for (const [backend, strides, padding] of [['cpu', [1, 1], 'same'], ['cpu', [2, 2], 'same'], ['cpu', [2, 1], 'valid'], ['wasm', [2, 2], 'same']] as const) {
+  test(`Gram value and gradient of L_M equal the direct ones (${backend}, stride ${strides}, ${padding}, with bias)`, async () => {
+    await tf.setBackend(backend);
     const before = tf.memory().numTensors;
     const s = spec([strides[0], strides[1]], padding);
     const batches = batchesFor(3, 4, 2, 5, s, 7);
@@ -70,6 +74,7 @@ for (const [strides, padding] of [[[1, 1], 'same'], [[2, 2], 'same'], [[2, 1], '
     tf.dispose([w, b, direct.grad!]);
     dispose(batches);
     assert.equal(tf.memory().numTensors, before, 'no leaked tensors');
+    await tf.setBackend('cpu');
   });
 }
 
