@@ -149,3 +149,29 @@ test('the exact solver falls back to SGD, saying why, when the Gram statistics e
   assert.equal(chooseSolver({ ...DEFAULT_RUN_CONFIG }, { m: 0 }, shape, true).solver, 'sgd');
   assert.deepEqual(chooseSolver({ ...DEFAULT_RUN_CONFIG, solver: 'sgd' }, { m: 1 }, shape, true), { solver: 'sgd', note: null });
 });
+
+test('kernel granularity (DKP): the exact solve keeps every unselected kernel exactly zero and fits better than one SGD pass', async () => {
+  const before = tf.memory().numTensors;
+  const s = spec([1, 1], 'same');
+  const batches = batchesFor(4, 3, 2, 6, s, 80);
+  const reference = tf.randomNormal([3, 3, 4, 3], 0, 0.5, 'float32', 81) as tf.Tensor4D;
+  const gram = await accumulateGram(batches, s, reference.shape, false);
+  const kernels = { granularity: 'kernel' as const, candidates: Array.from({ length: 12 }, (_, u) => u), keep: 5, unitsPerStep: 2 };
+  const exact = await drain(greedySelect(problem(s, batches, reference, null, { ...kernels, gram })));
+  const sgd = await drain(greedySelect(problem(s, batches, reference, null, kernels)));
+  assert.equal(exact.out.kept.length, 5);
+  const w = await exact.out.weights.array();
+  for (let k = 0; k < 4; k++) {
+    for (let j = 0; j < 3; j++) {
+      const kept = exact.out.kept.includes(k * 3 + j);
+      const values = w.flatMap((row) => row.map((col) => col[k][j]));
+      if (!kept) assert.ok(values.every((v) => v === 0), `kernel ${k},${j} is zero`);
+      else assert.ok(values.some((v) => v !== 0), `kernel ${k},${j} is fitted`);
+    }
+  }
+  assert.ok(exact.out.lossM < sgd.out.lossM, `${exact.out.lossM} < ${sgd.out.lossM}`);
+  for (const o of [exact.out, sgd.out]) tf.dispose([o.weights, o.mask]);
+  tf.dispose(reference);
+  dispose(batches);
+  assert.equal(tf.memory().numTensors, before, 'no leaked tensors');
+});
