@@ -69,10 +69,11 @@ export async function exactEvaluate(
 /**
  * The sub-problem after adding units: W over the selected units (and the bias) set to the minimiser of
  * m·L_M + weight decay, then `solverSgdSteps` masked Nesterov steps on the joint loss from there, each with the
- * exact m·∂L_M plus one batch's λ·∂L_S. Returns new tensors; the inputs are disposed.
+ * exact m·∂L_M plus one batch's λ·∂L_S, from batch `firstBatch` on (the caller rotates it, so a large selection set
+ * is not reduced to its first few batches). Returns new tensors; the inputs are disposed.
  */
 export async function exactSubProblem(
-  p: SelectionProblem, gram: GramStats, w: tf.Tensor4D, b: tf.Tensor1D | null, maskValues: Float32Array, mask: tf.Tensor,
+  p: SelectionProblem, gram: GramStats, w: tf.Tensor4D, b: tf.Tensor1D | null, maskValues: Float32Array, mask: tf.Tensor, firstBatch: number,
 ): Promise<{ w: tf.Tensor4D; b: tf.Tensor1D | null; gradientPasses: number }> {
   const [kh, kw, c, n] = w.shape;
   const perTap = p.granularity === 'channel'
@@ -95,6 +96,6 @@ export async function exactSubProblem(
     const r = await exactReconstruction(p, gram, wt, bt);
     return [r.gw, r.gb];
   };
-  [nextW, nextB] = await sgdSteps(p, nextW, nextB, mask, steps, extra);
+  [nextW, nextB] = await sgdSteps(p, nextW, nextB, mask, steps, extra, firstBatch);
   return { w: nextW, b: nextB, gradientPasses: steps / p.batches.length };
 }

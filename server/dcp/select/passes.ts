@@ -66,11 +66,11 @@ export type ExtraGradient = (w: tf.Tensor4D, b: tf.Tensor1D | null) => Promise<[
 
 /**
  * `steps` Nesterov-SGD steps (momentum 0.9, weight decay 1e-4) on W and the bias with a fresh optimiser state,
- * cycling over the cached batches. Gradient and decay are multiplied by the mask, so unselected units stay exactly
+ * cycling over the cached batches from `firstBatch`. Gradient and decay are multiplied by the mask, so unselected units stay exactly
  * zero (pitfall 3). `extra`, when given, is added to every step's batch gradient.
  */
 export async function sgdSteps(
-  p: SelectionProblem, w0: tf.Tensor4D, b0: tf.Tensor1D | null, mask: tf.Tensor, steps: number, extra: ExtraGradient | null,
+  p: SelectionProblem, w0: tf.Tensor4D, b0: tf.Tensor1D | null, mask: tf.Tensor, steps: number, extra: ExtraGradient | null, firstBatch = 0,
 ): Promise<[tf.Tensor4D, tf.Tensor1D | null]> {
   let w = w0;
   let b = b0;
@@ -80,7 +80,7 @@ export async function sgdSteps(
   try {
     for (let step = 0; step < steps; step++) {
       checkCancelled(p.signal);
-      const batch = p.batches[step % p.batches.length];
+      const batch = p.batches[(firstBatch + step) % p.batches.length];
       const [ew, eb] = extra ? await extra(w, b) : [null, null];
       const next = tf.tidy(() => {
         const xs = b ? [w, b] : [w];

@@ -112,6 +112,7 @@ export async function* greedySelect(p: SelectionProblem): AsyncGenerator<Iterati
     const initialLoss = current.loss;
     const history: number[] = [current.loss];
     let iteration = 0;
+    let nextBatch = 0;
     for (;;) {
       checkCancelled(p.signal);
       const scores = await unitScores(current.grad!, p.granularity, p.score);
@@ -126,10 +127,11 @@ export async function* greedySelect(p: SelectionProblem): AsyncGenerator<Iterati
       w = next;
       try {
         if (p.gram) {
-          const solved = await exactSubProblem(p, p.gram, w, b, maskValues, mask);
+          const solved = await exactSubProblem(p, p.gram, w, b, maskValues, mask, nextBatch);
           w = solved.w;
           b = solved.b;
           gradientPasses += solved.gradientPasses;
+          nextBatch = (nextBatch + (p.solverSgdSteps ?? 0)) % p.batches.length;
         } else {
           const epochs = p.sgdEpochs ?? 1;
           [w, b] = await sgdSteps(p, w, b, mask, epochs * p.batches.length, null);
