@@ -108,9 +108,14 @@ export function flatWeights(kernel: ArrayLike<number>, bias: ArrayLike<number> |
 export function gramLoss(stats: GramStats, w: Float64Array): { value: number; grad: Float64Array } {
   const { rows, cols: n, g, b } = stats;
   const gw = new Float64Array(rows * n);
+  // W is zero outside the selected channels: only its nonzero rows contribute to GW.
+  const live: number[] = [];
+  for (let q = 0; q < rows; q++) {
+    for (let j = 0; j < n; j++) if (w[q * n + j] !== 0) { live.push(q); break; }
+  }
   for (let r = 0; r < rows; r++) {
     const gRow = r * rows;
-    for (let q = 0; q < rows; q++) {
+    for (const q of live) {
       const v = g[gRow + q];
       if (v === 0) continue;
       const wRow = q * n;
