@@ -8,9 +8,9 @@
  * descriptions, in `settings.ts`; re-exported here so every process keeps importing its data types from one module.
  */
 export type {
-  BackendName, HeadTraining, HeadWeighting, LabelSource, PruneMethod, RunConfig, ScoreRule, StopRule,
+  BackendName, HeadTraining, HeadWeighting, LabelSource, PruneMethod, RunConfig, ScoreRule, SolverName, StopRule,
 } from './settings';
-import type { RunConfig } from './settings';
+import type { RunConfig, SolverName } from './settings';
 import type { Recipe } from './recipe';
 export type { Recipe, RecipeLayer } from './recipe';
 
@@ -97,6 +97,10 @@ export interface LayerResult {
   keptKernels?: number;
   totalKernels?: number;
   seconds: number;
+  /** How the sub-problems were solved (`dcp.solver`); absent in reports from before the exact solver. */
+  solver?: SolverName;
+  /** Why the layer did not run the solver the config asked for (e.g. its Gram statistics exceed `dcp.solverMemoryMB`). */
+  solverNote?: string;
 }
 
 /** Training curve point. */

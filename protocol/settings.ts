@@ -31,6 +31,10 @@ export const SCORE_RULES = choices(['official', 'paper'], {
   official: 'Σ_j ‖G[:,:,k,j]‖_F, as in the authors\' code.',
   paper: '‖G[:,:,k,:]‖_F, as written in the paper.',
 });
+export const SOLVERS = choices(['exact', 'sgd'], {
+  exact: 'Least squares on L_M from XᵀX and XᵀY (exact, no data pass for L_M), then a few SGD steps for λ·L_S.',
+  sgd: 'One masked SGD pass over the selection set per added channel (the authors\' code).',
+});
 export const HEAD_WEIGHTINGS = choices(['v2', 'sum'], {
   v2: 'The authors\' v2 depth weights.',
   sum: 'Plain sum of the head losses.',
@@ -109,6 +113,8 @@ export const RUN_SETTINGS = {
     description: 'τ of the `adaptive` stopping rule.' }),
   score: spec({ schema: SCORE_RULES.schema, default: 'official', flag: 'score', setting: 'score', group: 'Selection', metavar: 'RULE', enumDescriptions: SCORE_RULES.descriptions,
     description: 'How a channel\'s gradient is scored during greedy selection.' }),
+  // Measured with the exact solver (docs/compare.md, "Selection-set size"): on the example ResNet accuracy after
+  // selection is flat from 256 to 2048 samples (within noise) while the cost grows linearly; 128 is worse on one seed.
   selectionSamples: spec({ schema: int.min(1).max(1e6), default: 256, flag: 'selection-samples', setting: 'selectionSamples', group: 'Selection', metavar: 'N',
     description: 'Size of the fixed, class-balanced subset of training samples that channel selection runs on. Smaller = faster, noisier.' }),
   selectionLearningRate: spec({ schema: num.min(0).max(10), default: 0.01, flag: 'selection-lr', setting: 'selectionLearningRate', group: 'Selection', metavar: 'LR',
@@ -116,6 +122,12 @@ export const RUN_SETTINGS = {
   recipe: spec({ schema: z.string().trim().max(4096), default: '', flag: 'recipe', setting: 'recipe', group: 'Selection', metavar: 'FILE', scope: 'resource', restricted: true,
     editorNote: 'Unset, a run from VS Code uses `<model>.dcp-recipe.json` next to the model when it exists (the pruning panel writes it).',
     description: 'Per-layer budgets: a `dcp-recipe.json` file giving some convolutions their own rate or `"prune": false` (keep every channel); the other layers use `rate`. Empty = none. Schema: `schemas/dcp-recipe.schema.json`.' }),
+  solver: spec({ schema: SOLVERS.schema, default: 'exact', flag: 'solver', setting: 'solver', group: 'Selection', metavar: 'S', enumDescriptions: SOLVERS.descriptions,
+    description: 'How each added channel\'s sub-problem is solved: `exact` least squares on L_M from the layer\'s Gram statistics (then a few SGD steps for λ·L_S), or `sgd`, one SGD pass as in the authors\' code.' }),
+  solverSgdSteps: spec({ schema: int.min(0).max(1e6), default: 4, flag: 'solver-sgd-steps', setting: 'solverSgdSteps', group: 'Selection', metavar: 'N',
+    description: 'Exact solver: SGD steps (one mini-batch each) on the joint loss after each least-squares solve, for the λ·L_S part.' }),
+  solverMemoryMB: spec({ schema: num.min(0).max(1e6), default: 256, flag: 'solver-memory-mb', setting: 'solverMemoryMB', group: 'Selection', metavar: 'MB',
+    description: 'Exact solver: memory one layer\'s Gram statistics may take, 8·(k²·c+1)·(k²·c+1+n) bytes; a larger layer falls back to `sgd` and its `layerDone` says so (0 = always `sgd`).' }),
   heads: spec({ schema: int.min(0).max(64).nullable(), default: null, flag: 'heads', setting: 'heads', group: 'Heads', metavar: 'P',
     description: 'Number of auxiliary discrimination-aware heads P (0 = only the final classifier). Unset (`null`) = chosen from the depth: 2 for shallow nets, 3 for deep residual nets.' }),
   headWeighting: spec({ schema: HEAD_WEIGHTINGS.schema, default: 'v2', flag: 'head-weighting', setting: 'headWeighting', group: 'Heads', metavar: 'W', enumDescriptions: HEAD_WEIGHTINGS.descriptions,
@@ -171,6 +183,7 @@ export type RunConfig = { -readonly [K in RunSettingKey]: z.output<(typeof RUN_S
 export type PruneMethod = RunConfig['method'];
 export type StopRule = RunConfig['stop'];
 export type ScoreRule = RunConfig['score'];
+export type SolverName = RunConfig['solver'];
 export type HeadWeighting = RunConfig['headWeighting'];
 export type HeadTraining = RunConfig['headTraining'];
 export type LabelSource = RunConfig['labels'];

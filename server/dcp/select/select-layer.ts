@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { LayerMemory, LayerResult, RunConfig, RunEvent } from '../../../protocol/model';
+import type { LayerMemory, LayerResult, RunConfig, RunEvent, SolverName } from '../../../protocol/model';
 import type { Split } from '../../data/dataset';
 import { mulberry32, mixSeed } from '../../data/dataset';
 import type { GraphRunner } from '../exec/executor';
@@ -8,6 +8,7 @@ import { convSpec } from '../exec/layers';
 import { buildSelectionBatches, disposeBatches, stageRest } from './layer-cache';
 import { greedySelect, type SelectionOutcome, type SelectionProblem } from './selection';
 import { branchGroups, coveringPrefix, plannedKeep } from './keep';
+import { accumulateGram, gramBytes, type GramStats } from './gram';
 import type { Network } from '../train/train';
 import type { ConvPlan } from '../graph/plan';
 
@@ -60,17 +61,21 @@ export async function* selectLayer(ctx: LayerContext, plan: ConvPlan, head: Head
   const bias = spec.bias ? (spec.bias.read().clone() as tf.Tensor1D) : null;
   const weights = lossWeights(cfg);
   const greedy = !(cfg.method === 'random' || cfg.method === 'l1');
+  const solver = chooseSolver(cfg, weights, reference.shape, bias !== null);
+  let gram: GramStats | null = null;
   const problem: SelectionProblem = {
     spec, reference, bias, batches,
     rest: weights.s > 0 ? stageRest(net, plan.conv, head) : null,
     weights, granularity: 'channel', candidates: range(c), keep: fixedKeep,
     stop: greedy ? cfg.stop : 'rate', epsilon: cfg.epsilon, tau: cfg.tau, score: cfg.score,
-    learningRate: cfg.selectionLearningRate, unitsPerStep: 1, signal: ctx.signal,
+    learningRate: cfg.selectionLearningRate, unitsPerStep: 1, gram, solverSgdSteps: cfg.solverSgdSteps, signal: ctx.signal,
     groups: branchGroups(plan), roundTo: cfg.roundTo,
   };
   let outcome: SelectionOutcome | null = null;
   let kernelOutcome: SelectionOutcome | null = null;
   try {
+    // Inside the try: a cancelled accumulation must still free the batches.
+    if (solver.solver === 'exact') problem.gram = gram = await accumulateGram(batches, spec, reference.shape, bias !== null, ctx.signal);
     if (!greedy) problem.candidates = await fixedChoice(cfg, plan, net.runner, reference, fixedKeep);
     outcome = yield* forward(plan.conv, greedySelect(problem));
     if (cfg.method === 'dkp') {
@@ -98,6 +103,7 @@ export async function* selectLayer(ctx: LayerContext, plan: ConvPlan, head: Head
       layer: plan.conv, stage: plan.stage, inChannels: c, kept,
       lossM: final.lossM, lossS: final.lossS, iterations: outcome.iterations + (kernelOutcome?.iterations ?? 0),
       removedWith: plan.producers.map((p) => p.layer), seconds: (Date.now() - t0) / 1000,
+      solver: solver.solver, ...(solver.note ? { solverNote: solver.note } : {}),
     };
     if (kernelOutcome) {
       const n = reference.shape[3];
@@ -109,13 +115,30 @@ export async function* selectLayer(ctx: LayerContext, plan: ConvPlan, head: Head
     return {
       result,
       gradientPasses: outcome.gradientPasses + (kernelOutcome?.gradientPasses ?? 0),
-      forwardPasses: outcome.forwardPasses + (kernelOutcome?.forwardPasses ?? 0),
+      // Accumulating the Gram statistics is one forward pass of the conv alone (an im2col), counted as a full one.
+      forwardPasses: outcome.forwardPasses + (kernelOutcome?.forwardPasses ?? 0) + (gram ? 1 : 0),
     };
   } finally {
     disposeBatches(batches);
     tf.dispose([reference, ...(bias ? [bias] : [])]);
     for (const o of [outcome, kernelOutcome]) if (o) tf.dispose([o.weights, o.mask, ...(o.bias ? [o.bias] : [])]);
   }
+}
+
+/**
+ * The solver a layer runs: the config's, except that the exact solver needs an L_M term (not `disc`) and Gram
+ * statistics that fit `solverMemoryMB`; a layer over the budget falls back to SGD and says why.
+ */
+export function chooseSolver(cfg: RunConfig, weights: { m: number }, kernelShape: readonly number[], hasBias: boolean): { solver: SolverName; note: string | null } {
+  if (cfg.solver === 'sgd') return { solver: 'sgd', note: null };
+  if (weights.m === 0) return { solver: 'sgd', note: 'the exact solver needs the reconstruction term L_M; this method has none, so SGD ran' };
+  const bytes = gramBytes(kernelShape, hasBias);
+  const budget = cfg.solverMemoryMB * 1024 * 1024;
+  if (bytes > budget) {
+    const mb = (bytes / (1024 * 1024)).toFixed(1);
+    return { solver: 'sgd', note: `the exact solver's Gram statistics need ${mb} MB, over dcp.solverMemoryMB = ${cfg.solverMemoryMB} MB; SGD ran instead` };
+  }
+  return { solver: 'exact', note: null };
 }
 
 /** Re-yields greedy iterations as engine events and returns the selection's outcome. */

@@ -1,7 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ScoreRule, StopRule } from '../../../protocol/model';
-import { type ConvSpec, rawConv, crossEntropy } from '../exec/layers';
-import { checkCancelled, yieldToLoop } from '../run/cancel';
+import type { ConvSpec } from '../exec/layers';
+import { checkCancelled } from '../run/cancel';
+import { exactEvaluate, exactSubProblem } from './exact';
+import type { GramStats } from './gram';
+import { pass, sgdSteps, type PassResult } from './passes';
 import { shouldStop } from './stopping';
 
 /** One cached mini-batch of the selection set for one layer (DCP-SPEC §3 "Selection set"). */
@@ -46,6 +49,15 @@ export interface SelectionProblem {
   groups?: number[][];
   /** Under `epsilon`/`adaptive`, units keep being added after the rule fires until their count is a multiple of this. */
   roundTo?: number;
+  /**
+   * The exact solver's statistics (issue 11): when set, L_M's value and gradient come from them and its part of each
+   * sub-problem is solved exactly; null = the SGD path (DCP-SPEC §3 step 4).
+   */
+  gram?: GramStats | null;
+  /** Exact solver: SGD steps on the joint loss after each least-squares solve (only with an L_S term). */
+  solverSgdSteps?: number;
+  /** SGD path: passes over the selection set per added unit (1 in the reference; tests run it to convergence). */
+  sgdEpochs?: number;
   signal?: AbortSignal;
 }
 
@@ -74,10 +86,6 @@ export interface SelectionOutcome {
   forwardPasses: number;
 }
 
-const MOMENTUM = 0.9;
-const WEIGHT_DECAY = 1e-4;
-
-interface PassResult { lossM: number; lossS: number; loss: number; grad: tf.Tensor4D | null }
 
 /**
  * Greedy selection (Algorithm 2): start from W = 0, repeatedly add the unit with the largest gradient
@@ -98,11 +106,13 @@ export async function* greedySelect(p: SelectionProblem): AsyncGenerator<Iterati
   try {
     let fullLoss: number | null = null;
     if (p.stop === 'adaptive') {
-      fullLoss = (await pass(p, p.reference, p.bias, false)).loss;
-      forwardPasses++;
+      const full = await evaluate(p, p.reference, p.bias, false);
+      fullLoss = full.loss;
+      forwardPasses += full.passes;
     }
-    current = await pass(p, w, b, true);
-    gradientPasses++;
+    const first = await evaluate(p, w, b, true);
+    current = first;
+    gradientPasses += first.passes;
     const initialLoss = current.loss;
     const history: number[] = [current.loss];
     let iteration = 0;
@@ -114,6 +124,7 @@ export async function* greedySelect(p: SelectionProblem): AsyncGenerator<Iterati
     groups.forEach((g, i) => { for (const u of g) groupOf.set(u, i); });
     const covered = new Set<number>();
     const open = (): number[][] => groups.filter((_, i) => !covered.has(i));
+    let nextBatch = 0;
     for (;;) {
       checkCancelled(p.signal);
       const scores = await unitScores(current.grad!, p.granularity, p.score);
@@ -133,17 +144,27 @@ export async function* greedySelect(p: SelectionProblem): AsyncGenerator<Iterati
       w.dispose();
       w = next;
       try {
-        [w, b] = await sgdPass(p, w, b, mask);
+        if (p.gram) {
+          const solved = await exactSubProblem(p, p.gram, w, b, maskValues, mask, nextBatch);
+          w = solved.w;
+          b = solved.b;
+          gradientPasses += solved.gradientPasses;
+          nextBatch = (nextBatch + (p.solverSgdSteps ?? 0)) % p.batches.length;
+        } else {
+          const epochs = p.sgdEpochs ?? 1;
+          [w, b] = await sgdSteps(p, w, b, mask, epochs * p.batches.length, null);
+          gradientPasses += epochs;
+        }
       } finally {
         mask.dispose();
       }
-      gradientPasses++;
       iteration++;
       const exhausted = kept.length >= candidate.size;
       const rateDone = kept.length >= target;
       const needGrad = !(exhausted || rateDone);
-      current = await pass(p, w, b, needGrad);
-      if (needGrad) gradientPasses++; else forwardPasses++;
+      const evaluated = await evaluate(p, w, b, needGrad);
+      current = evaluated;
+      if (needGrad) gradientPasses += evaluated.passes; else forwardPasses += evaluated.passes;
       history.push(current.loss);
       yield { iteration, added, scores, lossM: current.lossM, lossS: current.lossS, loss: current.loss };
       if (exhausted || rateDone) break;
@@ -169,100 +190,17 @@ export async function* greedySelect(p: SelectionProblem): AsyncGenerator<Iterati
   }
 }
 
+/** The joint loss (and gradient) at (W, b) on either path, with the passes over the data it took (0 or 1). */
+async function evaluate(p: SelectionProblem, w: tf.Tensor4D, b: tf.Tensor1D | null, withGrad: boolean): Promise<PassResult & { passes: number }> {
+  if (!p.gram) return { ...(await pass(p, w, b, withGrad)), passes: 1 };
+  const r = await exactEvaluate(p, p.gram, w, b, withGrad);
+  return { lossM: r.lossM, lossS: r.lossS, loss: r.loss, grad: r.grad, passes: r.dataPass ? 1 : 0 };
+}
+
 function maskFromUnits(added: number[], units: number, shape: [number, number, number, number]): tf.Tensor4D {
   const v = new Float32Array(units);
   for (const u of added) v[u] = 1;
   return tf.tensor4d(v, shape);
-}
-
-/** The joint loss of one batch and its two parts (L_M, weighted L_S). */
-function batchLoss(p: SelectionProblem, batch: SelectionBatch, w: tf.Tensor, b: tf.Tensor | null): { total: tf.Scalar; m: tf.Scalar; s: tf.Scalar } {
-  const raw = rawConv(batch.x, w, b, p.spec);
-  const m = tf.mean(tf.squaredDifference(raw, batch.target)) as tf.Scalar;
-  let s = tf.scalar(0);
-  if (p.rest && p.weights.s > 0) s = tf.mul(p.weights.s, crossEntropy(batch.labels, p.rest(p.spec.activation(raw), batch.cut))) as tf.Scalar;
-  const total = (p.weights.m > 0 ? tf.add(tf.mul(p.weights.m, m), s) : s) as tf.Scalar;
-  return { total, m, s };
-}
-
-/** One pass over the selection set: mean losses and, if asked, the mean gradient ∂L/∂W. */
-async function pass(p: SelectionProblem, w: tf.Tensor4D, b: tf.Tensor1D | null, withGrad: boolean): Promise<PassResult> {
-  const total = p.batches.reduce((a, x) => a + x.n, 0);
-  let grad: tf.Tensor4D | null = withGrad ? tf.zerosLike(w) : null;
-  const sums = [0, 0, 0];
-  try {
-    for (const batch of p.batches) {
-      checkCancelled(p.signal);
-      const frac = batch.n / total;
-      const parts = tf.tidy(() => {
-        if (!withGrad) {
-          const l = batchLoss(p, batch, w, b);
-          return [l.total, l.m, l.s];
-        }
-        let kept: tf.Scalar[] = [];
-        const g = tf.grad((wt: tf.Tensor) => {
-          const l = batchLoss(p, batch, wt, b);
-          kept = [tf.keep(l.total), tf.keep(l.m), tf.keep(l.s)];
-          return l.total;
-        })(w);
-        const next = tf.add(grad!, tf.mul(g, frac));
-        grad!.dispose();
-        grad = tf.keep(next) as tf.Tensor4D;
-        return kept;
-      });
-      const values = await Promise.all(parts.map((t) => t.data()));
-      values.forEach((v, i) => { sums[i] += v[0] * frac; });
-      tf.dispose(parts);
-      await yieldToLoop();
-    }
-  } catch (e) {
-    grad?.dispose();
-    throw e;
-  }
-  return { loss: sums[0], lossM: sums[1], lossS: sums[2], grad };
-}
-
-/**
- * One epoch of SGD (Nesterov 0.9, weight decay 1e-4) on W and the bias with a fresh optimiser state.
- * Gradient and decay are multiplied by the mask, so unselected units stay exactly zero (pitfall 3).
- */
-async function sgdPass(p: SelectionProblem, w0: tf.Tensor4D, b0: tf.Tensor1D | null, mask: tf.Tensor): Promise<[tf.Tensor4D, tf.Tensor1D | null]> {
-  let w = w0;
-  let b = b0;
-  let vw: tf.Tensor4D = tf.zerosLike(w);
-  let vb: tf.Tensor1D | null = b ? tf.zerosLike(b) : null;
-  const lr = p.learningRate;
-  try {
-    for (const batch of p.batches) {
-      checkCancelled(p.signal);
-      const next = tf.tidy(() => {
-        const xs = b ? [w, b] : [w];
-        const grads = tf.grads((...args: tf.Tensor[]) => batchLoss(p, batch, args[0], args[1] ?? null).total)(xs);
-        const gw = tf.mul(tf.add(grads[0], tf.mul(WEIGHT_DECAY, w)), mask);
-        const vwNext = tf.add(tf.mul(MOMENTUM, vw), gw);
-        const wNext = tf.sub(w, tf.mul(lr, tf.add(gw, tf.mul(MOMENTUM, vwNext))));
-        if (!b || !vb) return [wNext, vwNext];
-        const gb = tf.add(grads[1], tf.mul(WEIGHT_DECAY, b));
-        const vbNext = tf.add(tf.mul(MOMENTUM, vb), gb);
-        const bNext = tf.sub(b, tf.mul(lr, tf.add(gb, tf.mul(MOMENTUM, vbNext))));
-        return [wNext, vwNext, bNext, vbNext];
-      });
-      tf.dispose([w, vw]);
-      if (b) b.dispose();
-      if (vb) vb.dispose();
-      w = next[0] as tf.Tensor4D;
-      vw = next[1] as tf.Tensor4D;
-      b = (next[2] as tf.Tensor1D | undefined) ?? null;
-      vb = (next[3] as tf.Tensor1D | undefined) ?? null;
-      await yieldToLoop();
-    }
-  } catch (e) {
-    tf.dispose([w, ...(b ? [b] : [])]);
-    throw e;
-  } finally {
-    tf.dispose([vw, ...(vb ? [vb] : [])]);
-  }
-  return [w, b];
 }
 
 /** Per-unit scores from the gradient: channel `official` = Σ_j ‖G[:,:,k,j]‖_F, `paper` = ‖G[:,:,k,:]‖_F; kernel = ‖G[:,:,k,j]‖_F. */

@@ -27,6 +27,8 @@ export const E2E_SETTINGS = {
 
 export interface Fixture {
   workspace: string;
+  /** The two PyTorch-exported ONNX fixtures (test/fixtures/onnx), each in a folder of its own in the workspace. */
+  onnx: { label: string; file: string }[];
   /** Absolute path of the model.json in the workspace. */
   model: string;
   /** The folder name the extension labels the model with. */
@@ -49,5 +51,11 @@ export async function makeWorkspace(root: string, settings: Record<string, unkno
     model.dispose();
     tf.disposeVariables();
   }
-  return { workspace, model: join(modelDir, 'model.json'), label: 'vgg', outputRoot: join(workspace, settings['dcp.outputFolder'] as string) };
+  const onnx = ['tiny_resnet', 'tiny_mobilenetv2'].map((name) => {
+    const label = `${name.replace('tiny_', '')}-onnx`;
+    mkdirSync(join(workspace, label));
+    cpSync(join(REPO, 'test', 'fixtures', 'onnx', `${name}.onnx`), join(workspace, label, `${name}.onnx`));
+    return { label, file: join(workspace, label, `${name}.onnx`) };
+  });
+  return { workspace, onnx, model: join(modelDir, 'model.json'), label: 'vgg', outputRoot: join(workspace, settings['dcp.outputFolder'] as string) };
 }
