@@ -11,7 +11,7 @@ import { runCli } from '../../../server/cli/main';
 import { runCompare } from '../../../server/dcp/compare/run-compare';
 import type { CompareDocument } from '../../../protocol/compare';
 import { ConfigError } from '../../../protocol/settings-validate';
-import type { CliIO } from '../../../server/cli/command';
+import { capture } from '../cli/capture';
 import { tinyPlain } from '../../fixtures/tiny/tiny-models';
 
 /** A few seconds per run on the tiny plain net (see test/unit/dcp/engine.test.ts). */
@@ -31,11 +31,6 @@ after(async () => {
   await fs.rm(dir, { recursive: true, force: true });
 });
 
-function capture(): CliIO & { lines: string[]; errors: string[] } {
-  const lines: string[] = [];
-  const errors: string[] = [];
-  return { lines, errors, out: (t) => lines.push(...t.split('\n')), err: (t) => errors.push(...t.split('\n')) };
-}
 
 /** The temporary run folders `dcp compare` makes (dcp-compare-XXXXXX, not this test's dcp-compare-test-…). */
 async function runFolders(): Promise<string[]> {

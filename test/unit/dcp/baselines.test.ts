@@ -11,7 +11,8 @@ import { analyzeGraph } from '../../../server/dcp/graph/graph';
 import { makePlan, type ConvPlan } from '../../../server/dcp/graph/plan';
 import { GraphRunner } from '../../../server/dcp/exec/executor';
 import { fixedChoice, l1Scores } from '../../../server/dcp/select/select-layer';
-import { greedySelect, type Iteration, type SelectionOutcome, type SelectionProblem } from '../../../server/dcp/select/selection';
+import { greedySelect, type SelectionProblem } from '../../../server/dcp/select/selection';
+import { drain } from './drain';
 import { keepCount, shouldStop } from '../../../server/dcp/select/stopping';
 import type { ConvSpec } from '../../../server/dcp/exec/layers';
 
@@ -97,13 +98,6 @@ function problem(extra: Partial<SelectionProblem>): { p: SelectionProblem; dispo
   return { p, dispose: () => tf.dispose([ref, noisy, ...batches.flatMap((b) => [b.x, b.target, b.labels])]) };
 }
 
-async function drain(gen: AsyncGenerator<Iteration, SelectionOutcome>): Promise<{ its: Iteration[]; out: SelectionOutcome }> {
-  const its: Iteration[] = [];
-  for (let r = await gen.next(); ; r = await gen.next()) {
-    if (r.done) return { its, out: r.value };
-    its.push(r.value);
-  }
-}
 
 test('a fixed choice is fitted with the same greedy sub-problem, restricted to the chosen channels', async () => {
   // random/l1 pass their choice as the only candidates: even uninformative channels are kept, and nothing else.

@@ -5,7 +5,8 @@ import type { ConvSpec } from '../../../server/dcp/exec/layers';
 import { accumulateGram, flatWeights, gramBytes, gramLoss } from '../../../server/dcp/select/gram';
 import { exactEvaluate } from '../../../server/dcp/select/exact';
 import { pass } from '../../../server/dcp/select/passes';
-import { greedySelect, type Iteration, type SelectionBatch, type SelectionOutcome, type SelectionProblem } from '../../../server/dcp/select/selection';
+import { greedySelect, type SelectionBatch, type SelectionProblem } from '../../../server/dcp/select/selection';
+import { drain } from './drain';
 import { chooseSolver } from '../../../server/dcp/select/select-layer';
 import { DEFAULT_RUN_CONFIG } from '../../../protocol/settings';
 import { initBackend } from '../../../server/tfjs/backend';
@@ -100,14 +101,6 @@ test('with an L_S term the exact evaluation gives the same joint loss and gradie
   dispose(batches);
 });
 
-async function drain(gen: AsyncGenerator<Iteration, SelectionOutcome>): Promise<{ its: Iteration[]; out: SelectionOutcome }> {
-  const its: Iteration[] = [];
-  for (;;) {
-    const r = await gen.next();
-    if (r.done) return { its, out: r.value };
-    its.push(r.value);
-  }
-}
 
 test('exact and SGD run to convergence select the same channels in the same order, with the same weights', async () => {
   const before = tf.memory().numTensors;

@@ -1,7 +1,8 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { greedySelect, topUnits, unitScores, type SelectionProblem, type Iteration, type SelectionOutcome } from '../../../server/dcp/select/selection';
+import { greedySelect, topUnits, unitScores, type SelectionProblem } from '../../../server/dcp/select/selection';
+import { drain } from './drain';
 import type { ConvSpec } from '../../../server/dcp/exec/layers';
 
 before(async () => {
@@ -36,14 +37,6 @@ function problem(informative: number[], extra: Partial<SelectionProblem> = {}): 
   return { p, dispose: () => { tf.dispose([ref, noisy, ...batches.flatMap((b) => [b.x, b.target, b.labels])]); } };
 }
 
-async function drain(gen: AsyncGenerator<Iteration, SelectionOutcome>): Promise<{ its: Iteration[]; out: SelectionOutcome }> {
-  const its: Iteration[] = [];
-  for (;;) {
-    const r = await gen.next();
-    if (r.done) return { its, out: r.value };
-    its.push(r.value);
-  }
-}
 
 test('greedy selection finds the channels the target depends on', async () => {
   const before = tf.memory().numTensors;

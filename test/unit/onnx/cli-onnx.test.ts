@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { initBackend } from '../../../server/tfjs/backend';
 import { runCli } from '../../../server/cli/main';
-import type { CliIO } from '../../../server/cli/command';
+import { capture } from '../cli/capture';
 import { loadLayersModel } from '../../../server/io/model-files';
 import { decodeModel } from '../../../server/onnx/proto';
 import { GraphBuilder, ints, maxAbsDiff, randomInput, runLayers, runOrt } from './onnx-builder';
@@ -22,11 +22,6 @@ after(async () => {
   await fs.rm(dir, { recursive: true, force: true });
 });
 
-function capture(): CliIO & { lines: string[]; errors: string[] } {
-  const lines: string[] = [];
-  const errors: string[] = [];
-  return { lines, errors, out: (t) => lines.push(...t.split('\n')), err: (t) => errors.push(...t.split('\n')) };
-}
 
 describe('dcp on .onnx files', () => {
   it('dcp inspect lists the nodes that cannot be imported and exits 1', async () => {
