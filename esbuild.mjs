@@ -10,7 +10,8 @@ const watch = process.argv.includes('--watch');
 const node = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: !production, minify: production, logLevel: 'info',
   // tfjs-node(-gpu) is an optional native accelerator, never bundled: server/tfjs/node-backend.ts resolves it at run
   // time and hands it this bundle's TF.js, so only one copy of TF.js loads (the vsix ships no node_modules).
-  external: ['vscode', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'],
+  // onnxruntime-node (native, optional: ONNX latency in the report) is likewise resolved at run time when present.
+  external: ['vscode', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'onnxruntime-node'],
   // jsonc-parser's UMD "main" requires its own files at run time, which a bundle does not have; its ESM build bundles.
   alias: { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' } };
 const entries = [

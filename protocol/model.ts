@@ -227,6 +227,22 @@ export interface RunReport {
   recipe?: Recipe;
   /** With `layerLatency` on: each convolution timed on its own, unpruned vs pruned (docs/report.md). */
   layerLatency?: LayerLatency[];
+  /** ONNX models only: the original and pruned `.onnx` timed in onnxruntime, where they will run (docs/report.md). */
+  onnxLatency?: OnnxLatency;
+  /** ONNX models only, when `onnxLatency` could not be measured: why (e.g. onnxruntime-node not installed). */
+  onnxLatencyNote?: string;
+}
+
+/** Median ms in onnxruntime of the original and the pruned `.onnx`, per batch size, timed interleaved. */
+export interface OnnxLatency {
+  /** e.g. `onnxruntime 1.30.0, CPU, 1 thread`. */
+  runtime: string;
+  batches: number[];
+  /** Median ms per entry of `batches`. */
+  before: number[];
+  after: number[];
+  /** Interleaved timings per model and batch size, after 3 warm-ups. */
+  runs: number;
 }
 
 /** One convolution's latency in isolation, unpruned vs pruned, at batch 1 and at the stats' `latencyBatch`. */

@@ -70,5 +70,9 @@ export function costLine(r: RunReport): string {
 /** What `dcp prune` and `dcp demo` print when a run finishes: the layer table, the before/after table, the cost. */
 export function summaryLines(r: RunReport): string[] {
   const latency = r.layerLatency ? ['', 'per-layer latency, each conv timed alone:', layerLatencyTable(r)] : [];
+  if (r.onnxLatency) {
+    const o = r.onnxLatency;
+    latency.push(`${o.runtime}: ${o.batches.map((b, i) => `batch ${b} ${o.before[i].toFixed(3)} → ${o.after[i].toFixed(3)} ms (${(o.before[i] / o.after[i]).toFixed(2)}x)`).join(', ')}`);
+  } else if (r.onnxLatencyNote) latency.push(`onnxruntime latency not measured: ${r.onnxLatencyNote}`);
   return ['', layersTable(r), '', beforeAfterTable(r), costLine(r), ...latency];
 }

@@ -6,6 +6,7 @@ import { promises as fs } from 'node:fs';
 import { initBackend } from '../../../server/tfjs/backend';
 import { runCli } from '../../../server/cli/main';
 import { capture } from '../cli/capture';
+import type { RunReport } from '../../../protocol/model';
 import { loadLayersModel } from '../../../server/io/model-files';
 import { decodeModel } from '../../../server/onnx/proto';
 import { GraphBuilder, ints, maxAbsDiff, randomInput, runLayers, runOrt } from './onnx-builder';
@@ -46,9 +47,16 @@ describe('dcp on .onnx files', () => {
     const code = await runCli(['prune', src, '--rate', '0.5', '--out', out, '--onnx-model-json', ...TINY], io);
     assert.equal(code, 0, io.errors.join('\n'));
     assert.deepEqual((await fs.readdir(out)).filter((f) => !f.endsWith('.bin')).sort(), ['model.json', 'model.onnx', 'report.json']);
-    const report = JSON.parse(await fs.readFile(path.join(out, 'report.json'), 'utf8')) as { model: { output: string }; after: { params: number }; before: { params: number } };
+    const report = JSON.parse(await fs.readFile(path.join(out, 'report.json'), 'utf8')) as RunReport;
     assert.equal(report.model.output, path.join(out, 'model.onnx'));
     assert.ok(report.after.params < report.before.params);
+    // Timed where the model will run: onnxruntime, the original and the pruned .onnx interleaved, at batch 1 and N.
+    const o = report.onnxLatency;
+    assert.ok(o, `no onnxLatency: ${report.onnxLatencyNote ?? ''}`);
+    assert.deepEqual(o.batches, [1, report.after.latencyBatch]);
+    assert.ok([...o.before, ...o.after].every((ms) => Number.isFinite(ms) && ms > 0), JSON.stringify(o));
+    assert.match(o.runtime, /^onnxruntime \d+\.\d+/);
+    assert.ok(io.lines.some((l) => /^onnxruntime .*: batch 1 .* ms \(\d+\.\d+x\)/.test(l)), 'the CLI prints it');
     const bytes = new Uint8Array(await fs.readFile(path.join(out, 'model.onnx')));
     const m = decodeModel(bytes);
     assert.equal(m.opsets[0]!.version, 17);

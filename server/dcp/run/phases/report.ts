@@ -6,6 +6,9 @@ import { layerDiff } from '../../measure/layer-diff';
 import { loadLayersModel } from '../../../io/model-files';
 import type { RunOptions } from '../engine';
 import { writeOutputs } from '../outputs';
+import { isOnnxPath, prunedOnnxBytes } from '../../../onnx/files';
+import { measureOnnxLatency } from '../../../onnx/latency';
+import { promises as fs } from 'node:fs';
 import type { Progress } from './heads';
 import type { RunInputs } from './load';
 import type { PrunedModel } from './surgery';
@@ -52,6 +55,12 @@ export async function saveReport(p: ReportParts): Promise<RunReport> {
     ...(p.layerLatency ? { layerLatency: p.layerLatency } : {}),
   };
   if (p.inputs.recipe) report.recipe = p.inputs.recipe;
+  if (isOnnxPath(p.opts.modelPath)) {
+    const [original, pruned] = [new Uint8Array(await fs.readFile(p.opts.modelPath)), await prunedOnnxBytes(p.cut.pruned, p.opts.modelPath)];
+    const measured = await measureOnnxLatency(original, pruned, [1, p.after.latencyBatch], 20, p.opts.signal);
+    if (typeof measured === 'string') report.onnxLatencyNote = measured;
+    else report.onnxLatency = measured;
+  }
   report.model.output = await writeOutputs(p.cut.pruned, report, p.opts.outDir, p.opts.modelPath, { onnxModelJson: p.cfg.onnxModelJson });
   return report;
 }
