@@ -61,8 +61,11 @@ export async function accumulateGram(
   const unfold = tf.tensor4d(eye, [kh, kw, c, taps]);
   try {
     for (const batch of batches) {
-      const samples = batch.x.shape[0];
-      const perSample = batch.target.shape[1] * batch.target.shape[2];
+      // A spilled cache's batch makes fresh tensors on every read (select/spill.ts): read it only inside a tidy.
+      const { samples, perSample } = tf.tidy(() => {
+        const [x, t] = [batch.x, batch.target];
+        return { samples: x.shape[0], perSample: t.shape[1] * t.shape[2] };
+      });
       const chunk = Math.max(1, Math.floor(PATCH_FLOATS / Math.max(1, perSample * taps)));
       for (let start = 0; start < samples; start += chunk) {
         checkCancelled(signal);
