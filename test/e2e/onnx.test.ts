@@ -13,7 +13,7 @@ import { PANEL } from './harness/panel';
 import { explorerContextCommand, explorerRow, screenshot, waitForToast, withFailureShot } from './harness/workbench';
 
 const RUN_TIMEOUT = 300_000;
-const session = useSession();
+const session = useSession({}, { onnx: true });
 
 /** Input/output names and the output's shape on one NCHW digit. */
 async function describeOnnx(file: string): Promise<{ inputs: readonly string[]; outputs: readonly string[]; shape: readonly number[] }> {
@@ -31,8 +31,13 @@ for (const [i, name] of ['resnet-onnx', 'mobilenetv2-onnx'].entries()) {
     const page = session.bench.page;
     const { label, file } = session.fixture.onnx[i];
     await withFailureShot(page, `onnx-${label}`, async () => {
-      await explorerRow(page, label).click();
-      await explorerContextCommand(page, explorerRow(page, basename(file)), 'Prune Model');
+      // Expand the model's folder (a click toggles it, and the tree re-renders as runs write files: retry until shown).
+      const row = explorerRow(page, basename(file));
+      for (let attempt = 0; attempt < 5 && !(await row.isVisible()); attempt++) {
+        await explorerRow(page, label).click();
+        await row.waitFor({ timeout: 5_000 }).catch(() => undefined);
+      }
+      await explorerContextCommand(page, row, 'Prune Model');
       const panel = PANEL(page);
       await panel.badge('running').waitFor({ timeout: 90_000 });
       // The extension labels an .onnx model by its file name; the output folder is named after the model's folder.

@@ -37,7 +37,8 @@ export interface Fixture {
   outputRoot: string;
 }
 
-export async function makeWorkspace(root: string, settings: Record<string, unknown> = E2E_SETTINGS): Promise<Fixture> {
+/** `onnx`: also put the two ONNX exports in the workspace (only for the test that uses them: with several models, commands run without an argument ask which one). */
+export async function makeWorkspace(root: string, settings: Record<string, unknown> = E2E_SETTINGS, opts: { onnx?: boolean } = {}): Promise<Fixture> {
   const workspace = join(root, 'workspace');
   const modelDir = join(workspace, 'vgg');
   mkdirSync(join(workspace, '.vscode'), { recursive: true });
@@ -51,7 +52,7 @@ export async function makeWorkspace(root: string, settings: Record<string, unkno
     model.dispose();
     tf.disposeVariables();
   }
-  const onnx = ['tiny_resnet', 'tiny_mobilenetv2'].map((name) => {
+  const onnx = (opts.onnx ? ['tiny_resnet', 'tiny_mobilenetv2'] : []).map((name) => {
     const label = `${name.replace('tiny_', '')}-onnx`;
     mkdirSync(join(workspace, label));
     cpSync(join(REPO, 'test', 'fixtures', 'onnx', `${name}.onnx`), join(workspace, label, `${name}.onnx`));

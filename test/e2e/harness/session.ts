@@ -15,13 +15,13 @@ export interface Session {
 }
 
 /** Each file packages again (a second or two) so that it also runs alone. */
-export async function openSession(userSettings: Record<string, unknown> = {}): Promise<Session> {
+export async function openSession(userSettings: Record<string, unknown> = {}, workspace: { onnx?: boolean } = {}): Promise<Session> {
   if (!toolsInstalled()) throw new Error('code-server/Node 24 are missing: run `npm run setup:e2e` (test:e2e does)');
   const pack = spawnSync('npm', ['run', 'package'], { cwd: REPO, encoding: 'utf8', timeout: 300_000, killSignal: 'SIGKILL' });
   assert.equal(pack.status, 0, `npm run package failed:\n${pack.stdout}\n${pack.stderr}`);
   const dirs = makeTempDirs(userSettings);
   installVsix(dirs, join(REPO, 'dcp-pruner.vsix'));
-  const fixture = await makeWorkspace(dirs.root);
+  const fixture = await makeWorkspace(dirs.root, undefined, workspace);
   const server = await startCodeServer(dirs, join(dirs.root, 'code-server.log'));
   const bench = await openWorkbench(server, fixture.workspace);
   return { server, bench, fixture };
@@ -38,10 +38,10 @@ export async function closeSession(server: CodeServer | undefined, bench: Workbe
  * Registers a test file's session hooks (open before its tests, close after) and returns the session, whose fields
  * are filled in by the `before` hook.
  */
-export function useSession(userSettings: Record<string, unknown> = {}): Session {
+export function useSession(userSettings: Record<string, unknown> = {}, workspace: { onnx?: boolean } = {}): Session {
   const session: Partial<Session> = {};
   before(async () => {
-    Object.assign(session, await openSession(userSettings));
+    Object.assign(session, await openSession(userSettings, workspace));
   }, { timeout: 300_000 });
   after(() => closeSession(session.server, session.bench));
   return session as Session;
