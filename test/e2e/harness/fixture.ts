@@ -52,11 +52,14 @@ export async function makeWorkspace(root: string, settings: Record<string, unkno
     model.dispose();
     tf.disposeVariables();
   }
+  const outputRoot = join(workspace, settings['dcp.outputFolder'] as string);
+  // The output folder exists from the start: a row appearing mid-test shifts the explorer under the next right-click.
+  if (opts.onnx) mkdirSync(outputRoot, { recursive: true });
   const onnx = (opts.onnx ? ['tiny_resnet', 'tiny_mobilenetv2'] : []).map((name) => {
     const label = `${name.replace('tiny_', '')}-onnx`;
     mkdirSync(join(workspace, label));
     cpSync(join(REPO, 'test', 'fixtures', 'onnx', `${name}.onnx`), join(workspace, label, `${name}.onnx`));
     return { label, file: join(workspace, label, `${name}.onnx`) };
   });
-  return { workspace, onnx, model: join(modelDir, 'model.json'), label: 'vgg', outputRoot: join(workspace, settings['dcp.outputFolder'] as string) };
+  return { workspace, onnx, model: join(modelDir, 'model.json'), label: 'vgg', outputRoot };
 }
