@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { flatWeights, gramLoss, type GramStats } from './gram';
-import { pass, sgdSteps, WEIGHT_DECAY, type PassResult } from './passes';
+import { pass, WEIGHT_DECAY, type PassResult } from './passes';
+import { safeguardedSteps } from './descent';
 import { solveMaskedRidge } from './ridge';
 import type { SelectionProblem } from './selection';
 
@@ -68,8 +69,8 @@ export async function exactEvaluate(
 
 /**
  * The sub-problem after adding units: W over the selected units (and the bias) set to the minimiser of
- * m·L_M + weight decay, then `solverSgdSteps` masked Nesterov steps on the joint loss from there, each with the
- * exact m·∂L_M plus one batch's λ·∂L_S, from batch `firstBatch` on (the caller rotates it, so a large selection set
+ * m·L_M + weight decay, then `solverSgdSteps` safeguarded steps on the joint loss from there (descent.ts), each with
+ * the exact m·∂L_M plus one batch's λ·∂L_S, from batch `firstBatch` on (the caller rotates it, so a large selection set
  * is not reduced to its first few batches). Returns new tensors; the inputs are disposed.
  */
 export async function exactSubProblem(
@@ -92,10 +93,6 @@ export async function exactSubProblem(
   w.dispose();
   const steps = hasDiscrimination(p) ? (p.solverSgdSteps ?? 0) : 0;
   if (steps === 0) return { w: nextW, b: nextB, gradientPasses: 0 };
-  const extra = async (wt: tf.Tensor4D, bt: tf.Tensor1D | null): Promise<[tf.Tensor4D, tf.Tensor1D | null]> => {
-    const r = await exactReconstruction(p, gram, wt, bt);
-    return [r.gw, r.gb];
-  };
-  [nextW, nextB] = await sgdSteps(p, nextW, nextB, mask, steps, extra, firstBatch);
+  [nextW, nextB] = await safeguardedSteps(p, gram, nextW, nextB, mask, steps, firstBatch);
   return { w: nextW, b: nextB, gradientPasses: steps / p.batches.length };
 }
