@@ -9,6 +9,7 @@ import type { RunConfig, RunEvent, RunReport } from '../../../protocol/model';
 import { compareDocument, runFromReport, type CompareDocument, type CompareRun } from '../../../protocol/compare';
 import { resolveRunConfig } from '../../../protocol/settings-validate';
 import { runPruning } from '../run/engine';
+import type { HeadsCache } from '../run/heads-cache';
 import type { CompareJob } from './jobs';
 
 export interface CompareOptions {
@@ -55,11 +56,13 @@ export async function runCompare(o: CompareOptions): Promise<CompareResult> {
   const untuned: (number | null)[] = [];
   const failures: CompareResult['failures'] = [];
   let cancelled = false;
+  // Every job of a seed trains the same heads on the same split: train them once.
+  const headsCache: HeadsCache = new Map();
   /** One engine run into its own folder, deleted right after; the report or the failure. */
   const runOne = async (config: Partial<RunConfig>, outDir: string): Promise<{ report: RunReport | null; failure: string | null }> => {
     let report: RunReport | null = null;
     let failure: string | null = null;
-    for await (const e of runPruning(config, { modelPath: o.modelPath, outDir, signal: o.signal })) {
+    for await (const e of runPruning(config, { modelPath: o.modelPath, outDir, signal: o.signal, headsCache })) {
       o.onEvent?.(e);
       if (e.type === 'runFinished') report = e.report;
       else if (e.type === 'runFailed') failure = e.message;

@@ -2,6 +2,7 @@ import type { RunConfig, RunEvent } from '../../../protocol/model';
 import { CancelledError } from './cancel';
 import { ConfigError, resolveConfig } from './config';
 import { runPipeline } from './pipeline';
+import type { HeadsCache } from './heads-cache';
 
 /** Where a run reads and writes. The input model is only read. */
 export interface RunOptions {
@@ -17,6 +18,8 @@ export interface RunOptions {
   resume?: boolean;
   /** Memory cap in MB the plan must fit besides the backend's own limit; default the process's --max-old-space-size. */
   memoryCapMB?: number | null;
+  /** Trained heads to reuse, and to add to, across runs that train them identically (`dcp compare`'s jobs). */
+  headsCache?: HeadsCache;
 }
 
 /**

@@ -3,7 +3,8 @@ import type { HeadAccuracy, LayerResult, RunConfig, RunEvent } from '../../../..
 import { GraphRunner } from '../../exec/executor';
 import { logitsOf } from '../../exec/layers';
 import { cloneModel } from '../../surgery/surgery';
-import { createHeads, disposeHeads } from '../../train/heads';
+import { createHeads, disposeHeads, headWeightsData, setHeadWeights } from '../../train/heads';
+import { headsCacheKey } from '../heads-cache';
 import { headAccuracies, train, type Network } from '../../train/train';
 import { restoreCheckpoint, type CheckpointState } from '../checkpoint';
 import type { RunOptions } from '../engine';
@@ -65,6 +66,15 @@ export async function* headsPhase(cfg: RunConfig, opts: RunOptions, inputs: RunI
     return { heads: resumeFrom.heads, layers, passes: [...resumeFrom.passes], stagesTuned: [...resumeFrom.stagesTuned] };
   }
   const joint = cfg.headTraining === 'joint';
+  const cacheKey = opts.headsCache && !joint ? headsCacheKey(cfg, opts.modelPath) : null;
+  const cached = cacheKey ? opts.headsCache!.get(cacheKey) : undefined;
+  if (cached) {
+    // The same frozen network, seed and data: training again would give these very weights.
+    setHeadWeights(net.heads, cached.weights);
+    yield { type: 'headsTrained', heads: cached.heads, time: Date.now() };
+    s.baseline = await cloneModel(net.runner.model);
+    return { heads: cached.heads, layers: [], passes: [], stagesTuned: [] };
+  }
   const measure = (): Promise<Accuracies> => headAccuracies(net, inputs.data.validation, inputs.memory.inferenceBatch, net.heads, opts.signal);
   let last: Accuracies | null = null;
   let stopped = false;
@@ -85,6 +95,7 @@ export async function* headsPhase(cfg: RunConfig, opts: RunOptions, inputs: RunI
     ...net.heads.map((h, i) => withWarning({ index: h.index, after: h.after, accuracy: accs.heads[i] }, summary.numClasses)),
     withWarning({ index: net.heads.length, after: net.runner.outputName, accuracy: accs.final }, summary.numClasses),
   ];
+  if (cacheKey) opts.headsCache!.set(cacheKey, { weights: await headWeightsData(net.heads), heads });
   yield { type: 'headsTrained', heads, time: Date.now() };
   s.baseline = await cloneModel(net.runner.model);
   return { heads, layers: [], passes: [], stagesTuned: [] };
