@@ -60,12 +60,15 @@ async function scalar(t: tf.Scalar): Promise<number> {
 /**
  * `steps` safeguarded steps from (W, b), one batch each from `firstBatch` on; gradients masked so unselected units
  * stay exactly zero (pitfall 3). Returns new tensors; the inputs are disposed. A step no halving can make descend
- * leaves the point where it is (the least-squares solution, at worst).
+ * leaves the point where it is (the least-squares solution, at worst). Counts the batches it differentiated and the
+ * line search's forward-only batches, for the cost report.
  */
 export async function safeguardedSteps(
   p: SelectionProblem, gram: GramStats, w0: tf.Tensor4D, b0: tf.Tensor1D | null, mask: tf.Tensor, steps: number, firstBatch: number,
-): Promise<[tf.Tensor4D, tf.Tensor1D | null]> {
+): Promise<{ w: tf.Tensor4D; b: tf.Tensor1D | null; batchGradients: number; batchForwards: number }> {
   let w = w0;
+  let batchGradients = 0;
+  let batchForwards = 0;
   let b = b0;
   let rate = p.learningRate;
   let smooth = await smoothPart(p, gram, w, b);
@@ -74,6 +77,7 @@ export async function safeguardedSteps(
       checkCancelled(p.signal);
       const batch = p.batches[(firstBatch + step) % p.batches.length];
       const disc = discrimination(p, batch, w, b, true);
+      batchGradients++;
       const here: Point = {
         w, b, value: smooth.value + (await scalar(disc.value)),
         gw: tf.tidy(() => tf.mul(tf.add(smooth.gw, disc.gw!), mask) as tf.Tensor4D),
@@ -87,6 +91,7 @@ export async function safeguardedSteps(
         const bNext = b && here.gb ? tf.tidy(() => tf.sub(b!, tf.mul(rate, here.gb!)) as tf.Tensor1D) : b;
         const nextSmooth = await smoothPart(p, gram, wNext, bNext);
         const value = nextSmooth.value + (await scalar(discrimination(p, batch, wNext, bNext, false).value));
+        batchForwards++;
         if (Number.isFinite(value) && value <= here.value - ARMIJO * rate * sqNorm) {
           tf.dispose([w, ...(b && bNext !== b ? [b] : []), smooth.gw, ...(smooth.gb ? [smooth.gb] : [])]);
           w = wNext;
@@ -109,5 +114,5 @@ export async function safeguardedSteps(
   } finally {
     tf.dispose([smooth.gw, ...(smooth.gb ? [smooth.gb] : [])]);
   }
-  return [w, b];
+  return { w, b, batchGradients, batchForwards };
 }

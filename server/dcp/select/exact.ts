@@ -75,7 +75,7 @@ export async function exactEvaluate(
  */
 export async function exactSubProblem(
   p: SelectionProblem, gram: GramStats, w: tf.Tensor4D, b: tf.Tensor1D | null, maskValues: Float32Array, mask: tf.Tensor, firstBatch: number,
-): Promise<{ w: tf.Tensor4D; b: tf.Tensor1D | null; gradientPasses: number }> {
+): Promise<{ w: tf.Tensor4D; b: tf.Tensor1D | null; gradientPasses: number; forwardPasses: number }> {
   const [kh, kw, c, n] = w.shape;
   const perTap = p.granularity === 'channel'
     ? (r: number) => maskValues[r % c] === 1
@@ -92,7 +92,7 @@ export async function exactSubProblem(
   }
   w.dispose();
   const steps = hasDiscrimination(p) ? (p.solverSgdSteps ?? 0) : 0;
-  if (steps === 0) return { w: nextW, b: nextB, gradientPasses: 0 };
-  [nextW, nextB] = await safeguardedSteps(p, gram, nextW, nextB, mask, steps, firstBatch);
-  return { w: nextW, b: nextB, gradientPasses: steps / p.batches.length };
+  if (steps === 0) return { w: nextW, b: nextB, gradientPasses: 0, forwardPasses: 0 };
+  const r = await safeguardedSteps(p, gram, nextW, nextB, mask, steps, firstBatch);
+  return { w: r.w, b: r.b, gradientPasses: r.batchGradients / p.batches.length, forwardPasses: r.batchForwards / p.batches.length };
 }

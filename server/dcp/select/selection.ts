@@ -149,6 +149,7 @@ export async function* greedySelect(p: SelectionProblem): AsyncGenerator<Iterati
           w = solved.w;
           b = solved.b;
           gradientPasses += solved.gradientPasses;
+          forwardPasses += solved.forwardPasses;
           nextBatch = (nextBatch + (p.solverSgdSteps ?? 0)) % p.batches.length;
         } else {
           const epochs = p.sgdEpochs ?? 1;
