@@ -84,7 +84,7 @@ export async function exactSubProblem(
   const solved = solveMaskedRidge(gram, allowed, WEIGHT_DECAY, p.weights.m);
   const kernel = new Float32Array(kh * kw * c * n);
   for (let i = 0; i < kernel.length; i++) kernel[i] = solved[i];
-  let nextW = tf.tensor4d(kernel, w.shape);
+  const nextW = tf.tensor4d(kernel, w.shape);
   let nextB: tf.Tensor1D | null = b;
   if (b && gram.hasBias) {
     nextB = tf.tensor1d(Float32Array.from(solved.subarray(gram.taps * n, gram.taps * n + n)));
