@@ -28,8 +28,8 @@ export interface SensitivityPoint {
   /** Multiply-adds per sample removed: this conv's input slices plus its producers' filters (and BN/depthwise). */
   flopsSaved: number;
   /**
-   * False when a real run at this rate could have chosen differently: a conv reading a Concatenate must keep a
-   * channel of every branch, and a run stopping here forces that at its own end (see docs/sensitivity.md).
+   * Whether the point keeps a channel of every concatenated branch, as a real run at this rate must. The engine
+   * re-selects a rate whose greedy prefix left a branch empty, so it writes true; kept in the file for readers.
    */
   exact: boolean;
 }

@@ -35,7 +35,7 @@ export function sensitivityLines(r: SensitivityResult): string[] {
     `sensitivity of ${r.modelName}: accuracy drop (points) / joint loss L_M + λ·L_S per layer pruned alone, on ${r.selectionSamples} selection samples (unpruned ${pct(r.baseAccuracy)}%)`,
     ...formatTable(header, rows, header.map((_, i) => i > 0)),
   ];
-  if (r.layers.some((l) => l.points.some((p) => !p.exact))) lines.push('* a run at that rate could keep other channels (a concat branch left empty: docs/sensitivity.md)');
+  if (r.layers.some((l) => l.points.some((p) => !p.exact))) lines.push('* a concatenated branch was left empty: a run at that rate keeps other channels (docs/sensitivity.md)');
   const s = r.suggestion;
   if (s) {
     lines.push('', `suggestion for ${s.target.flopsReduction}× fewer FLOPs: ${s.message}`);

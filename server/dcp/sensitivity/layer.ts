@@ -1,7 +1,8 @@
 /**
  * One layer's sensitivity curve: DCP's greedy selection for this conv alone, run once up to the kept count of the
  * smallest rate, with a snapshot at every rate's kept count (greedy only adds channels, so each snapshot is what a
- * run at that rate would have returned: docs/sensitivity.md). At each snapshot the network, unpruned elsewhere, is
+ * run at that rate would have returned: docs/sensitivity.md). The one exception, a snapshot that leaves a
+ * concatenated branch empty, is selected again at its own rate. At each snapshot the network, unpruned elsewhere, is
  * evaluated with the solved weights; the conv's own weights are restored afterwards, whatever happens.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -51,37 +52,50 @@ export async function* layerSensitivity(ctx: LayerSensitivityContext, plan: Conv
   const smallest = rates[keeps.indexOf(most)];
   const original = spec.kernel.read().clone();
   const originalBias = spec.bias ? spec.bias.read().clone() : null;
-  let out: LayerOutcome | null = null;
-  try {
+  const restore = (): void => {
+    spec.kernel.write(original);
+    if (spec.bias && originalBias) spec.bias.write(originalBias);
+    net.masks.get(plan.conv)?.dispose();
+    net.masks.delete(plan.conv);
+  };
+  const outcomes: LayerOutcome[] = [];
+  /** One greedy selection from the unpruned conv at `rate`, with snapshots at `at`. */
+  const select = async (rate: number, at: number[]): Promise<LayerOutcome> => {
+    restore();
     const gen = selectLayer({
-      net, baseline: ctx.baseline, config: { ...config, rate: smallest, stop: 'rate' }, selection: ctx.selection,
-      signal: ctx.signal, memory: ctx.memory, snapshotAt: new Set(keeps),
+      net, baseline: ctx.baseline, config: { ...config, rate, stop: 'rate' }, selection: ctx.selection,
+      signal: ctx.signal, memory: ctx.memory, snapshotAt: new Set(at),
     }, plan, head);
-    out = await drainSelection(gen);
+    const out = await drainSelection(gen);
+    outcomes.push(out);
+    return out;
+  };
+  try {
+    const out = await select(smallest, keeps);
     const groups = branchGroups(plan);
+    const covers = (kept: readonly number[]): boolean => groups.every((g) => g.some((u) => kept.includes(u)));
     for (let i = 0; i < rates.length; i++) {
       checkCancelled(ctx.signal);
-      const snap = out.snapshots.find((s) => s.kept.length === keeps[i]);
+      let snap = out.snapshots.find((s) => s.kept.length === keeps[i]);
       if (!snap) throw new Error(`${plan.conv}: selection never kept ${keeps[i]} channels (it stopped at ${out.result.kept.length})`);
+      // A prefix that leaves a concatenated branch empty is not what a run at this rate keeps (it would have forced
+      // a channel of that branch in its last steps): select again at this rate alone.
+      if (!covers(snap.kept)) snap = (await select(rates[i], [keeps[i]])).snapshots[0];
       spec.kernel.write(snap.weights);
       if (spec.bias && snap.bias) spec.bias.write(snap.bias);
       const acc = await accuracy(net, ctx.selection, ctx.inferenceBatch, ctx.signal);
-      const kept = new Set(snap.kept);
       yield {
         layer: plan.conv, rate: rates[i], keep: keeps[i], kept: snap.kept,
         jointLoss: snap.loss, reconLoss: snap.lossM, discLoss: snap.lossS,
         accuracy: acc, accuracyDrop: ctx.baseAccuracy - acc,
         flopsSaved: flopsSavedBy(ctx.summary, plan, snap.kept),
-        exact: groups.every((g) => g.some((u) => kept.has(u))),
+        exact: covers(snap.kept),
       };
     }
   } finally {
-    spec.kernel.write(original);
-    if (spec.bias && originalBias) spec.bias.write(originalBias);
+    restore();
     tf.dispose([original, ...(originalBias ? [originalBias] : [])]);
-    net.masks.get(plan.conv)?.dispose();
-    net.masks.delete(plan.conv);
-    for (const s of out?.snapshots ?? []) tf.dispose([s.weights, ...(s.bias ? [s.bias] : [])]);
+    for (const o of outcomes) for (const s of o.snapshots) tf.dispose([s.weights, ...(s.bias ? [s.bias] : [])]);
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * Layer sensitivity on a tiny real model: one point per layer and rate with losses, accuracy and FLOPs; the prefix
- * claim (the channels kept at rate 0.5 are those of a real run pruning only that layer at 0.5); the result file; no
- * tensor leaks, also when cancelled.
+ * claim (the channels kept at rate 0.5 are those of a real run pruning only that layer at 0.5), also for a conv
+ * reading a Concatenate; the result file; no tensor leaks, also when cancelled.
  */
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
@@ -16,6 +16,7 @@ import { runSensitivity } from '../../../server/dcp/sensitivity/engine';
 import { saveLayersModel } from '../../../server/io/model-files';
 import { initBackend } from '../../../server/tfjs/backend';
 import { tinyPlain } from '../../fixtures/tiny/tiny-models';
+import { buildInceptionLike } from '../../fixtures/models/build';
 
 const TINY: Partial<RunConfig> = { data: 'mnist', maxTrainSamples: 128, selectionSamples: 32, headEpochs: 1, finetuneEpochs: 0, stageFinetune: false, batchSize: 32, backend: 'wasm' };
 const RATES = [0.25, 0.5, 0.75];
@@ -114,5 +115,33 @@ describe('layer sensitivity', () => {
     assert.match((bad as { message: string }).message, /method must be dcp, recon or disc/);
     const [rate] = await collect(runSensitivity(TINY, { modelPath, rates: [1.5], target: null }));
     assert.match((rate as { message: string }).message, /rates must be in \(0, 1\)/);
+  });
+
+  test('a conv reading a Concatenate keeps at every rate what a real run at that rate keeps', async () => {
+    const model = buildInceptionLike({ alpha: 0.25 });
+    const path2 = await saveLayersModel(model, path.join(dir, 'inception'));
+    model.dispose();
+    const rates = [0.3, 0.7];
+    const tensors = tf.memory().numTensors;
+    const events = await collect(runSensitivity(TINY, { modelPath: path2, rates, target: null }));
+    assert.equal(tf.memory().numTensors, tensors, 'tensors leaked (with a re-selection)');
+    const end = events.at(-1)!;
+    assert.equal(end.type, 'sensitivityDone', JSON.stringify(end));
+    const res = (end as { result: SensitivityResult }).result;
+    const curve = res.layers.find((l) => l.layer === 'mixed0_mix');
+    assert.ok(curve, `mixed0_mix is analysed (${res.layers.map((l) => l.layer).join(', ')})`);
+    for (const point of curve.points) {
+      const others = Object.fromEntries(res.layers.filter((l) => l.layer !== curve.layer).map((l) => [l.layer, { prune: false as const }]));
+      const recipe = path.join(dir, `inception-${point.rate}.dcp-recipe.json`);
+      await fs.writeFile(recipe, JSON.stringify({ version: 1, layers: { [curve.layer]: { rate: point.rate }, ...others } }));
+      const runEvents: RunEvent[] = [];
+      for await (const e of runPruning({ ...TINY, rate: point.rate, stop: 'rate', recipe }, { modelPath: path2, outDir: path.join(dir, `inc-out-${point.rate}`) })) runEvents.push(e);
+      const last = runEvents.at(-1)!;
+      assert.equal(last.type, 'runFinished', JSON.stringify(last));
+      const real: RunReport['layers'][number] = (last as { report: RunReport }).report.layers.find((l) => l.layer === curve.layer)!;
+      // At 0.7 the prefix of the 0.3 run leaves a branch empty (seen before the re-selection existed): it is re-selected.
+      assert.ok(point.exact, `rate ${point.rate}`);
+      assert.deepEqual(point.kept, real.kept, `rate ${point.rate}: the real run's channels`);
+    }
   });
 });
