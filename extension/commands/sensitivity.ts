@@ -43,6 +43,9 @@ export async function startSensitivity(s: Services, model: vscode.Uri, rates: nu
   await s.errors.guard('Could not start the sensitivity analysis', async () => {
     const started = await s.client.sendRequest(StartSensitivityRequest, { uri: model.toString(), rates, targetFlops, config });
     s.log.info(`Sensitivity of ${model.fsPath} at ${rates.join(', ')} → ${started.outFile}`);
+    // show() may point the panel at the current run's model; startSensitivity then points it at this one (Apply
+    // writes its recipe). Nothing awaits in between, so no event of the analysis can slip past (the worker only
+    // starts after the server answered); the bridge keeps the events for a webview that is not ready yet.
     await s.panel.show();
     s.panel.startSensitivity(started.analysisId, model);
     void progress(s, started.analysisId);
