@@ -5,11 +5,12 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { ListRunsRequest, RunEndedNotification, RunEventNotification } from '../protocol/lsp';
+import { ListRunsRequest, RunEndedNotification, RunEventNotification, SensitivityEventNotification } from '../protocol/lsp';
 import { ServerClient } from './client';
 import { compareMethods, pruneModel } from './commands/prune';
 import { inspectModel, selectDataset } from './commands/inspect';
 import { setLayerBudget } from './commands/budget';
+import { layerSensitivity } from './commands/sensitivity';
 import { cancelRun, deleteRun, openPanel, openPrunedModel, resumeRun, showRunReport } from './commands/runs';
 import { readerFor } from './commands/start';
 import { DOC_SCHEME, ReadOnlyDocs } from './documents';
@@ -34,6 +35,7 @@ const COMMANDS: ReadonlyArray<[string, (s: Services, arg: unknown) => Promise<un
   ['dcp.openPanel', openPanel],
   ['dcp.selectDataset', () => selectDataset()],
   ['dcp.setLayerBudget', setLayerBudget],
+  ['dcp.layerSensitivity', layerSensitivity],
 ];
 
 export class DcpContext {
@@ -67,6 +69,7 @@ export class DcpContext {
     subs.push(
       client.onNotification(RunEventNotification, (p) => runs.onEvent(p)),
       client.onNotification(RunEndedNotification, (p) => runs.onEnded(p)),
+      client.onNotification(SensitivityEventNotification, (p) => this.services.panel.sensitivityEvent(p)),
       new RunsView(this.services),
       new RunFeedback(runs, { cancel: (id) => cancelRun(this.services, id), showLog: () => log.show(true) }),
       this.server.onConnectionLost(({ restarted }) => void this.onCrash(restarted)),

@@ -12,7 +12,9 @@ import { readerFor, startRun } from './commands/start';
 import { baseDirOf, isModelJson, modelLabel, resolveModel } from './models';
 import { PruningPanel, registerPruningPanelSerializer, type PanelAction } from './panel/pruningPanel';
 import type { PanelPort, Services } from './services';
-import { readRecipeFile, recipeUriFor, writeLayerBudget } from './recipe-file';
+import { readRecipeFile, recipeUriFor, writeLayerBudget, writeRecipeFile } from './recipe-file';
+import { startSensitivity } from './commands/sensitivity';
+import type { SensitivityEvent } from '../protocol/sensitivity';
 import { runConfigFromSettings } from './settings';
 
 /**
@@ -83,10 +85,49 @@ export function createPanelPort(s: Omit<Services, 'panel'>, subs: vscode.Disposa
         if (model.toString() === target.toString()) panel.setRecipe(recipe);
         return;
       }
+      case 'startSensitivity': {
+        const target = model ?? (await resolveModel(undefined, 'Layer Sensitivity'));
+        if (!target) return;
+        await startSensitivity(services(), target, action.rates, action.targetFlops, action.config);
+        return;
+      }
+      case 'applyRecipe': {
+        // The sensitivity suggestion, saved whole through the same writer as the graph view's budget edits.
+        if (!model || model.scheme !== 'file') {
+          panel.notify('error', 'No model to save a recipe for: open a model.json or start a run on one.');
+          return;
+        }
+        if (!vscode.workspace.isTrusted) {
+          panel.notify('error', 'Recipes are not written in Restricted Mode.');
+          return;
+        }
+        const target = model;
+        const recipe = await writeRecipeFile(target, action.recipe);
+        if (model.toString() === target.toString()) panel.setRecipe(recipe);
+        panel.notify('info', `Saved the suggestion as ${vscode.workspace.asRelativePath(recipeUriFor(target))}; the next run uses it.`);
+        return;
+      }
     }
   };
+  // The analysis the panel shows, and who follows which analysis (the progress notification).
+  let analysis: string | null = null;
+  const followers = new Set<{ id: string; listener: (e: SensitivityEvent) => void }>();
 
   const port: PanelPort = {
+    startSensitivity: (analysisId, uri) => {
+      analysis = analysisId;
+      setModel(uri);
+      panel.sensitivity([], true);
+    },
+    sensitivityEvent: (p) => {
+      for (const f of [...followers]) if (f.id === p.analysisId) f.listener(p.event);
+      if (p.analysisId === analysis) panel.sensitivity([p.event], false);
+    },
+    onSensitivityEvent: (id, listener) => {
+      const f = { id, listener };
+      followers.add(f);
+      return new vscode.Disposable(() => followers.delete(f));
+    },
     show: async (runId?: string) => {
       const run = runId ? s.runs.get(runId) : s.runs.current();
       const active = vscode.window.activeTextEditor?.document.uri;

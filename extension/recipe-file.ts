@@ -34,10 +34,14 @@ export async function readRecipeFile(model: vscode.Uri): Promise<Recipe | null> 
  * validates and completes the file by name (package.json's jsonValidation), so no `$schema` is written.
  */
 export async function writeLayerBudget(model: vscode.Uri, layer: string, budget: RecipeLayer | null): Promise<Recipe> {
-  const uri = recipeUriFor(model);
   const current = await readRecipeFile(model);
-  const next = withLayerBudget(current ?? { version: 1, layers: {} }, layer, budget);
-  const checked = parseRecipe(next, uri.fsPath);
+  return writeRecipeFile(model, withLayerBudget(current ?? { version: 1, layers: {} }, layer, budget));
+}
+
+/** Replaces the model's recipe with `recipe` (validated first); returns it as written. */
+export async function writeRecipeFile(model: vscode.Uri, recipe: Recipe): Promise<Recipe> {
+  const uri = recipeUriFor(model);
+  const checked = parseRecipe(recipe, uri.fsPath);
   const tmp = uri.with({ path: `${uri.path}.${Date.now().toString(36)}.tmp` });
   await vscode.workspace.fs.writeFile(tmp, new TextEncoder().encode(`${JSON.stringify(checked, null, 2)}\n`));
   try {

@@ -7,6 +7,7 @@
  */
 import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
 import type { ModelSummary, RunConfig, RunEvent, RunReport } from './model';
+import type { SensitivityEvent } from './sensitivity';
 
 // ---- data types --------------------------------------------------------------------------------------------------
 
@@ -163,7 +164,29 @@ export const DcpCommands = {
   pruneModel: 'dcp.pruneModel',
   inspectModel: 'dcp.inspectModel',
   setLayerBudget: 'dcp.setLayerBudget',
+  layerSensitivity: 'dcp.layerSensitivity',
 } as const;
+
+export interface StartSensitivityParams extends ModelParams {
+  /** Rates in (0, 1) to prune each layer at (ascending after validation). */
+  rates: number[];
+  /** Suggest per-layer rates for this FLOPs reduction (≥ 1); null = no suggestion. */
+  targetFlops: number | null;
+  /** Run settings to override (data, λ, heads…); validated like a run's. */
+  config?: Partial<RunConfig>;
+}
+
+export interface StartSensitivityResult {
+  /** Names the analysis in its notifications and in a cancel. */
+  analysisId: string;
+  /** Absolute path `sensitivity.json` is written to when the analysis finishes (next to the model). */
+  outFile: string;
+}
+
+export interface SensitivityEventParams {
+  analysisId: string;
+  event: SensitivityEvent;
+}
 
 /** The argument of `dcp.setLayerBudget` (the per-layer CodeLens): which model's recipe, and which layer in it. */
 export interface LayerBudgetArgs {
@@ -202,3 +225,12 @@ export const ServerMemoryRequest = new RequestType<Record<string, never>, Server
 
 /** Sent from the server to the client when a run has ended (finished, failed or cancelled), with the report if any. */
 export const RunEndedNotification = new NotificationType<RunEndedParams>('dcp/runEnded');
+
+/** Sent from the client to the server to start a layer-sensitivity analysis of a model in a worker; answers at once. */
+export const StartSensitivityRequest = new RequestType<StartSensitivityParams, StartSensitivityResult, void>('dcp/startSensitivity');
+
+/** Sent from the client to the server to cancel a sensitivity analysis; it ends with `sensitivityCancelled`. */
+export const CancelSensitivityRequest = new RequestType<{ analysisId: string }, { cancelled: boolean }, void>('dcp/cancelSensitivity');
+
+/** Sent from the server to the client for every event of a sensitivity analysis, in order; the last one ends it. */
+export const SensitivityEventNotification = new NotificationType<SensitivityEventParams>('dcp/sensitivityEvent');

@@ -8,6 +8,7 @@
  */
 import type { RunConfig, RunEvent } from './model';
 import { isRecipe, recipeLayerProblem, type Recipe, type RecipeLayer } from './recipe';
+import type { SensitivityEvent } from './sensitivity';
 import { isRunConfigPatch } from './settings-validate';
 
 /** Run settings from the webview are checked against the settings table: types and ranges, unknown keys refused. */
@@ -50,7 +51,14 @@ export interface NoticeMessage {
   message: string;
 }
 
-export type HostToWebview = SetupMessage | ShowRunMessage | EventsMessage | NoticeMessage;
+/** Sent from the host to the webview with a layer-sensitivity analysis's events, in order (`reset` = a new analysis). */
+export interface SensitivityMessage {
+  type: 'sensitivity';
+  reset: boolean;
+  events: SensitivityEvent[];
+}
+
+export type HostToWebview = SetupMessage | ShowRunMessage | EventsMessage | NoticeMessage | SensitivityMessage;
 
 // ---- webview → host --------------------------------------------------------------------------------------------
 
@@ -94,7 +102,23 @@ export interface SetLayerBudgetMessage {
   budget: RecipeLayer | null;
 }
 
-export type WebviewToHost = ReadyMessage | StartMessage | CancelMessage | ResumeMessage | SelectLayerMessage | SetLayerBudgetMessage;
+/** Sent from the webview to the host to start a layer-sensitivity analysis of the set-up model (run settings: the form's). */
+export interface StartSensitivityMessage {
+  type: 'startSensitivity';
+  rates: number[];
+  /** Suggest per-layer rates for this FLOPs reduction (≥ 1); null = no suggestion. */
+  targetFlops: number | null;
+  config: Partial<RunConfig>;
+}
+
+/** Sent from the webview to the host to save a whole recipe (the sensitivity suggestion) as the set-up model's recipe. */
+export interface ApplyRecipeMessage {
+  type: 'applyRecipe';
+  recipe: Recipe;
+}
+
+export type WebviewToHost =
+  | ReadyMessage | StartMessage | CancelMessage | ResumeMessage | SelectLayerMessage | SetLayerBudgetMessage | StartSensitivityMessage | ApplyRecipeMessage;
 
 /** What the webview keeps with `setState`; the host reads `runId` from it when VS Code revives the panel. */
 export interface PersistedPanelState {
@@ -108,6 +132,8 @@ export interface PersistedPanelState {
   curvePhase: string | null;
   /** What the user typed into the run controls, so a reload does not lose it. */
   form: Partial<RunConfig>;
+  /** What the sensitivity chart plots; absent = accuracy drop (states saved before the chart existed). */
+  sensitivityMetric?: 'accuracyDrop' | 'jointLoss';
 }
 
 // ---- validation ------------------------------------------------------------------------------------------------
@@ -138,6 +164,11 @@ export function isWebviewToHost(v: unknown): v is WebviewToHost {
       return (v.runId === null || str(MAX_ID)(v.runId)) && (v.layer === null || str(MAX_TEXT)(v.layer));
     case 'setLayerBudget':
       return str(MAX_TEXT)(v.layer) && v.layer !== '' && (v.budget === null || recipeLayerProblem(v.budget) === null);
+    case 'startSensitivity':
+      return Array.isArray(v.rates) && v.rates.length > 0 && v.rates.length <= 64 && v.rates.every((r) => finite(r) && (r as number) > 0 && (r as number) < 1)
+        && (v.targetFlops === null || (finite(v.targetFlops) && (v.targetFlops as number) >= 1)) && isRunConfigPatch(v.config);
+    case 'applyRecipe':
+      return isRecipe(v.recipe);
     default:
       return false;
   }
@@ -161,6 +192,8 @@ export function isHostToWebview(v: unknown): v is HostToWebview {
       return typeof v.runId === 'string' && Array.isArray(v.events) && v.events.every(isEventLike);
     case 'notice':
       return oneOf('info', 'error')(v.level) && typeof v.message === 'string';
+    case 'sensitivity':
+      return bool(v.reset) && Array.isArray(v.events) && v.events.every(isEventLike);
     default:
       return false;
   }
@@ -170,7 +203,8 @@ export function isHostToWebview(v: unknown): v is HostToWebview {
 export function isPersistedPanelState(v: unknown): v is PersistedPanelState {
   return isObject(v) && v.version === 1 && (v.runId === null || str(MAX_ID)(v.runId))
     && (v.selectedLayer === null || str(MAX_TEXT)(v.selectedLayer)) && (v.iteration === null || finite(v.iteration))
-    && bool(v.showTables) && (v.curvePhase === null || str(MAX_ID)(v.curvePhase)) && isRunConfigPatch(v.form);
+    && bool(v.showTables) && (v.curvePhase === null || str(MAX_ID)(v.curvePhase)) && isRunConfigPatch(v.form)
+    && (v.sensitivityMetric === undefined || oneOf('accuracyDrop', 'jointLoss')(v.sensitivityMetric));
 }
 
 /** The run id a revived panel showed (null when absent or malformed). */

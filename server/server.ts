@@ -16,6 +16,7 @@ import { registerDiagnostics } from './handlers/documents';
 import { ModelInspector } from './handlers/inspect';
 import { registerLanguageFeatures } from './handlers/language';
 import { connectionSink, registerRequests } from './handlers/requests';
+import { registerSensitivity } from './handlers/sensitivity';
 import { RunManager } from './runs/manager';
 import { defaultWorkerScript } from './runs/worker-host';
 
@@ -56,8 +57,11 @@ connection.onInitialize((params): InitializeResult => {
 // Import TF.js once the client is up, so the first inspect (maybe during a run) does not pay for it.
 connection.onInitialized(() => inspector.warmUp());
 
+const sensitivity = registerSensitivity(connection, inspector, defaultWorkerScript());
+
 connection.onShutdown(async () => {
   await manager?.dispose();
+  await sensitivity.dispose();
 });
 
 registerRequests(connection, inspector, runs);

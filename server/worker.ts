@@ -7,6 +7,7 @@ import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import type { WorkerMemory } from '../protocol/lsp';
 import { runPruning } from './dcp/run/engine';
+import { runSensitivity } from './dcp/sensitivity/engine';
 import { isHostToWorker, readStart, type HostToWorker, type WorkerToHost } from './runs/worker-messages';
 
 const port = parentPort;
@@ -37,6 +38,19 @@ async function run(message: Extract<HostToWorker, { kind: 'start' }>): Promise<v
   }
 }
 
+async function analyse(message: Extract<HostToWorker, { kind: 'sensitivity' }>): Promise<void> {
+  const o = message.options;
+  try {
+    const target = o.targetFlops === null ? null : { flopsReduction: o.targetFlops };
+    for await (const event of runSensitivity(message.config, { modelPath: o.modelPath, rates: o.rates, target, outFile: o.outFile, signal: controller.signal })) {
+      post({ kind: 'sensitivityEvent', event });
+    }
+    post({ kind: 'done', memory: memory() });
+  } catch (e) {
+    post({ kind: 'error', message: `The engine failed: ${e instanceof Error ? e.message : String(e)}` });
+  }
+}
+
 /** Live tensors once the engine returned: anything here is a leak (the thread ends next, which would hide it). */
 function memory(): WorkerMemory | null {
   try {
@@ -53,6 +67,7 @@ port.on('message', (m: unknown) => {
     controller.abort();
   } else if (!started) {
     started = true;
-    void run(m);
+    if (m.kind === 'sensitivity') void analyse(m);
+    else void run(m);
   }
 });

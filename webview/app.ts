@@ -3,9 +3,11 @@
  * toggle, form) and the views, and renders them all at once when main.ts asks (once per animation frame).
  */
 import type { RunEvent } from '../protocol/model';
+import type { SensitivityEvent } from '../protocol/sensitivity';
 import type { PersistedPanelState, SetupMessage, WebviewToHost } from '../protocol/webview';
 import { el } from './dom';
 import { followedLayer, type HostNotice } from './selectors';
+import { initialSensitivity, reduceSensitivity, type SensitivityState } from './sensitivity-state';
 import { initialState, reduce, type PanelState } from './state';
 import { Chart, applyChartDefaults, readPalette, watchTheme, type Palette } from './theme';
 import { ControlsView } from './views/controls';
@@ -15,6 +17,7 @@ import { HeaderView, SummaryView } from './views/status';
 import { LayerView } from './views/layer';
 import { LossView } from './views/losses';
 import { OverviewView } from './views/overview';
+import { SensitivityView } from './views/sensitivity';
 import { TrainingView } from './views/training';
 
 export interface AppHost {
@@ -37,6 +40,8 @@ export class App {
   private readonly training: TrainingView;
   private readonly graph: GraphView;
   private readonly diff = new DiffView();
+  private readonly sensitivity: SensitivityView;
+  private sens: SensitivityState = initialSensitivity;
 
   constructor(root: HTMLElement, private readonly host: AppHost, saved: PersistedPanelState | null) {
     this.ui = saved ?? { version: 1, runId: null, selectedLayer: null, iteration: null, showTables: false, curvePhase: null, form: {} };
@@ -62,9 +67,14 @@ export class App {
       select: (layer) => this.select(layer),
       budget: (layer, budget) => host.post({ type: 'setLayerBudget', layer, budget }),
     });
+    this.sensitivity = new SensitivityView(this.palette, {
+      start: (rates, targetFlops) => host.post({ type: 'startSensitivity', rates, targetFlops, config: this.ui.form }),
+      apply: (recipe) => host.post({ type: 'applyRecipe', recipe }),
+      metric: (m) => this.updateUi({ sensitivityMetric: m }),
+    });
     const main = el('main', { class: 'grid' }, [
       this.controls.root, this.summary.root, this.overview.root, this.graph.root, this.layer.root, this.losses.root,
-      this.training.root, this.diff.root,
+      this.training.root, this.diff.root, this.sensitivity.root,
     ]);
     root.replaceChildren(this.header.root, main);
     // The charts were created off-document; size them now rather than on Chart.js's next resize-observer frame, so
@@ -94,6 +104,17 @@ export class App {
     this.state = s;
   }
 
+  /** Folds a sensitivity analysis's events; `reset` starts from nothing (a new analysis, or a replay). */
+  applySensitivity(reset: boolean, events: readonly SensitivityEvent[]): void {
+    let s = reset ? initialSensitivity : this.sens;
+    for (const e of events) s = reduceSensitivity(s, e);
+    this.sens = s;
+  }
+
+  get sensitivityEventCount(): number {
+    return this.sens.eventCount;
+  }
+
   notice(level: 'info' | 'error', message: string): void {
     this.hostNotice = { level, message, runId: this.state.runId, attempt: this.state.attempt };
   }
@@ -118,6 +139,8 @@ export class App {
     const rate = this.ui.form.rate ?? this.setupMsg?.defaults.rate ?? s.config?.rate ?? null;
     this.graph.update(s, selected, this.setupMsg?.modelName ? this.setupMsg.recipe : undefined, rate);
     this.diff.update(s);
+    const canEdit = Boolean(this.setupMsg?.modelName) && this.setupMsg?.recipe !== undefined;
+    this.sensitivity.update(this.sens, this.ui.sensitivityMetric ?? 'accuracyDrop', canEdit);
   }
 
   /** How long the graph view's last layout + first render took, ms (read by the browser tests). */
@@ -156,6 +179,7 @@ export class App {
     this.losses.recolor(this.palette);
     this.layer.recolor(this.palette);
     this.training.recolor(this.palette);
+    this.sensitivity.recolor(this.palette);
     this.render();
   }
 }

@@ -50,6 +50,9 @@ function frame(): void {
       if (offset < msg.events.length) continue;
     } else if (msg.type === 'setup') {
       app.setup(msg);
+    } else if (msg.type === 'sensitivity') {
+      // Few events (one per layer and rate): folded at once.
+      app.applySensitivity(msg.reset, msg.events);
     } else {
       app.notice(msg.level, msg.message);
     }
@@ -61,6 +64,7 @@ function frame(): void {
   document.body.dataset.events = String(app.eventCount);
   document.body.dataset.pending = String(queue.length);
   document.body.dataset.graphMs = app.graphBuildMs.toFixed(1);
+  document.body.dataset.sensitivityEvents = String(app.sensitivityEventCount);
   if (queue.length > 0) schedule();
 }
 

@@ -7,6 +7,7 @@
  * - messages from the webview are validated before anything acts on them.
  */
 import type { Recipe, RunConfig, RunEvent } from '../../protocol/model';
+import type { SensitivityEvent } from '../../protocol/sensitivity';
 import { isWebviewToHost, type HostToWebview, type WebviewToHost } from '../../protocol/webview';
 
 /** What the user asked for in the panel; the extension forwards these to the language server. */
@@ -34,6 +35,8 @@ export class PanelBridge {
   private pending: RunEvent[] = [];
   private timer: ReturnType<typeof setTimeout> | null = null;
   private setupMsg: HostToWebview | null = null;
+  /** The shown sensitivity analysis's events so far, replayed to a new webview (a few dozen: one per layer and rate). */
+  private sensitivityLog: SensitivityEvent[] = [];
   /** Messages dropped because they failed validation; a number tests and logs can check. */
   rejected = 0;
 
@@ -66,6 +69,7 @@ export class PanelBridge {
       this.ready = true;
       if (this.setupMsg) this.send(this.setupMsg);
       this.sendShown();
+      if (this.sensitivityLog.length > 0) this.send({ type: 'sensitivity', reset: true, events: this.sensitivityLog });
       return;
     }
     this.options.onAction(raw);
@@ -100,6 +104,12 @@ export class PanelBridge {
   setup(defaults: RunConfig, modelName: string | null, recipe?: Recipe | null): void {
     this.setupMsg = { type: 'setup', defaults, modelName, ...(recipe !== undefined ? { recipe } : {}) };
     this.send(this.setupMsg);
+  }
+
+  /** Events of the shown sensitivity analysis; `reset` = a new analysis replaces the old one. */
+  sensitivity(events: readonly SensitivityEvent[], reset: boolean): void {
+    this.sensitivityLog = reset ? [...events] : [...this.sensitivityLog, ...events];
+    this.send({ type: 'sensitivity', reset, events: [...events] });
   }
 
   notice(level: 'info' | 'error', message: string): void {

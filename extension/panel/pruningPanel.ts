@@ -11,6 +11,7 @@
 import * as vscode from 'vscode';
 import type { Recipe, RunConfig, RunEvent } from '../../protocol/model';
 import { persistedRunId } from '../../protocol/webview';
+import type { SensitivityEvent } from '../../protocol/sensitivity';
 import { PanelBridge, RunStore, type PanelAction } from './bridge';
 import { buildPanelHtml, makeNonce } from './html';
 
@@ -107,6 +108,11 @@ export class PruningPanel implements vscode.Disposable {
   setRecipe(recipe: Recipe | null | undefined): void {
     this.recipe = recipe;
     this.bridge.setup(this.defaults, this.modelName, this.recipe);
+  }
+
+  /** Events of the shown sensitivity analysis (`reset`: a new one). */
+  sensitivity(events: readonly SensitivityEvent[], reset: boolean): void {
+    this.bridge.sensitivity(events, reset);
   }
 
   /** Shows a message in the panel, e.g. why the server refused to start a run. */

@@ -11,9 +11,10 @@ import { addCompareCommand } from './compare';
 import { addDemoCommand } from './demo';
 import { addInspectCommand } from './inspect';
 import { addPruneCommand } from './prune';
+import { addSensitivityCommand } from './sensitivity';
 
 /** The subcommands, in the order `dcp --help` lists them. */
-const COMMANDS: readonly AddCommand[] = [addDemoCommand, addPruneCommand, addInspectCommand, addCompareCommand];
+const COMMANDS: readonly AddCommand[] = [addDemoCommand, addPruneCommand, addSensitivityCommand, addInspectCommand, addCompareCommand];
 
 /** commander writes whole blocks ending in a newline; CliIO adds its own. */
 const block = (s: string): string => s.replace(/\n$/, '');

@@ -1,5 +1,5 @@
 /**
- * Language features on model.json documents: hover on a layer's name, the "Prune with DCP" / "Inspect" CodeLenses,
+ * Language features on model.json documents: hover on a layer's name, the "Prune with DCP" / "Inspect" / "Sensitivity" CodeLenses,
  * and the layers as document symbols. Positions come from the document text (model-outline); meaning (shapes,
  * FLOPs, prunability) from the engine's summary of the file on disk; kept channels from the model's last run.
  */
@@ -65,6 +65,7 @@ export function modelLenses(uri: string): CodeLens[] {
   return [
     { range: top, command: { title: 'Prune with DCP', command: DcpCommands.pruneModel, arguments: [uri] } },
     { range: top, command: { title: 'Inspect', command: DcpCommands.inspectModel, arguments: [uri] } },
+    { range: top, command: { title: 'Sensitivity', command: DcpCommands.layerSensitivity, arguments: [uri] } },
   ];
 }
 

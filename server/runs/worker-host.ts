@@ -118,6 +118,7 @@ export class WorkerRun {
     if (!isWorkerToHost(m)) this.fail('The pruning worker sent a message the server does not understand');
     else if (m.kind === 'event') this.deliver(m.event);
     else if (m.kind === 'error') this.fail(m.message);
+    else if (m.kind === 'sensitivityEvent') this.fail('The pruning worker sent a sensitivity event during a run');
     else {
       if (!this.terminal) this.fail('The engine stopped without a final event');
       this.resolveFinished(m.memory ?? null);

@@ -4,6 +4,7 @@
  */
 import type { WorkerMemory } from '../../protocol/lsp';
 import type { RunConfig, RunEvent } from '../../protocol/model';
+import type { SensitivityEvent } from '../../protocol/sensitivity';
 import { resolveRunConfig } from '../../protocol/settings-validate';
 
 /** What the worker needs to call the engine's runPruning; everything is plain data (postMessage clones it). */
@@ -14,14 +15,25 @@ export interface WorkerRunOptions {
   resume: boolean;
 }
 
-/** Sent from the host to the worker. */
+/** What the worker needs to call the engine's runSensitivity (server/dcp/sensitivity/engine.ts). */
+export interface WorkerSensitivityOptions {
+  modelPath: string;
+  rates: number[];
+  targetFlops: number | null;
+  outFile: string;
+}
+
+/** Sent from the host to the worker: one job per worker, a pruning run or a sensitivity analysis. */
 export type HostToWorker =
   | { kind: 'start'; config: RunConfig; options: WorkerRunOptions }
+  | { kind: 'sensitivity'; config: RunConfig; options: WorkerSensitivityOptions }
   | { kind: 'cancel' };
 
 /** Sent from the worker to the host. */
 export type WorkerToHost =
   | { kind: 'event'; event: RunEvent }
+  /** A sensitivity analysis's event; the last one is sensitivityDone, -Failed or -Cancelled. */
+  | { kind: 'sensitivityEvent'; event: SensitivityEvent }
   /**
    * The engine's generator returned; its last event was runFinished, runFailed or runCancelled. `memory`: tf.memory()
    * at that moment, after every phase freed what it allocated (null when TF.js cannot say).
@@ -34,13 +46,13 @@ export type WorkerToHost =
 export function isWorkerToHost(m: unknown): m is WorkerToHost {
   if (typeof m !== 'object' || m === null) return false;
   const kind = (m as { kind?: unknown }).kind;
-  return kind === 'event' || kind === 'done' || kind === 'error';
+  return kind === 'event' || kind === 'sensitivityEvent' || kind === 'done' || kind === 'error';
 }
 
 export function isHostToWorker(m: unknown): m is HostToWorker {
   if (typeof m !== 'object' || m === null) return false;
   const kind = (m as { kind?: unknown }).kind;
-  return kind === 'start' || kind === 'cancel';
+  return kind === 'start' || kind === 'sensitivity' || kind === 'cancel';
 }
 
 /**

@@ -6,7 +6,7 @@ import type { GraphRunner } from '../exec/executor';
 import type { Head } from '../train/heads';
 import { convSpec } from '../exec/layers';
 import { buildSelectionBatches, disposeBatches, stageRest } from './layer-cache';
-import { greedySelect, type SelectionOutcome, type SelectionProblem } from './selection';
+import { greedySelect, type SelectionOutcome, type SelectionProblem, type Snapshot } from './selection';
 import { branchGroups, coveringPrefix, plannedKeep } from './keep';
 import { accumulateGram, gramBytes, type GramStats } from './gram';
 import type { Network } from '../train/train';
@@ -20,6 +20,8 @@ export interface LayerContext {
   signal?: AbortSignal;
   /** The memory plan's per-layer choices (selection batch, spill); absent = the run's batch size, in memory. */
   memory?: readonly LayerMemory[];
+  /** Kept counts at which selection keeps copies of its weights (layer sensitivity); DCP's channel step only. */
+  snapshotAt?: ReadonlySet<number>;
 }
 
 /** What selecting one layer produced, besides the events: the kept channels and the pass counts for the cost report. */
@@ -27,6 +29,8 @@ export interface LayerOutcome {
   result: LayerResult;
   gradientPasses: number;
   forwardPasses: number;
+  /** The copies `snapshotAt` asked for; the caller disposes them. */
+  snapshots: Snapshot[];
 }
 
 /** Loss weights per method: DCP L_M + λ·L_S; `recon` (ThiNet-like, λ = 0) L_M only; `disc` λ·L_S only. */
@@ -69,10 +73,11 @@ export async function* selectLayer(ctx: LayerContext, plan: ConvPlan, head: Head
     weights, granularity: 'channel', candidates: range(c), keep: fixedKeep,
     stop: greedy ? cfg.stop : 'rate', epsilon: cfg.epsilon, tau: cfg.tau, score: cfg.score,
     learningRate: cfg.selectionLearningRate, unitsPerStep: 1, gram, solverSgdSteps: cfg.solverSgdSteps, signal: ctx.signal,
-    groups: branchGroups(plan), roundTo: cfg.roundTo,
+    groups: branchGroups(plan), roundTo: cfg.roundTo, snapshotAt: ctx.snapshotAt,
   };
   let outcome: SelectionOutcome | null = null;
   let kernelOutcome: SelectionOutcome | null = null;
+  let handedOver = false;
   try {
     // Inside the try: a cancelled accumulation must still free the batches.
     if (solver.solver === 'exact') problem.gram = gram = await accumulateGram(batches, spec, reference.shape, bias !== null, ctx.signal);
@@ -88,7 +93,7 @@ export async function* selectLayer(ctx: LayerContext, plan: ConvPlan, head: Head
       const kernelProblem: SelectionProblem = {
         ...problem, reference: outcome.weights, bias: outcome.bias, granularity: 'kernel', candidates,
         keep: Math.max(1, groups.length, candidates.length - Math.floor(cfg.kernelRate * candidates.length)),
-        stop: cfg.stop === 'adaptive' ? 'adaptive' : 'rate', unitsPerStep: cfg.kernelsPerStep, groups, roundTo: 1,
+        stop: cfg.stop === 'adaptive' ? 'adaptive' : 'rate', unitsPerStep: cfg.kernelsPerStep, groups, roundTo: 1, snapshotAt: undefined,
       };
       kernelOutcome = yield* forward(plan.conv, greedySelect(kernelProblem));
     }
@@ -112,8 +117,9 @@ export async function* selectLayer(ctx: LayerContext, plan: ConvPlan, head: Head
       Object.assign(result, { kernelMask: mask, keptKernels: kernelOutcome.kept.length, totalKernels: outcome.kept.length * n });
     }
     yield { type: 'layerDone', result, time: Date.now() };
+    handedOver = true;
     return {
-      result,
+      result, snapshots: outcome.snapshots,
       gradientPasses: outcome.gradientPasses + (kernelOutcome?.gradientPasses ?? 0),
       // Accumulating the Gram statistics is one forward pass of the conv alone (an im2col), counted as a full one.
       forwardPasses: outcome.forwardPasses + (kernelOutcome?.forwardPasses ?? 0) + (gram ? 1 : 0),
@@ -122,6 +128,8 @@ export async function* selectLayer(ctx: LayerContext, plan: ConvPlan, head: Head
     disposeBatches(batches);
     tf.dispose([reference, ...(bias ? [bias] : [])]);
     for (const o of [outcome, kernelOutcome]) if (o) tf.dispose([o.weights, o.mask, ...(o.bias ? [o.bias] : [])]);
+    // Snapshots are the caller's once returned; a failure or cancellation before that frees them here.
+    if (!handedOver) for (const o of [outcome, kernelOutcome]) for (const sn of o?.snapshots ?? []) tf.dispose([sn.weights, ...(sn.bias ? [sn.bias] : [])]);
   }
 }
 

@@ -59,6 +59,21 @@ export interface SelectionProblem {
   /** SGD path: passes over the selection set per added unit (1 in the reference; tests run it to convergence). */
   sgdEpochs?: number;
   signal?: AbortSignal;
+  /**
+   * Kept counts at which to keep a copy of (W, b) and the losses (layer sensitivity): greedy only adds units, so a
+   * run to a larger count passes through what a run stopping at each smaller count would have returned.
+   */
+  snapshotAt?: ReadonlySet<number>;
+}
+
+/** (W, b) and the losses when `kept.length` units were kept; the tensors belong to whoever receives them. */
+export interface Snapshot {
+  kept: number[];
+  weights: tf.Tensor4D;
+  bias: tf.Tensor1D | null;
+  lossM: number;
+  lossS: number;
+  loss: number;
 }
 
 /** One greedy step, as the engine reports it. Losses are means over the selection set after the step. */
@@ -84,8 +99,9 @@ export interface SelectionOutcome {
   /** Gradient passes and forward-only passes over the selection set (for the cost report). */
   gradientPasses: number;
   forwardPasses: number;
+  /** The copies `snapshotAt` asked for, in the order they were taken (fewest units first). */
+  snapshots: Snapshot[];
 }
-
 
 /**
  * Greedy selection (Algorithm 2): start from W = 0, repeatedly add the unit with the largest gradient
@@ -101,6 +117,7 @@ export async function* greedySelect(p: SelectionProblem): AsyncGenerator<Iterati
   let gradientPasses = 0;
   let forwardPasses = 0;
   const kept: number[] = [];
+  const snapshots: Snapshot[] = [];
   const candidate = new Set(p.candidates);
   let current: PassResult | null = null;
   try {
@@ -167,6 +184,9 @@ export async function* greedySelect(p: SelectionProblem): AsyncGenerator<Iterati
       current = evaluated;
       if (needGrad) gradientPasses += evaluated.passes; else forwardPasses += evaluated.passes;
       history.push(current.loss);
+      if (p.snapshotAt?.has(kept.length)) {
+        snapshots.push({ kept: kept.slice().sort((x, y) => x - y), weights: w.clone(), bias: b?.clone() ?? null, lossM: current.lossM, lossS: current.lossS, loss: current.loss });
+      }
       yield { iteration, added, scores, lossM: current.lossM, lossS: current.lossS, loss: current.loss };
       if (exhausted || rateDone) break;
       if (target === Infinity && shouldStop(p.stop, history, initialLoss, fullLoss, p.epsilon, p.tau)) {
@@ -181,9 +201,10 @@ export async function* greedySelect(p: SelectionProblem): AsyncGenerator<Iterati
     const mask = tf.tensor4d(maskValues, maskShape);
     return {
       kept: kept.slice().sort((x, y) => x - y), weights: w, bias: b, mask,
-      lossM: current.lossM, lossS: current.lossS, iterations: iteration, gradientPasses, forwardPasses,
+      lossM: current.lossM, lossS: current.lossS, iterations: iteration, gradientPasses, forwardPasses, snapshots,
     };
   } catch (e) {
+    for (const s of snapshots) tf.dispose([s.weights, ...(s.bias ? [s.bias] : [])]);
     w.dispose();
     b?.dispose();
     current?.grad?.dispose();

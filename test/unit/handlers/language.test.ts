@@ -109,9 +109,10 @@ describe('symbols, lenses and diagnostics', () => {
     assert.equal(doc.getText(symbols[0].selectionRange), '"c1"');
   });
 
-  it('offers Prune and Inspect at the top with the uri', () => {
+  it('offers Prune, Inspect and Sensitivity at the top with the uri', () => {
     const lenses = modelLenses(doc.uri);
-    assert.deepEqual(lenses.map((l) => l.command?.command), [DcpCommands.pruneModel, DcpCommands.inspectModel]);
+    assert.deepEqual(lenses.map((l) => l.command?.command), [DcpCommands.pruneModel, DcpCommands.inspectModel, DcpCommands.layerSensitivity]);
+    assert.deepEqual(lenses[2].command?.arguments, [doc.uri]);
     assert.deepEqual(lenses[0].command?.arguments, [doc.uri]);
     assert.equal(lenses[0].range.start.line, 0);
   });
