@@ -17,6 +17,11 @@ export interface RunOptions {
   resume?: boolean;
   /** Memory cap in MB the plan must fit besides the backend's own limit; default the process's --max-old-space-size. */
   memoryCapMB?: number | null;
+  /**
+   * The machine-speed cache of the forecast (measure/calibrate.ts); null = measure without caching; absent = the
+   * default file (`$DCP_SPEED_CACHE`, else `~/.cache/dcp-pruner/machine-speed.json`).
+   */
+  speedCacheFile?: string | null;
 }
 
 /**
