@@ -38,10 +38,25 @@ export interface PhaseForecast {
   peakBytes: number;
 }
 
+/** Split sizes the forecast assumed (the panel re-forecasts from them). */
+export interface ForecastSamples {
+  train: number;
+  validation: number;
+  selection: number;
+}
+
+/** The measure phase's latency comparison: batch 1 and `batch`, `repeats` timed rounds after 2 warm-up rounds. */
+export interface LatencyPlan {
+  batch: number;
+  repeats: number;
+}
+
 export interface RunForecast {
   phases: PhaseForecast[];
   seconds: number;
   speed: MachineSpeed;
+  samples: ForecastSamples;
+  latency: LatencyPlan;
 }
 
 /** One row of forecast vs actual (the report's `phases`). */

@@ -113,7 +113,8 @@ export class App {
     this.header.setTablesShown(this.ui.showTables);
     this.header.update(s, this.hostNotice);
     this.controls.setStatus(s.status, this.setupMsg?.modelName ?? null, s.runId !== null);
-    this.forecast.update(s);
+    const next = this.setupMsg?.modelName ? { ...this.setupMsg.defaults, ...this.ui.form } : null;
+    this.forecast.update(s, next, this.setupMsg?.recipe);
     this.summary.update(s);
     this.overview.update(s, selected);
     this.layer.update(s, layer, this.ui.iteration, selected !== this.ui.selectedLayer);

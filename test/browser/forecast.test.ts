@@ -17,7 +17,7 @@ import { PanelPage, startBrowserAndHarness, type Harness } from './harness';
 const RESULTS = join(__dirname, '..', '..', 'test-results');
 const MiB = 2 ** 20;
 const FORECAST: RunForecast = {
-  seconds: 60,
+  seconds: 60, samples: { train: 8000, validation: 2000, selection: 256 }, latency: { batch: 64, repeats: 15 },
   speed: { backend: 'wasm', trainStepSeconds: 0.002, trainMacsPerSecond: 1.5e9, inferStepSeconds: 0.001, inferMacsPerSecond: 4e9, measuredAt: 0, cached: true },
   phases: [
     { phase: 'heads', seconds: 10, peakBytes: 95 * MiB }, { phase: 'selection', seconds: 40, peakBytes: 59 * MiB },
@@ -85,6 +85,23 @@ describe('forecast in the run controls', () => {
       ['Final fine-tuning', '8 s', '95 MiB', '8 s', '+0%'],
       ['Measuring', '2 s', '32 MiB', '3 s', '+50%'],
     ]);
+    // The next run's forecast follows the form before Start: no fine-tuning drops that phase, a lower rate keeps
+    // more channels and costs more selection.
+    const next = done.page.locator('#forecast-next');
+    const selection = async () => Number(/channel selection ([\d.]+) (s|min)/.exec(await next.innerText())?.[1]);
+    assert.match(await next.innerText(), /^Next run with these settings: about [\d.]+ (s|min) \(head training [\d.]+ (s|min), channel selection .*final fine-tuning/);
+    const atHalf = await selection();
+    await done.page.locator('#f-finetuneEpochs').fill('0');
+    await done.page.waitForFunction(() => !(globalThis as unknown as { document: { querySelector(s: string): { textContent: string } | null } })
+      .document.querySelector('#forecast-next')?.textContent.includes('final fine-tuning'));
+    await done.page.locator('#f-rate').fill('0.1');
+    await done.page.waitForFunction((before) => {
+      const t = (globalThis as unknown as { document: { querySelector(s: string): { textContent: string } | null } }).document.querySelector('#forecast-next')?.textContent ?? '';
+      const m = /channel selection ([\d.]+) (s|min)/.exec(t);
+      return m !== null && Number(m[1]) > before;
+    }, atHalf);
+    await done.page.locator('#f-finetuneEpochs').fill(String(recordedConfig(events).finetuneEpochs));
+    await done.page.locator('#f-rate').fill(String(recordedConfig(events).rate));
     for (const theme of ['light', 'dark', 'high-contrast'] as const) {
       await done.setTheme(theme);
       const box = await done.page.evaluate<{ x: number; y: number; width: number; height: number }>(`(() => {

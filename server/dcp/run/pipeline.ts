@@ -4,7 +4,8 @@ import { loadLayersModel } from '../../io/model-files';
 import { initBackend } from '../../tfjs/backend';
 import type { PassCount } from '../measure/cost';
 import { machineSpeed } from '../measure/calibrate';
-import { forecastRun } from '../measure/forecast';
+import { estimateRun } from '../../../protocol/forecast-estimate';
+import { LATENCY_BATCH, LATENCY_REPEATS } from '../measure/stats';
 import { plannedKeep } from '../select/keep';
 import type { RunOptions } from './engine';
 import { finetunePhase } from './phases/finetune';
@@ -75,8 +76,9 @@ async function* tracked<R>(clock: PhaseClock, phase: AsyncGenerator<RunEvent, R>
 async function runForecast(cfg: RunConfig, inputs: RunInputs, cacheFile: string | null | undefined): Promise<RunForecast> {
   const speed = await machineSpeed(cfg.threads, cacheFile);
   const { data, plan } = inputs;
-  return forecastRun({
+  return estimateRun({
     summary: inputs.summary, stages: plan.stages, heads: plan.heads, config: cfg, memory: inputs.memory, speed,
+    latency: { batch: LATENCY_BATCH, repeats: LATENCY_REPEATS },
     convs: plan.convs.map((c) => ({ conv: c.conv, inChannels: c.inChannels, stage: c.stage, keep: plannedKeep(c, c.rate ?? cfg.rate, cfg.roundTo) })),
     samples: { train: data.train.count, validation: data.validation.count, selection: data.selection.count },
   });

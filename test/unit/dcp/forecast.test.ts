@@ -1,5 +1,5 @@
 /**
- * The forecast estimator (server/dcp/measure/forecast.ts) on hand-made inputs, where each phase's seconds can be
+ * The forecast estimator (protocol/forecast-estimate.ts) on hand-made inputs, where each phase's seconds can be
  * worked out by hand; how it scales with the settings; the phase clock that times a recorded event stream; and the
  * calibration measuring a positive speed on the cpu backend without leaking tensors.
  */
@@ -11,7 +11,7 @@ import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { PhaseClock, phaseSeconds, type MachineSpeed } from '../../../protocol/forecast';
 import type { LayerInfo, RunEvent } from '../../../protocol/model';
-import { forecastRun, type ForecastInput } from '../../../server/dcp/measure/forecast';
+import { estimateRun as forecastRun, type ForecastInput } from '../../../protocol/forecast-estimate';
 import { machineSpeed, measureSpeed } from '../../../server/dcp/measure/calibrate';
 import { LATENCY_BATCH, LATENCY_REPEATS } from '../../../server/dcp/measure/stats';
 
@@ -35,6 +35,7 @@ function input(overrides: Partial<ForecastInput['config']> = {}, speed: MachineS
       phases: [{ phase: 'training', bytes: 3000, batch: 10 }, { phase: 'selection', bytes: 2000, batch: 10 }, { phase: 'inference', bytes: 1000, batch: 10 }],
     },
     speed,
+    latency: { batch: LATENCY_BATCH, repeats: LATENCY_REPEATS },
   };
 }
 const secs = (f: ReturnType<typeof forecastRun>) => Object.fromEntries(f.phases.map((p) => [p.phase, p.seconds]));
@@ -92,7 +93,7 @@ describe('PhaseClock', () => {
     const clock = new PhaseClock();
     for (const e of events.slice(0, -1)) clock.observe(e);
     clock.close('measure', 24_000);
-    const forecast = { seconds: 10, speed: SPEED, phases: [{ phase: 'heads' as const, seconds: 6, peakBytes: 1 }] };
+    const forecast = { seconds: 10, speed: SPEED, samples: { train: 1, validation: 1, selection: 1 }, latency: { batch: 64, repeats: 15 }, phases: [{ phase: 'heads' as const, seconds: 6, peakBytes: 1 }] };
     assert.deepEqual(clock.compare(forecast)[0], { phase: 'heads', forecastSeconds: 6, seconds: 3, forecastPeakBytes: 1 });
     assert.equal(clock.compare(forecast)[4].seconds, 2);
   });

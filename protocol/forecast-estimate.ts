@@ -1,5 +1,7 @@
 /**
- * The forecast of a run before any work: seconds and peak memory per phase (protocol/forecast.ts). Pure arithmetic
+ * The forecast of a run before any work: seconds and peak memory per phase (protocol/forecast.ts). Pure arithmetic,
+ * shared by the engine (at run start, server/dcp/run/pipeline.ts) and the panel (the next run's forecast as the
+ * run controls change, from the last run's plan and speed)
  * over what the run is about to do (the graph's per-layer FLOPs, the plan's stages and convs, the settings, the
  * split sizes, the memory plan) and what this machine does per second (calibrate.ts). Every phase is counted as
  * steps × a fixed per-step overhead + multiply-adds / rate, with the steps the engine takes:
@@ -15,9 +17,8 @@
  *              per-layer drift (both networks over the selection set) and saving.
  * Peak memory per phase is the memory plan's (training, selection, inference), as the run will use it.
  */
-import type { MemoryPlan, ModelSummary, RunConfig, StageInfo } from '../../../protocol/model';
-import type { MachineSpeed, PhaseForecast, RunForecast } from '../../../protocol/forecast';
-import { LATENCY_BATCH, LATENCY_REPEATS } from './stats';
+import type { MemoryPlan, ModelSummary, RunConfig, StageInfo } from './model';
+import type { ForecastSamples, LatencyPlan, MachineSpeed, PhaseForecast, RunForecast } from './forecast';
 
 export interface ForecastConv {
   conv: string;
@@ -34,9 +35,11 @@ export interface ForecastInput {
   heads: readonly { after: string }[];
   convs: readonly ForecastConv[];
   config: Pick<RunConfig, 'headEpochs' | 'headTraining' | 'headPlateau' | 'finetuneEpochs' | 'stageFinetune' | 'solver' | 'solverSgdSteps' | 'method'>;
-  samples: { train: number; validation: number; selection: number };
+  samples: ForecastSamples;
   memory: Pick<MemoryPlan, 'batchSize' | 'microBatch' | 'inferenceBatch' | 'phases' | 'layers'>;
   speed: MachineSpeed;
+  /** The measure phase's latency comparison (server/dcp/measure/stats.ts: LATENCY_BATCH, LATENCY_REPEATS). */
+  latency: LatencyPlan;
 }
 
 /** FLOPs after pruning, roughly: each prunable conv scaled by its kept share of input channels (the rest unchanged). */
@@ -58,7 +61,7 @@ function pathAndPrefix(layers: ForecastInput['summary']['layers'], from: string,
   return { path, prefix };
 }
 
-export function forecastRun(input: ForecastInput): RunForecast {
+export function estimateRun(input: ForecastInput): RunForecast {
   const { config: cfg, samples, memory, speed } = input;
   const F = Math.max(1, input.summary.totalFlops);
   const Fp = prunedFlops(input);
@@ -95,8 +98,8 @@ export function forecastRun(input: ForecastInput): RunForecast {
 
   const stageFinetune = cfg.stageFinetune ? input.stages.length * train(samples.train, F) : 0;
   const finetune = cfg.finetuneEpochs * (train(samples.train, Fp) + infer(samples.validation, Fp));
-  const latencyCalls = 2 * (LATENCY_REPEATS + 2);
-  const latency = latencyCalls * (2 * speed.inferStepSeconds + ((1 + LATENCY_BATCH) * (F + Fp)) / 2 / speed.inferMacsPerSecond);
+  const latencyCalls = 2 * (input.latency.repeats + 2);
+  const latency = latencyCalls * (2 * speed.inferStepSeconds + ((1 + input.latency.batch) * (F + Fp)) / 2 / speed.inferMacsPerSecond);
   const measure = infer(samples.validation, Fp) + latency + infer(samples.selection, F + Fp);
 
   const phases: PhaseForecast[] = [
@@ -106,5 +109,5 @@ export function forecastRun(input: ForecastInput): RunForecast {
     { phase: 'finetune', seconds: finetune, peakBytes: finetune > 0 ? bytes('training') : 0 },
     { phase: 'measure', seconds: measure, peakBytes: bytes('inference') },
   ];
-  return { phases, seconds: phases.reduce((a, p) => a + p.seconds, 0), speed };
+  return { phases, seconds: phases.reduce((a, p) => a + p.seconds, 0), speed, samples, latency: input.latency };
 }
