@@ -6,6 +6,9 @@
  * backend, threads, TF.js version) in a JSON file, for 30 days: every later run forecasts without measuring.
  * Cache file: `$DCP_SPEED_CACHE`, else `$XDG_CACHE_HOME/dcp-pruner/machine-speed.json` (default `~/.cache/…`);
  * `DCP_SPEED_CACHE=none` measures every time and writes nothing.
+ * No forecast on the `cpu` backend (plain JS, for tests and as a last resort): its backprop kernels are so slow that
+ * the calibration alone took 189 s on a loaded 2-core machine. On any backend, a warm-up training step slower than
+ * WARMUP_LIMIT_S ends the calibration without a result: a forecast must not cost more than a small share of a run.
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { cpus, homedir } from 'node:os';
@@ -19,6 +22,9 @@ const SMALL = 4;
 const LARGE = 32;
 const REPEATS = 3;
 const MAX_AGE_MS = 30 * 24 * 3600 * 1000;
+const WARMUP_LIMIT_S = 2;
+/** Backends that are never calibrated (see above). */
+export const UNCALIBRATED_BACKENDS: readonly string[] = ['cpu'];
 
 export function defaultSpeedCacheFile(): string | null {
   const env = process.env.DCP_SPEED_CACHE;
@@ -46,6 +52,13 @@ function buildNet(): tf.LayersModel {
 
 const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
 
+/** Seconds of one call of `fn`. */
+async function once(fn: () => Promise<void>): Promise<number> {
+  const t0 = performance.now();
+  await fn();
+  return (performance.now() - t0) / 1000;
+}
+
 /** Median seconds of `fn` over REPEATS calls, after one warm-up call (kernel compilation, allocation). */
 async function timeIt(fn: () => Promise<void>): Promise<number> {
   await fn();
@@ -65,8 +78,8 @@ function fit(tSmall: number, tLarge: number, macs: number): { step: number; rate
   return { step: Math.max(0, tSmall - (SMALL * macs) / rate), rate };
 }
 
-/** Measures the current backend now (no cache). Leaves no tensors behind. */
-export async function measureSpeed(): Promise<MachineSpeed> {
+/** Measures the current backend now (no cache); null when it is too slow to measure quickly. Leaves no tensors behind. */
+export async function measureSpeed(): Promise<MachineSpeed | null> {
   const model = buildNet();
   const lr = tf.scalar(0.01);
   try {
@@ -89,6 +102,7 @@ export async function measureSpeed(): Promise<MachineSpeed> {
         await y.data();
         y.dispose();
       };
+      if ((await once(trainStep(0))) > WARMUP_LIMIT_S) return null;
       const train = fit(await timeIt(trainStep(0)), await timeIt(trainStep(1)), macs);
       const infer = fit(await timeIt(inferStep(0)), await timeIt(inferStep(1)), macs);
       return {
@@ -122,17 +136,19 @@ async function readCache(file: string): Promise<CacheFile> {
   return { version: 1, machines: {} };
 }
 
-/** This process measured these already (tests and the server run many runs). */
-const memo = new Map<string, MachineSpeed>();
+/** This process measured these already (tests and the server run many runs); null = too slow to calibrate. */
+const memo = new Map<string, MachineSpeed | null>();
 
 /**
- * The machine's speed on the current backend: from this process, else the cache file, else measured (and cached).
+ * The machine's speed on the current backend: from this process, else the cache file, else measured (and cached);
+ * null when the backend is not calibrated (then the run has no forecast).
  * A cache that cannot be written is not an error: the forecast only loses its head start next time.
  */
-export async function machineSpeed(threads: number | null, cacheFile: string | null = defaultSpeedCacheFile()): Promise<MachineSpeed> {
+export async function machineSpeed(threads: number | null, cacheFile: string | null = defaultSpeedCacheFile()): Promise<MachineSpeed | null> {
+  if (UNCALIBRATED_BACKENDS.includes(tf.getBackend())) return null;
   const key = machineKey(tf.getBackend(), threads);
   const known = memo.get(key);
-  if (known) return { ...known, cached: true };
+  if (known !== undefined) return known && { ...known, cached: true };
   const cache = cacheFile ? await readCache(cacheFile) : null;
   const hit = cache?.machines[key];
   if (isSpeed(hit) && Date.now() - hit.measuredAt < MAX_AGE_MS) {
@@ -141,7 +157,7 @@ export async function machineSpeed(threads: number | null, cacheFile: string | n
   }
   const measured = await measureSpeed();
   memo.set(key, measured);
-  if (cache && cacheFile) {
+  if (measured && cache && cacheFile) {
     cache.machines[key] = measured;
     await mkdir(dirname(cacheFile), { recursive: true }).then(() => writeJsonAtomic(cacheFile, cache)).catch(() => undefined);
   }

@@ -72,9 +72,13 @@ async function* tracked<R>(clock: PhaseClock, phase: AsyncGenerator<RunEvent, R>
   }
 }
 
-/** The run's forecast: the plan's convs at their planned keep, this machine's (cached) speed, the memory plan. */
-async function runForecast(cfg: RunConfig, inputs: RunInputs, cacheFile: string | null | undefined): Promise<RunForecast> {
+/**
+ * The run's forecast: the plan's convs at their planned keep, this machine's (cached) speed, the memory plan.
+ * Undefined when the backend is not calibrated (measure/calibrate.ts: the cpu backend, or one too slow to measure).
+ */
+async function runForecast(cfg: RunConfig, inputs: RunInputs, cacheFile: string | null | undefined): Promise<RunForecast | undefined> {
   const speed = await machineSpeed(cfg.threads, cacheFile);
+  if (!speed) return undefined;
   const { data, plan } = inputs;
   return estimateRun({
     summary: inputs.summary, stages: plan.stages, heads: plan.heads, config: cfg, memory: inputs.memory, speed,

@@ -1,7 +1,7 @@
 /**
  * The forecast estimator (protocol/forecast-estimate.ts) on hand-made inputs, where each phase's seconds can be
  * worked out by hand; how it scales with the settings; the phase clock that times a recorded event stream; and the
- * calibration measuring a positive speed on the cpu backend without leaking tensors.
+ * calibration measuring a positive speed on the wasm backend without leaking tensors (and skipping cpu).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -14,6 +14,9 @@ import type { LayerInfo, RunEvent } from '../../../protocol/model';
 import { estimateRun as forecastRun, type ForecastInput } from '../../../protocol/forecast-estimate';
 import { machineSpeed, measureSpeed } from '../../../server/dcp/measure/calibrate';
 import { LATENCY_BATCH, LATENCY_REPEATS } from '../../../server/dcp/measure/stats';
+import { initBackend } from '../../../server/tfjs/backend';
+import { runPruning } from '../../../server/dcp/run/engine';
+import { makeTinyFixture, quickConfig } from '../../integration/server/fixture';
 
 /** No per-step overhead and 1e6 multiply-adds per second: seconds are multiply-adds / 1e6. */
 const SPEED: MachineSpeed = { backend: 'cpu', trainStepSeconds: 0, trainMacsPerSecond: 1e6, inferStepSeconds: 0, inferMacsPerSecond: 1e6, measuredAt: 0, cached: false };
@@ -100,12 +103,13 @@ describe('PhaseClock', () => {
 });
 
 describe('machine speed', () => {
-  it('measures a positive speed on the cpu backend, caches it per machine and leaks no tensors', async () => {
-    await tf.setBackend('cpu');
+  it('measures a positive speed on the wasm backend, caches it per machine and leaks no tensors', async () => {
+    await initBackend('wasm');
     const before = tf.memory().numTensors;
     const s = await measureSpeed();
     assert.equal(tf.memory().numTensors, before);
-    assert.equal(s.backend, 'cpu');
+    assert.ok(s, 'wasm is fast enough to calibrate');
+    assert.equal(s.backend, 'wasm');
     assert.ok(s.trainMacsPerSecond > 0 && s.inferMacsPerSecond > 0 && s.trainStepSeconds >= 0 && s.inferStepSeconds >= 0, JSON.stringify(s));
     const dir = mkdtempSync(join(tmpdir(), 'dcp-speed-'));
     try {
@@ -113,6 +117,7 @@ describe('machine speed', () => {
       const first = await machineSpeed(null, file);
       // Measured in this process already (the memo), or read from the file: never a second calibration.
       const second = await machineSpeed(null, file);
+      assert.ok(first && second);
       assert.equal(second.cached, true);
       assert.equal(second.trainMacsPerSecond, first.trainMacsPerSecond);
       if (!first.cached) {
@@ -122,6 +127,44 @@ describe('machine speed', () => {
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('does not calibrate the cpu backend (its backprop takes minutes): such runs have no forecast', async () => {
+    await tf.setBackend('cpu');
+    const t0 = Date.now();
+    assert.equal(await machineSpeed(null, null), null);
+    assert.ok(Date.now() - t0 < 1000);
+    await initBackend('wasm');
+  });
+});
+
+describe('a run with a forecast', () => {
+  it('carries the forecast in runStarted and forecast vs measured seconds per phase in the report', async () => {
+    const fixture = await makeTinyFixture();
+    try {
+      const events: RunEvent[] = [];
+      for await (const e of runPruning(quickConfig(fixture, { backend: 'wasm' }), { modelPath: fixture.modelPath, outDir: join(fixture.dir, 'out'), speedCacheFile: null })) events.push(e);
+      const started = events.find((e) => e.type === 'runStarted');
+      const finished = events.at(-1);
+      assert.ok(started?.type === 'runStarted' && finished?.type === 'runFinished', JSON.stringify(finished));
+      const f = started.forecast;
+      assert.ok(f, 'runStarted has a forecast');
+      assert.deepEqual(f.phases.map((p) => p.phase), ['heads', 'selection', 'stageFinetune', 'finetune', 'measure']);
+      assert.ok(f.seconds > 0 && f.phases[1].seconds > 0 && f.phases[1].peakBytes > 0);
+      assert.equal(f.phases[2].seconds, 0, 'stage fine-tuning is off in the quick config');
+      const phases = finished.report.phases;
+      assert.ok(phases);
+      assert.deepEqual(phases.map((p) => p.forecastSeconds), f.phases.map((p) => p.seconds));
+      // The measured phases add up to the time between runStarted and the report (within the rounding of ms).
+      const measured = phases.reduce((a, p) => a + p.seconds, 0);
+      assert.ok(measured > 0 && measured <= (finished.time - started.time) / 1000 + 0.01, `${measured} s`);
+      assert.ok(phases[1].seconds > 0 && phases[3].seconds > 0);
+      // The event stream gives the same split, measured up to runFinished rather than to the report.
+      const fromEvents = phaseSeconds(events);
+      assert.ok(Math.abs(fromEvents.selection - phases[1].seconds) < 1e-9);
+    } finally {
+      fixture.cleanup();
     }
   });
 });
