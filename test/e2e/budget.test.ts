@@ -127,7 +127,13 @@ test('a per-layer rate set in the panel graph is saved to the recipe, shown in t
     if (never) assert.equal(never.kept.length, never.inChannels);
     // The panel shows the same: the layer's node reads kept / total.
     await frame.locator(`#graph .gnode[data-layer="${LAYER}"] .gsub`, { hasText: `${kept(channels.get(LAYER)!, RATE)}/${channels.get(LAYER)!}` }).waitFor({ timeout: 10_000 });
+    // The run controls: the engine's forecast with the measured time per phase, and the next run's forecast.
+    await frame.locator('#forecast-line', { hasText: /About .* in all; took / }).waitFor({ timeout: 10_000 });
+    await frame.locator('#forecast-next', { hasText: 'Next run with these settings: about' }).waitFor({ timeout: 10_000 });
+    assert.ok(report.phases && report.phases.find((p) => p.phase === 'selection')!.seconds > 0, 'the report times the phases');
     await frame.locator(`#graph .gnode[data-layer="${LAYER}"]`).scrollIntoViewIfNeeded();
     await screenshot(page, 'budget-03-second-run');
+    await frame.locator('#forecast').scrollIntoViewIfNeeded();
+    await screenshot(page, 'budget-04-forecast');
   });
 });
