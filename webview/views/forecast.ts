@@ -29,7 +29,8 @@ export class ForecastView {
 
   constructor() {
     this.line = el('p', { class: 'hint', attrs: { id: 'forecast-line', 'aria-live': 'polite' } });
-    this.box = el('div', { class: 'summary-box forecast-box' }, [this.table]);
+    // The table is in the document only while there is a forecast to fill it: an empty table says nothing.
+    this.box = el('div', { class: 'summary-box forecast-box' });
     this.next = el('p', { class: 'forecast-next', attrs: { id: 'forecast-next', 'aria-live': 'polite' } });
     this.root = el('div', { class: 'forecast', attrs: { id: 'forecast' } }, [el('h3', { text: 'Forecast' }), this.next, this.line, this.box]);
   }
@@ -42,7 +43,9 @@ export class ForecastView {
     this.last = { forecast: s.forecast, phases: s.phaseTimes, status: s.status };
     const f = s.forecast;
     this.box.hidden = !f;
+    if (f && this.table.parentNode !== this.box) this.box.append(this.table);
     if (!f) {
+      this.table.remove();
       setText(this.line, s.status === 'idle'
         ? 'When a run starts, the engine forecasts its time and memory per phase (this machine is calibrated once, then cached).'
         : 'This run has no forecast (a resumed run, or one from an older engine).');
