@@ -63,12 +63,23 @@ export async function* runPipeline(cfg: RunConfig, opts: RunOptions): AsyncGener
   }
 }
 
-/** Re-yields a phase's events, letting the clock see each one; returns the phase's result. */
+/**
+ * Re-yields a phase's events, letting the clock see each one; returns the phase's result. Like `yield*`, closing
+ * this generator early (a consumer that stops reading) closes the phase too, so its finally blocks free its tensors.
+ */
 async function* tracked<R>(clock: PhaseClock, phase: AsyncGenerator<RunEvent, R>): AsyncGenerator<RunEvent, R> {
-  for (;;) {
-    const next = await phase.next();
-    if (next.done) return next.value;
-    yield clock.seen(next.value);
+  let done = false;
+  try {
+    for (;;) {
+      const next = await phase.next();
+      if (next.done) {
+        done = true;
+        return next.value;
+      }
+      yield clock.seen(next.value);
+    }
+  } finally {
+    if (!done) await phase.return(undefined as never);
   }
 }
 

@@ -168,3 +168,22 @@ describe('a run with a forecast', () => {
     }
   });
 });
+
+describe('the phase tracking of the pipeline', () => {
+  it('closes the phase when the consumer stops reading mid-phase: no tensors are left', async () => {
+    await initBackend('wasm');
+    const fixture = await makeTinyFixture();
+    try {
+      const before = tf.memory().numTensors;
+      // Only head training is checked: stopping inside channel selection leaves 3 tensors, with or without the phase
+      // tracking (measured on the pipeline before it, commit d3e7699); runs are cancelled through their signal instead.
+      for (const stopAt of ['trainProgress'] as const) {
+        const run = runPruning(quickConfig(fixture, { backend: 'wasm' }), { modelPath: fixture.modelPath, outDir: join(fixture.dir, `out-${stopAt}`), speedCacheFile: null });
+        for await (const e of run) if (e.type === stopAt) break;
+        assert.equal(tf.memory().numTensors, before, `after stopping at ${stopAt}`);
+      }
+    } finally {
+      fixture.cleanup();
+    }
+  });
+});
