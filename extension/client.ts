@@ -35,6 +35,8 @@ export class ServerClient implements vscode.Disposable {
   private crashes = 0;
   private stopping = false;
   private readonly lost = new vscode.EventEmitter<ConnectionLost>();
+  /** Recipe files, forwarded to the server as workspace/didChangeWatchedFiles: it refreshes the budget CodeLenses. */
+  private readonly recipes = vscode.workspace.createFileSystemWatcher('**/*.dcp-recipe.json');
   /** Fires when the server process went away unexpectedly. */
   readonly onConnectionLost = this.lost.event;
 
@@ -49,6 +51,7 @@ export class ServerClient implements vscode.Disposable {
       documentSelector: [{ language: 'json', pattern: '**/model.json' }],
       initializationOptions: options.initializationOptions,
       outputChannel: options.log,
+      synchronize: { fileEvents: this.recipes },
       // The output channel is ours; the client must not pop it open on every server log line.
       revealOutputChannelOn: RevealOutputChannelOn.Never,
       errorHandler: {
@@ -78,6 +81,7 @@ export class ServerClient implements vscode.Disposable {
   async dispose(): Promise<void> {
     this.stopping = true;
     this.lost.dispose();
+    this.recipes.dispose();
     if (this.client.isRunning()) await this.client.stop(2000).catch(() => undefined);
   }
 }

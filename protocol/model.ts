@@ -12,6 +12,7 @@ export type {
 } from './settings';
 import type { RunConfig, SolverName } from './settings';
 import type { Recipe } from './recipe';
+import type { PhaseTiming, RunForecast } from './forecast';
 export type { Recipe, RecipeLayer } from './recipe';
 
 /** One layer as `dcp inspect` reports it. Shapes omit the batch axis. */
@@ -126,7 +127,7 @@ export type TrainPhase = 'heads' | 'stage' | 'final';
  * earlier `added` lists since its `selectionStarted`, which clients read from the stream, never from the scores.
  */
 export type RunEvent =
-  | { type: 'runStarted'; config: RunConfig; model: ModelSummary; before: ModelStats; heads: HeadInfo[]; stages: StageInfo[]; memory?: MemoryPlan; time: number }
+  | { type: 'runStarted'; config: RunConfig; model: ModelSummary; before: ModelStats; heads: HeadInfo[]; stages: StageInfo[]; memory?: MemoryPlan; forecast?: RunForecast; time: number }
   | { type: 'trainProgress'; phase: TrainPhase; stage: number | null; epoch: number; epochs: number; batch: number; batches: number; loss: number; time: number }
   | { type: 'epochDone'; phase: TrainPhase; stage: number | null; point: EpochPoint; time: number }
   | { type: 'headsTrained'; heads: HeadAccuracy[]; time: number }
@@ -225,6 +226,8 @@ export interface RunReport {
   layerDiff?: LayerDiff[];
   /** The per-layer recipe the run applied (`config.recipe`), as read; absent when the run had none. */
   recipe?: Recipe;
+  /** Each phase's forecast (time, peak memory) next to its measured time; absent for resumed runs and older reports. */
+  phases?: PhaseTiming[];
   /** With `layerLatency` on: each convolution timed on its own, unpruned vs pruned (docs/report.md). */
   layerLatency?: LayerLatency[];
   /** ONNX models only: the original and pruned `.onnx` timed in onnxruntime, where they will run (docs/report.md). */

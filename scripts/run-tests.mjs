@@ -4,6 +4,7 @@
 // tests are done exits even if something still holds its event loop, and the browser tests first make sure
 // there is a browser (scripts/ensure-browser.ts installs one, or fails at once saying how).
 import { readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve, sep as pathSep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
@@ -31,6 +32,9 @@ if (files.length === 0) {
 }
 
 const env = { ...process.env };
+// Runs forecast from a calibrated machine speed (server/dcp/measure/calibrate.ts): tests share one cache in the temp
+// folder instead of the user's ~/.cache.
+env.DCP_SPEED_CACHE ??= join(tmpdir(), 'dcp-test-machine-speed.json');
 const here = dirname(fileURLToPath(import.meta.url));
 const browserDir = join(here, '..', 'test', 'browser') + pathSep;
 if (files.some((f) => resolve(f).startsWith(browserDir))) {

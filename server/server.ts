@@ -6,6 +6,7 @@
  *   handlers/requests.ts   dcp/* requests (protocol/lsp.ts) → inspector and run manager
  *   handlers/language.ts   hover, CodeLens, document symbols on model.json
  *   handlers/documents.ts  diagnostics on model.json
+ *   handlers/lens-refresh.ts  budget CodeLenses re-requested when a recipe file changes
  *   runs/                  run history folders and the worker threads that run the engine
  */
 import { isAbsolute } from 'node:path';
@@ -15,6 +16,7 @@ import type { DcpInitializationOptions } from '../protocol/lsp';
 import { registerDiagnostics } from './handlers/documents';
 import { ModelInspector } from './handlers/inspect';
 import { registerLanguageFeatures } from './handlers/language';
+import { canRefreshLenses, registerLensRefresh } from './handlers/lens-refresh';
 import { connectionSink, registerRequests } from './handlers/requests';
 import { registerSensitivity } from './handlers/sensitivity';
 import { RunManager } from './runs/manager';
@@ -24,6 +26,7 @@ const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
 const inspector = new ModelInspector();
 let manager: RunManager | undefined;
+let lensRefresh = false;
 
 /** The run manager exists from `initialize` on, when the runs folder is known; requests only arrive after it. */
 function runs(): RunManager {
@@ -42,6 +45,7 @@ function readOptions(raw: unknown): DcpInitializationOptions {
 
 connection.onInitialize((params): InitializeResult => {
   const options = readOptions(params.initializationOptions);
+  lensRefresh = canRefreshLenses(params.capabilities);
   manager = new RunManager({ runsDir: options.runsDir, workerScript: defaultWorkerScript(), sink: connectionSink(connection) });
   return {
     capabilities: {
@@ -67,6 +71,7 @@ connection.onShutdown(async () => {
 registerRequests(connection, inspector, runs);
 registerLanguageFeatures(connection, documents, inspector, runs);
 registerDiagnostics(connection, documents);
+registerLensRefresh(connection, () => lensRefresh);
 
 // Request handlers' errors become error responses; this net catches stray promise rejections, which would
 // otherwise end the process (Node's default) and with it every run.

@@ -11,6 +11,7 @@ import { initialSensitivity, reduceSensitivity, type SensitivityState } from './
 import { initialState, reduce, type PanelState } from './state';
 import { Chart, applyChartDefaults, readPalette, watchTheme, type Palette } from './theme';
 import { ControlsView } from './views/controls';
+import { ForecastView } from './views/forecast';
 import { DiffView } from './views/diff';
 import { GraphView } from './views/graph';
 import { HeaderView, SummaryView } from './views/status';
@@ -33,6 +34,7 @@ export class App {
   private palette: Palette;
   private readonly header: HeaderView;
   private readonly controls: ControlsView;
+  private readonly forecast = new ForecastView();
   private readonly summary = new SummaryView();
   private readonly overview: OverviewView;
   private readonly losses: LossView;
@@ -55,6 +57,7 @@ export class App {
       resume: () => { if (this.state.runId) host.post({ type: 'resume', runId: this.state.runId }); },
       edit: (form) => this.updateUi({ form }),
     });
+    this.controls.attach(this.forecast.root);
     this.overview = new OverviewView(this.palette, (layer) => this.select(layer));
     this.losses = new LossView(this.palette);
     this.layer = new LayerView(this.palette, {
@@ -131,6 +134,8 @@ export class App {
     this.header.setTablesShown(this.ui.showTables);
     this.header.update(s, this.hostNotice);
     this.controls.setStatus(s.status, this.setupMsg?.modelName ?? null, s.runId !== null);
+    const next = this.setupMsg?.modelName ? { ...this.setupMsg.defaults, ...this.ui.form } : null;
+    this.forecast.update(s, next, this.setupMsg?.recipe);
     this.summary.update(s);
     this.overview.update(s, selected);
     this.layer.update(s, layer, this.ui.iteration, selected !== this.ui.selectedLayer);

@@ -5,8 +5,9 @@
  * Large arrays from events (scores, masks) are referenced, not copied: the event log already holds them.
  */
 import type {
-  EpochPoint, HeadAccuracy, HeadInfo, LayerDiff, LayerResult, ModelStats, ModelSummary, RunConfig, RunEvent, StageInfo, TrainPhase,
+  EpochPoint, HeadAccuracy, HeadInfo, LayerDiff, LayerResult, MemoryPlan, ModelStats, ModelSummary, RunConfig, RunEvent, StageInfo, TrainPhase,
 } from '../protocol/model';
+import type { PhaseTiming, RunForecast } from '../protocol/forecast';
 
 export type RunStatus = 'idle' | 'running' | 'finished' | 'failed' | 'cancelled';
 
@@ -97,6 +98,12 @@ export interface PanelState {
   eventCount: number;
   /** Per-layer before → after sizes from the report (null until the run finishes, or from an older engine). */
   layerDiff: LayerDiff[] | null;
+  /** The engine's forecast of this run (runStarted); null for resumed runs and older engines. */
+  forecast: RunForecast | null;
+  /** The run's memory plan (runStarted); the next run's forecast reuses it. */
+  memory: MemoryPlan | null;
+  /** Forecast vs measured seconds per phase, from the report (null until the run finishes). */
+  phaseTimes: PhaseTiming[] | null;
 }
 
 export function initialState(runId: string | null = null): PanelState {
@@ -104,7 +111,7 @@ export function initialState(runId: string | null = null): PanelState {
     runId, status: 'idle', step: 'starting', failure: null, attempt: 0, config: null, model: null, heads: [], stages: [],
     currentStage: null, layerOrder: [], layers: {}, currentLayer: null, headAccuracies: [], before: null,
     afterSelection: null, after: null, curves: {}, curveOrder: [], train: null, epochMs: null, epochStartedAt: null,
-    startedAt: null, stepStartedAt: null, lastTime: null, eventCount: 0, layerDiff: null,
+    startedAt: null, stepStartedAt: null, lastTime: null, eventCount: 0, layerDiff: null, forecast: null, memory: null, phaseTimes: null,
   };
 }
 
@@ -191,7 +198,7 @@ function startRun(s: PanelState, e: Extract<RunEvent, { type: 'runStarted' }>): 
   return {
     ...base, status: 'running', step: 'starting', config: e.config, model: e.model, heads: e.heads, stages: e.stages,
     before: e.before, layerOrder, layers, startedAt: e.time, stepStartedAt: e.time, lastTime: e.time,
-    eventCount: s.eventCount, attempt: s.attempt + 1, ...kept,
+    eventCount: s.eventCount, attempt: s.attempt + 1, ...kept, forecast: e.forecast ?? null, memory: e.memory ?? null, phaseTimes: null,
   };
 }
 
@@ -200,7 +207,7 @@ function finishRun(s: PanelState, report: Extract<RunEvent, { type: 'runFinished
   let next: PanelState = {
     ...s, status: 'finished', step: 'done', before: report.before, afterSelection: report.afterSelection,
     after: report.after, headAccuracies: report.heads.length > 0 ? report.heads : s.headAccuracies, currentLayer: null,
-    layerDiff: report.layerDiff ?? null,
+    layerDiff: report.layerDiff ?? null, phaseTimes: report.phases ?? null,
   };
   for (const r of report.layers) {
     const layer = ensureLayer(next, r.layer, r.stage, r.inChannels);

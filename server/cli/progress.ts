@@ -1,4 +1,5 @@
 import type { RunEvent } from '../../protocol/model';
+import { forecastSummary, phaseTimingLines } from './forecast-lines';
 import { memorySummary } from './memory-plan';
 
 /** Raw writes for the redrawn status line (a TTY's stream). */
@@ -29,6 +30,7 @@ export class ProgressPrinter {
         this.say(`pruning ${e.model.name} (${this.layers} prunable convs, ${e.heads.length} auxiliary heads) with ${e.config.method} at rate ${e.config.rate}, λ = ${e.config.lambda}, stop = ${e.config.stop}`);
         this.say(`before: accuracy ${pct(e.before.accuracy)}, ${e.before.params} params, ${e.before.flops} FLOPs`);
         if (e.memory) this.say(memorySummary(e.memory));
+        if (e.forecast) this.say(forecastSummary(e.forecast));
         break;
       case 'trainProgress':
         this.status(`${phaseName(e.phase, e.stage)} epoch ${e.epoch}/${e.epochs} ${bar(e.batch / e.batches)} batch ${e.batch}/${e.batches} loss ${e.loss.toFixed(4)}`);
@@ -62,6 +64,7 @@ export class ProgressPrinter {
         break;
       case 'runFinished':
         this.say(`done in ${((e.time - this.started) / 1000).toFixed(1)} s; pruned model: ${e.report.model.output}`);
+        if (e.report.phases) for (const line of phaseTimingLines(e.report.phases)) this.say(line);
         break;
       case 'runFailed':
         this.say(`run failed: ${e.message}`);

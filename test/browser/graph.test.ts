@@ -183,6 +183,29 @@ describe('per-layer budgets', () => {
     await panel.page.close();
   });
 
+  test('screenshots of editing a budget in light, dark and high contrast', async () => {
+    const panel = await loaded('light');
+    const layer = report.layers[2].layer;
+    await arrowTo(panel, layer);
+    // The state after a save: the host sent the recipe back, the node shows its own rate.
+    await panel.deliver({ type: 'setup', defaults: recordedConfig(events), modelName: 'resnet', recipe: { version: 1, layers: { [layer]: { rate: 0.25 } } } });
+    await panel.page.locator(`#graph .gnode[data-layer="${layer}"] .gbadge`, { hasText: 'η 0.25' }).waitFor();
+    await panel.page.locator('#graph .budget', { hasText: 'Saved: rate 0.25' }).waitFor();
+    assert.equal(await panel.page.locator('#budget-choice').inputValue(), 'rate');
+    assert.equal(await panel.page.locator('#budget-rate').inputValue(), '0.25');
+    for (const theme of ['light', 'dark', 'high-contrast'] as const) {
+      await panel.setTheme(theme);
+      const box = await panel.page.evaluate<{ x: number; y: number; width: number; height: number }>(`(() => {
+        scrollTo(0, 0);
+        const r = document.querySelector('#graph .graph-wrap').getBoundingClientRect();
+        return { x: r.left + scrollX, y: r.top + scrollY, width: r.width, height: r.height };
+      })()`);
+      await panel.page.screenshot({ path: join(RESULTS, `budget-${theme}.png`), fullPage: true, clip: box });
+    }
+    assert.deepEqual(panel.errors, []);
+    await panel.page.close();
+  });
+
   test('screenshots of the graph and the table in light, dark and high contrast', async () => {
     const panel = await loaded('light');
     await arrowTo(panel, report.layers[2].layer);

@@ -54,6 +54,7 @@ export class ControlsView {
   private readonly resumeBtn: HTMLButtonElement;
   private readonly modelLine: HTMLParagraphElement;
   private readonly problems: HTMLParagraphElement;
+  private readonly body: HTMLDivElement;
 
   constructor(private readonly actions: ControlActions) {
     const s = section('controls', 'Run');
@@ -80,6 +81,12 @@ export class ControlsView {
     this.problems.hidden = true;
     this.form.append(this.problems, el('div', { class: 'row buttons' }, [this.startBtn, this.cancelBtn, this.resumeBtn]));
     s.body.append(this.modelLine, this.form);
+    this.body = s.body;
+  }
+
+  /** Places a view under the form (the forecast, webview/views/forecast.ts). */
+  attach(node: HTMLElement): void {
+    this.body.append(node);
   }
 
   /** Fills the form: saved user input over the host's defaults. */

@@ -20,6 +20,11 @@ export interface RunOptions {
   memoryCapMB?: number | null;
   /** Trained heads to reuse, and to add to, across runs that train them identically (`dcp compare`'s jobs). */
   headsCache?: HeadsCache;
+  /**
+   * The machine-speed cache of the forecast (measure/calibrate.ts); null = measure without caching; absent = the
+   * default file (`$DCP_SPEED_CACHE`, else `~/.cache/dcp-pruner/machine-speed.json`).
+   */
+  speedCacheFile?: string | null;
 }
 
 /**

@@ -1,11 +1,16 @@
+import { PhaseClock, type RunForecast } from '../../../protocol/forecast';
 import type { RunConfig, RunEvent } from '../../../protocol/model';
 import { loadLayersModel } from '../../io/model-files';
 import { initBackend } from '../../tfjs/backend';
 import type { PassCount } from '../measure/cost';
+import { machineSpeed } from '../measure/calibrate';
+import { estimateRun } from '../../../protocol/forecast-estimate';
+import { LATENCY_BATCH, LATENCY_REPEATS } from '../measure/stats';
+import { plannedKeep } from '../select/keep';
 import type { RunOptions } from './engine';
 import { finetunePhase } from './phases/finetune';
 import { createSelectionNetwork, disposeSelectionNetwork, headsPhase, type Progress } from './phases/heads';
-import { loadInputs } from './phases/load';
+import { loadInputs, type RunInputs } from './phases/load';
 import { measurePhase } from './phases/measure';
 import { saveReport } from './phases/report';
 import { selectPhase } from './phases/select';
@@ -18,10 +23,13 @@ import { surgeryPhase } from './phases/surgery';
 export async function* runPipeline(cfg: RunConfig, opts: RunOptions): AsyncGenerator<RunEvent> {
   const started = Date.now();
   const signal = opts.signal;
+  const clock = new PhaseClock();
   const backend = await initBackend(cfg.backend, { threads: cfg.threads });
   const model = await loadLayersModel(opts.modelPath);
   try {
     const inputs = await loadInputs(cfg, opts, model);
+    // A resumed run skips finished layers; a forecast of the whole run would mislead, so it has none.
+    const forecast = inputs.resumeFrom ? undefined : await runForecast(cfg, inputs, opts.speedCacheFile);
 
     // Selection prunes `model` in place, with auxiliary heads and against the baseline M_b; all freed after it.
     const selection = createSelectionNetwork(model, inputs, cfg);
@@ -29,19 +37,23 @@ export async function* runPipeline(cfg: RunConfig, opts: RunOptions): AsyncGener
     let passes: PassCount[];
     try {
       const heads = selection.net.heads.map((h) => ({ index: h.index, after: h.after, weight: h.weight }));
-      yield { type: 'runStarted', config: cfg, model: inputs.summary, before: inputs.before, time: Date.now(), heads, stages: inputs.plan.stages, memory: inputs.memory };
-      progress = yield* headsPhase(cfg, opts, inputs, selection);
-      passes = yield* selectPhase(cfg, opts, inputs, selection, progress);
+      yield clock.seen({
+        type: 'runStarted', config: cfg, model: inputs.summary, before: inputs.before, time: Date.now(), heads, stages: inputs.plan.stages, memory: inputs.memory,
+        ...(forecast ? { forecast } : {}),
+      });
+      progress = yield* tracked(clock, headsPhase(cfg, opts, inputs, selection));
+      passes = yield* tracked(clock, selectPhase(cfg, opts, inputs, selection, progress));
     } finally {
       disposeSelectionNetwork(selection);
     }
 
     const cut = await surgeryPhase(model, inputs, progress.layers, cfg, signal);
     try {
-      yield { type: 'surgeryDone', afterSelection: cut.afterSelection, time: Date.now() };
-      const finetune = yield* finetunePhase(cut, progress.layers, inputs, cfg, signal);
+      yield clock.seen({ type: 'surgeryDone', afterSelection: cut.afterSelection, time: Date.now() });
+      const finetune = yield* tracked(clock, finetunePhase(cut, progress.layers, inputs, cfg, signal));
       const { after, layerLatency } = await measurePhase(model, cut, inputs, cfg, signal);
-      const report = await saveReport({ cfg, opts, model, inputs, progress, passes, cut, after, finetune, started, backend, layerLatency });
+      // The measure phase runs until the report is written; its drift pass is part of saving the report.
+      const report = await saveReport({ cfg, opts, model, inputs, progress, passes, cut, after, finetune, started, backend, layerLatency, clock, forecast });
       yield { type: 'runFinished', report, time: Date.now() };
     } finally {
       cut.pruned.dispose();
@@ -49,4 +61,40 @@ export async function* runPipeline(cfg: RunConfig, opts: RunOptions): AsyncGener
   } finally {
     model.dispose();
   }
+}
+
+/**
+ * Re-yields a phase's events, letting the clock see each one; returns the phase's result. Like `yield*`, closing
+ * this generator early (a consumer that stops reading) closes the phase too, so its finally blocks free its tensors.
+ */
+async function* tracked<R>(clock: PhaseClock, phase: AsyncGenerator<RunEvent, R>): AsyncGenerator<RunEvent, R> {
+  let done = false;
+  try {
+    for (;;) {
+      const next = await phase.next();
+      if (next.done) {
+        done = true;
+        return next.value;
+      }
+      yield clock.seen(next.value);
+    }
+  } finally {
+    if (!done) await phase.return(undefined as never);
+  }
+}
+
+/**
+ * The run's forecast: the plan's convs at their planned keep, this machine's (cached) speed, the memory plan.
+ * Undefined when the backend is not calibrated (measure/calibrate.ts: the cpu backend, or one too slow to measure).
+ */
+async function runForecast(cfg: RunConfig, inputs: RunInputs, cacheFile: string | null | undefined): Promise<RunForecast | undefined> {
+  const speed = await machineSpeed(cfg.threads, cacheFile);
+  if (!speed) return undefined;
+  const { data, plan } = inputs;
+  return estimateRun({
+    summary: inputs.summary, stages: plan.stages, heads: plan.heads, config: cfg, memory: inputs.memory, speed,
+    latency: { batch: LATENCY_BATCH, repeats: LATENCY_REPEATS },
+    convs: plan.convs.map((c) => ({ conv: c.conv, inChannels: c.inChannels, stage: c.stage, keep: plannedKeep(c, c.rate ?? cfg.rate, cfg.roundTo) })),
+    samples: { train: data.train.count, validation: data.validation.count, selection: data.selection.count },
+  });
 }

@@ -10,7 +10,7 @@ import {
 } from 'vscode-jsonrpc/node';
 import {
   DidOpenTextDocumentNotification, ExitNotification, InitializedNotification, InitializeRequest, PublishDiagnosticsNotification,
-  ShutdownRequest, type InitializeResult, type PublishDiagnosticsParams,
+  ShutdownRequest, type ClientCapabilities, type InitializeResult, type PublishDiagnosticsParams,
 } from 'vscode-languageserver-protocol';
 import { RunEndedNotification, RunEventNotification, type DcpInitializationOptions, type RunEndedParams, type RunEventParams } from '../../../protocol/lsp';
 
@@ -71,10 +71,11 @@ export class TestServer {
   /**
    * Spawns the server on stdio and completes the initialize handshake. `entry` defaults to the sources;
    * `dist/server.js` checks the bundle (which must find dist/worker.js next to it). `nodeArgs` go to node itself
-   * (`--expose-gc` for the leak soak).
+   * (`--expose-gc` for the leak soak). `capabilities` = what this client claims to support (none by default).
    */
   static async start(
     options: DcpInitializationOptions = {}, entry = join(ROOT, 'server', 'server.ts'), ms = 60_000, nodeArgs: readonly string[] = [],
+    capabilities: ClientCapabilities = {},
   ): Promise<{ server: TestServer; init: InitializeResult }> {
     const loader = entry.endsWith('.ts') ? ['--import', 'tsx'] : [];
     const child = spawn(process.execPath, [...nodeArgs, ...loader, entry, '--stdio'], {
@@ -96,7 +97,7 @@ export class TestServer {
     });
     try {
       const init = await Promise.race([timedOut, died, connection.sendRequest(InitializeRequest.type, {
-        processId: process.pid, rootUri: null, capabilities: {}, initializationOptions: options,
+        processId: process.pid, rootUri: null, capabilities, initializationOptions: options,
       })]);
       await connection.sendNotification(InitializedNotification.type, {});
       return { server, init };

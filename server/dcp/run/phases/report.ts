@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
+import type { PhaseClock, RunForecast } from '../../../../protocol/forecast';
 import type { EpochPoint, LayerLatency, ModelStats, RunConfig, RunReport } from '../../../../protocol/model';
 import { selectionCost, type PassCount } from '../../measure/cost';
 import { layerDrift } from '../../measure/drift';
@@ -28,6 +29,9 @@ export interface ReportParts {
   started: number;
   backend: RunReport['backend'];
   layerLatency?: LayerLatency[];
+  /** Times the phases from the events; with the run's forecast (absent e.g. when resumed) it fills `phases`. */
+  clock?: PhaseClock;
+  forecast?: RunForecast;
 }
 
 /** The per-layer diff with each layer's output drift against the unpruned model, re-read from its file. */
@@ -55,6 +59,10 @@ export async function saveReport(p: ReportParts): Promise<RunReport> {
     ...(p.layerLatency ? { layerLatency: p.layerLatency } : {}),
   };
   if (p.inputs.recipe) report.recipe = p.inputs.recipe;
+  if (p.clock && p.forecast) {
+    p.clock.close('measure', Date.now());
+    report.phases = p.clock.compare(p.forecast);
+  }
   if (isOnnxPath(p.opts.modelPath)) {
     const [original, pruned] = [new Uint8Array(await fs.readFile(p.opts.modelPath)), await prunedOnnxBytes(p.cut.pruned, p.opts.modelPath)];
     const measured = await measureOnnxLatency(original, pruned, [1, p.after.latencyBatch], 20, p.opts.signal);
