@@ -18,11 +18,14 @@ async function flat(p: SelectionProblem, gram: GramStats, w: tf.Tensor4D, b: tf.
   return flatWeights(await w.data(), b && p.bias ? await b.data() : null, gram);
 }
 
-/** m·L_M and m·∂L_M/∂W (and ∂/∂bias) from the statistics alone, as tensors shaped like W and the bias. */
+/**
+ * m·L_M and m·∂L_M/∂W (and ∂/∂bias) from the statistics alone, as tensors shaped like W and the bias; `rows` limits
+ * the gradient to those Gram rows (gramLoss), for callers that mask it.
+ */
 export async function exactReconstruction(
-  p: SelectionProblem, gram: GramStats, w: tf.Tensor4D, b: tf.Tensor1D | null,
+  p: SelectionProblem, gram: GramStats, w: tf.Tensor4D, b: tf.Tensor1D | null, rows?: readonly number[],
 ): Promise<{ value: number; gw: tf.Tensor4D; gb: tf.Tensor1D | null }> {
-  const { value, grad } = gramLoss(gram, await flat(p, gram, w, b));
+  const { value, grad } = gramLoss(gram, await flat(p, gram, w, b), rows);
   const m = p.weights.m;
   const kernelPart = new Float32Array(gram.taps * gram.cols);
   for (let i = 0; i < kernelPart.length; i++) kernelPart[i] = m * grad[i];
@@ -92,8 +95,13 @@ export async function exactSubProblem(
   w.dispose();
   const steps = hasDiscrimination(p) ? (p.solverSgdSteps ?? 0) : 0;
   if (steps === 0) return { w: nextW, b: nextB, gradientPasses: 0 };
+  // The steps mask W's gradient (passes.ts sgdSteps), so only the allowed rows of m·∂L_M matter; W is zero elsewhere.
+  const masked: number[] = [];
+  for (let r = 0; r < gram.rows; r++) {
+    for (let j = 0; j < n; j++) if (allowed(r, j)) { masked.push(r); break; }
+  }
   const extra = async (wt: tf.Tensor4D, bt: tf.Tensor1D | null): Promise<[tf.Tensor4D, tf.Tensor1D | null]> => {
-    const r = await exactReconstruction(p, gram, wt, bt);
+    const r = await exactReconstruction(p, gram, wt, bt, masked);
     return [r.gw, r.gb];
   };
   [nextW, nextB] = await sgdSteps(p, nextW, nextB, mask, steps, extra, firstBatch);
