@@ -8,7 +8,8 @@
  * (`--samples`, default 160, written as a u1 .npy) labelled by the model itself (`labels: teacher`). Accuracy
  * figures are therefore meaningless here; time, memory and latency are what this measures.
  *
- * Run: npx tsx bench/real-models.ts [--alpha A] [--size S] [--samples N] [--batch-size B] [--round-to N]
+ * Run: npx tsx bench/real-models.ts [--alpha A] [--size S] [--samples N] [--batch-size B] [--round-to N] [--trace]
+ *   [--channels-per-step K] [--solver-sgd-steps N] (the selection shortcuts; off = 1 and the setting's default)
  * Without --round-to it runs --round-to 1 and --round-to 8, each in its own process (so each peak RSS is its own).
  * `--sweep`: instead, times 1×1 convs 14×14×c → 160 and 14×14×96 → c (MobileNetV2's block_13 shapes) for c around
  * 96, batch 1 and 64: the measurement `--round-to` rests on.
@@ -19,6 +20,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { LayerLatency, RunReport } from '../protocol/model';
+import { DEFAULT_RUN_CONFIG } from '../protocol/settings';
 import { runPruning } from '../server/dcp/run/engine';
 import { saveLayersModel } from '../server/io/model-files';
 import { initBackend } from '../server/tfjs/backend';
@@ -65,7 +67,11 @@ async function one(roundTo: number): Promise<void> {
     const trace = process.argv.includes('--trace');
     let report: RunReport | null = null;
     const batchSize = arg('batch-size', 64);
-    const config = { rate: 0.3, selectionSamples: 64, finetuneEpochs: 0, labels: 'teacher' as const, data: npy, roundTo, layerLatency: true, batchSize };
+    // Shortcuts off by default (1 and the setting's default); the bench's figures say which were used.
+    const channelsPerStep = arg('channels-per-step', 1);
+    const solverSgdSteps = arg('solver-sgd-steps', DEFAULT_RUN_CONFIG.solverSgdSteps);
+    const config = { rate: 0.3, selectionSamples: 64, finetuneEpochs: 0, labels: 'teacher' as const, data: npy, roundTo, layerLatency: true, batchSize, channelsPerStep, solverSgdSteps };
+    console.log(`channelsPerStep ${channelsPerStep}, solverSgdSteps ${solverSgdSteps}; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
     for await (const e of runPruning(config, { modelPath, outDir: path.join(dir, 'pruned') })) {
       const t = `${((performance.now() - t0) / 1000).toFixed(0)} s, peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`;
       if (e.type === 'runStarted' && e.memory) console.log(`[${t}] ${memorySummary(e.memory)}`);
@@ -80,6 +86,7 @@ async function one(roundTo: number): Promise<void> {
     if (!report) throw new Error('the run did not finish');
     const wall = (performance.now() - t0) / 1000;
     const rss = process.resourceUsage().maxRSS / 1024;
+    console.log(`CPU ${cpu()} s; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
     const { before, after } = report;
     console.log(`wall ${wall.toFixed(0)} s, peak RSS ${rss.toFixed(0)} MiB, backend ${report.backend}`);
     console.log(`params ${before.params} → ${after.params} (${(before.params / after.params).toFixed(2)}x); FLOPs ${before.flops} → ${after.flops} (${(before.flops / after.flops).toFixed(2)}x)`);

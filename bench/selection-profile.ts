@@ -17,6 +17,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { RunConfig, RunEvent } from '../protocol/model';
 import { runPruning } from '../server/dcp/run/engine';
+import { analyzeGraph } from '../server/dcp/graph/analyze';
 import { saveLayersModel } from '../server/io/model-files';
 import { initBackend } from '../server/tfjs/backend';
 import { buildMobileNetV2Like } from '../test/fixtures/models/build';
@@ -49,12 +50,10 @@ async function main(): Promise<void> {
   const modelPath = await saveLayersModel(model, path.join(dir, 'model'));
   let recipe = '';
   if (layer) {
-    const convs = model.layers.filter((l) => l.getClassName() === 'Conv2D').map((l) => l.name);
+    const convs = analyzeGraph(model).prunable.map((p) => p.layer);
     const at = convs.indexOf(layer);
-    if (at < 0) throw new Error(`no Conv2D named ${layer}`);
+    if (at < 0) throw new Error(`no prunable conv named ${layer} (prunable: ${convs.join(', ')})`);
     recipe = path.join(dir, 'recipe.json');
-    // Only prunable convs may be named; which those are, the engine knows: name every earlier conv and let a
-    // refusal say which cannot be (then they are simply not listed).
     const layers = Object.fromEntries(convs.slice(0, at).map((n) => [n, { prune: false }]));
     await fs.writeFile(recipe, JSON.stringify({ version: 1, layers }));
   }
