@@ -8,7 +8,8 @@
  * (`--samples`, default 160, written as a u1 .npy) labelled by the model itself (`labels: teacher`). Accuracy
  * figures are therefore meaningless here; time, memory and latency are what this measures.
  *
- * Run: npx tsx bench/real-models.ts [--alpha A] [--size S] [--samples N] [--batch-size B] [--round-to N]
+ * Run: npx tsx bench/real-models.ts [--alpha A] [--size S] [--samples N] [--batch-size B] [--round-to N] [--trace]
+ *   [--channels-per-step K] [--solver-sgd-steps N] (the selection shortcuts; off = 1 and the setting's default)
  * Without --round-to it runs --round-to 1 and --round-to 8, each in its own process (so each peak RSS is its own).
  * `--sweep`: instead, times 1×1 convs 14×14×c → 160 and 14×14×96 → c (MobileNetV2's block_13 shapes) for c around
  * 96, batch 1 and 64: the measurement `--round-to` rests on.
@@ -19,27 +20,17 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { LayerLatency, RunReport } from '../protocol/model';
+import { DEFAULT_RUN_CONFIG } from '../protocol/settings';
 import { runPruning } from '../server/dcp/run/engine';
 import { saveLayersModel } from '../server/io/model-files';
 import { initBackend } from '../server/tfjs/backend';
-import { mulberry32 } from '../server/data/random';
+import { memorySummary } from '../server/cli/memory-plan';
+import { writeNoiseNpy } from './real-models-data';
 import { buildMobileNetV2Like } from '../test/fixtures/models/build';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
   return i < 0 ? fallback : Number(process.argv[i + 1]);
-}
-
-/** A `|u1` .npy of n seeded noise images (numpy format 1.0: magic, header length, dict padded to 64 bytes). */
-async function writeNoiseNpy(file: string, n: number, size: number): Promise<void> {
-  const dict = `{'descr': '|u1', 'fortran_order': False, 'shape': (${n}, ${size}, ${size}, 3), }`;
-  const pad = 64 - ((10 + dict.length + 1) % 64);
-  const header = Buffer.from(`${dict}${' '.repeat(pad % 64)}\n`, 'latin1');
-  const pre = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, header.length & 0xff, header.length >> 8]);
-  const body = new Uint8Array(n * size * size * 3);
-  const rand = mulberry32(5);
-  for (let i = 0; i < body.length; i++) body[i] = Math.floor(rand() * 256);
-  await fs.writeFile(file, Buffer.concat([pre, header, body]));
 }
 
 const ms = (v: number | null): string => (v === null ? '-' : `${v.toFixed(1)} ms`);
@@ -71,12 +62,22 @@ async function one(roundTo: number): Promise<void> {
     const npy = path.join(dir, 'x.npy');
     await writeNoiseNpy(npy, samples, size);
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
+    const cpu = (): string => { const u = process.cpuUsage(cpu0); return ((u.user + u.system) / 1e6).toFixed(1); };
+    const trace = process.argv.includes('--trace');
     let report: RunReport | null = null;
     const batchSize = arg('batch-size', 64);
-    const config = { rate: 0.3, selectionSamples: 64, finetuneEpochs: 0, labels: 'teacher' as const, data: npy, roundTo, layerLatency: true, batchSize };
+    // Shortcuts off by default (1 and the setting's default); the bench's figures say which were used.
+    const channelsPerStep = arg('channels-per-step', 1);
+    const solverSgdSteps = arg('solver-sgd-steps', DEFAULT_RUN_CONFIG.solverSgdSteps);
+    const config = { rate: 0.3, selectionSamples: 64, finetuneEpochs: 0, labels: 'teacher' as const, data: npy, roundTo, layerLatency: true, batchSize, channelsPerStep, solverSgdSteps };
+    console.log(`channelsPerStep ${channelsPerStep}, solverSgdSteps ${solverSgdSteps}; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
     for await (const e of runPruning(config, { modelPath, outDir: path.join(dir, 'pruned') })) {
       const t = `${((performance.now() - t0) / 1000).toFixed(0)} s, peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`;
+      if (e.type === 'runStarted' && e.memory) console.log(`[${t}] ${memorySummary(e.memory)}`);
       if (e.type === 'headsTrained') console.log(`[${t}] heads trained`);
+      if (trace && e.type === 'selectionStarted') console.log(`[${t}, CPU ${cpu()} s] ${e.layer}: selection started (${e.inChannels} channels, stage ${e.stage})`);
+      if (trace && e.type === 'selectionIteration') console.log(`[${t}, CPU ${cpu()} s] ${e.layer} iteration ${e.iteration}: L_M ${e.lossM.toExponential(3)} L_S ${e.lossS.toFixed(4)}`);
       if (e.type === 'layerDone') console.log(`[${t}] ${e.result.layer}: kept ${e.result.kept.length}/${e.result.inChannels} (${e.result.seconds.toFixed(1)} s)`);
       if (e.type === 'surgeryDone') console.log(`[${t}] surgery done`);
       if (e.type === 'runFinished') report = e.report;
@@ -85,6 +86,7 @@ async function one(roundTo: number): Promise<void> {
     if (!report) throw new Error('the run did not finish');
     const wall = (performance.now() - t0) / 1000;
     const rss = process.resourceUsage().maxRSS / 1024;
+    console.log(`CPU ${cpu()} s; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
     const { before, after } = report;
     console.log(`wall ${wall.toFixed(0)} s, peak RSS ${rss.toFixed(0)} MiB, backend ${report.backend}`);
     console.log(`params ${before.params} → ${after.params} (${(before.params / after.params).toFixed(2)}x); FLOPs ${before.flops} → ${after.flops} (${(before.flops / after.flops).toFixed(2)}x)`);

@@ -6,6 +6,7 @@
  *
  *   npm run bench:selection-size                                    ResNet, sizes 128-2048, exact solver, seeds 1-2
  *   npm run bench:selection-size -- --sizes 256,1024 --solvers exact,sgd --seeds 3 --model vgg --rate 0.3
+ *   npm run bench:selection-size -- --sizes 256 --channels-per-step 1,4,8     the channelsPerStep shortcut's effect
  *
  * Expect about a minute per run on two cores at 256 samples, growing with the size. The Markdown table at the end
  * goes into docs/compare.md.
@@ -23,11 +24,11 @@ const { values } = parseArgs({
   options: {
     model: { type: 'string', default: 'resnet' }, rate: { type: 'string', default: '0.5' },
     sizes: { type: 'string', default: '128,256,512,1024,2048' }, solvers: { type: 'string', default: 'exact' },
-    seeds: { type: 'string', default: '2' }, seed: { type: 'string', default: '1' }, backend: { type: 'string', default: 'auto' },
+    seeds: { type: 'string', default: '2' }, 'channels-per-step': { type: 'string', default: '1' }, seed: { type: 'string', default: '1' }, backend: { type: 'string', default: 'auto' },
   },
 });
 
-interface Line { size: number; solver: string; acc: string; selSeconds: string; epochs: string; lossM: string }
+interface Line { size: number; solver: string; perStep: number; acc: string; selSeconds: string; epochs: string; lossM: string }
 
 const pm = (xs: number[], digits: number, scale = 1): string => {
   const s = stat(xs.map((x) => x * scale));
@@ -46,9 +47,10 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => controller.abort());
   console.log(`bench:selection-size on ${backend}, ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}; ${values.model} at rate ${values.rate}, seeds ${values.seed}..${Number(values.seed) + seeds - 1}`);
   const lines: Line[] = [];
-  for (const solver of solvers) {
+  for (const perStep of values['channels-per-step'].split(',').map(Number)) for (const solver of solvers) {
     for (const size of sizes) {
       const config: Partial<RunConfig> = {
+        channelsPerStep: perStep,
         rate: Number(values.rate), data: 'mnist', finetuneEpochs: 0, stageFinetune: false, selectionSamples: size, solver,
         backend: values.backend as RunConfig['backend'],
       };
@@ -60,20 +62,20 @@ async function main(): Promise<void> {
       }
       const reports: RunReport[] = result.reports;
       const line: Line = {
-        size, solver,
+        size, solver, perStep,
         acc: pm(reports.map((r) => r.afterSelection.accuracy ?? NaN), 2, 100),
         selSeconds: pm(reports.map((r) => r.layers.reduce((a, l) => a + l.seconds, 0)), 0),
         epochs: pm(reports.map((r) => r.selectionCost.epochEquivalents), 2),
         lossM: pm(reports.map((r) => r.layers.reduce((a, l) => a + l.lossM, 0)), 4),
       };
       lines.push(line);
-      console.log(`${solver} N=${size}: accuracy after selection ${line.acc}%, selection ${line.selSeconds} s, ${line.epochs} epoch-equivalents, Σ L_M ${line.lossM} ` +
+      console.log(`${solver} N=${size} K=${perStep}: accuracy after selection ${line.acc}%, selection ${line.selSeconds} s, ${line.epochs} epoch-equivalents, Σ L_M ${line.lossM} ` +
         `(per seed ${reports.map((r) => ((r.afterSelection.accuracy ?? NaN) * 100).toFixed(2)).join(', ')})`);
     }
   }
-  console.log('\n| solver | selection samples | accuracy after selection | selection seconds | cost (epoch equiv.) | Σ L_M |');
-  console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
-  for (const l of lines) console.log(`| ${l.solver} | ${l.size} | ${l.acc}% | ${l.selSeconds} | ${l.epochs} | ${l.lossM} |`);
+  console.log('\n| solver | channels per step | selection samples | accuracy after selection | selection seconds | cost (epoch equiv.) | Σ L_M |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const l of lines) console.log(`| ${l.solver} | ${l.perStep} | ${l.size} | ${l.acc}% | ${l.selSeconds} | ${l.epochs} | ${l.lossM} |`);
   console.log(`\nload average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 }
 

@@ -126,6 +126,9 @@ export const RUN_SETTINGS = {
     description: 'How each added channel\'s sub-problem is solved: `exact` least squares on L_M from the layer\'s Gram statistics (then a few SGD steps for λ·L_S), or `sgd`, one SGD pass as in the authors\' code.' }),
   solverSgdSteps: spec({ schema: int.min(0).max(1e6), default: 4, flag: 'solver-sgd-steps', setting: 'solverSgdSteps', group: 'Selection', metavar: 'N',
     description: 'Exact solver: SGD steps (one mini-batch each) on the joint loss after each least-squares solve, for the λ·L_S part.' }),
+  // A shortcut that changes results (DCP-SPEC §3 "Cost"): off by default; its measured effect is in bench/README.md.
+  channelsPerStep: spec({ schema: int.min(1).max(4096), default: 1, flag: 'channels-per-step', setting: 'channelsPerStep', group: 'Selection', metavar: 'K',
+    description: 'Channels added per greedy step (1 = the paper\'s one at a time). K > 1 adds the K best-scoring channels together, cutting the passes over the selection set about K-fold; meant for real-size models (bench/README.md, "Real models", has its measured effect).' }),
   solverMemoryMB: spec({ schema: num.min(0).max(1e6), default: 256, flag: 'solver-memory-mb', setting: 'solverMemoryMB', group: 'Selection', metavar: 'MB',
     description: 'Exact solver: memory one layer\'s Gram statistics may take, 8·(k²·c+1)·(k²·c+1+n) bytes; a larger layer falls back to `sgd` and its `layerDone` says so (0 = always `sgd`).' }),
   heads: spec({ schema: int.min(0).max(64).nullable(), default: null, flag: 'heads', setting: 'heads', group: 'Heads', metavar: 'P',

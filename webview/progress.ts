@@ -34,10 +34,12 @@ export function expectedIterations(layer: LayerState, config: RunConfig | null):
   if (layer.status === 'done') return layer.iterations.length;
   const rate = config?.rate ?? 0.5;
   const keep = layer.target ?? layer.inChannels - Math.floor(rate * layer.inChannels);
-  if (config?.method !== 'dkp' || layer.outChannels === null) return Math.max(keep, layer.iterations.length);
+  // `channelsPerStep` channels join per greedy step (1 unless the shortcut is on).
+  const steps = Math.ceil(keep / Math.max(1, config?.channelsPerStep ?? 1));
+  if (config?.method !== 'dkp' || layer.outChannels === null) return Math.max(steps, layer.iterations.length);
   const kernels = keep * layer.outChannels;
   const keptKernels = kernels - Math.floor(config.kernelRate * kernels);
-  return Math.max(keep + Math.ceil(keptKernels / Math.max(1, config.kernelsPerStep)), layer.iterations.length);
+  return Math.max(steps + Math.ceil(keptKernels / Math.max(1, config.kernelsPerStep)), layer.iterations.length);
 }
 
 /** Remaining ms of selection, or null before the first iteration gives a rate. */

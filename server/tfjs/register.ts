@@ -15,6 +15,7 @@ import { makeCastConfig, maxPoolGradConfig } from './pool-grad';
 import { batchNormTrainConfig, batchNormTrainGradConfig, batchNormTrainGradient } from './batchnorm-train';
 import { patchBatchNormalization } from './layers-batchnorm';
 import { captureStock } from './wasm-ops';
+import { reluClipGradConfig } from './relu-clip-grad';
 
 let matMulConfig: KernelConfig | undefined;
 let identityConfig: KernelConfig | undefined;
@@ -40,7 +41,7 @@ function fastConfigs(): KernelConfig[] {
   castConfig ??= makeCastConfig();
   const configs = [
     conv2DBackpropFilterConfig, conv2DBackpropInputConfig, depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig,
-    fusedBatchNormConfig, maxPoolGradConfig, batchNormTrainConfig, batchNormTrainGradConfig,
+    fusedBatchNormConfig, maxPoolGradConfig, batchNormTrainConfig, batchNormTrainGradConfig, reluClipGradConfig,
   ];
   for (const c of [matMulConfig, identityConfig, castConfig, ...reduceConfigs]) if (c !== undefined) configs.push(c);
   return configs;

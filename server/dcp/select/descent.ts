@@ -39,9 +39,9 @@ function discrimination(p: SelectionProblem, batch: SelectionBatch, w: tf.Tensor
 }
 
 /** F's whole-set part, m·L_M + (wd/2)·‖(W, b)‖², with its gradient (m·∂L_M + wd·W). */
-async function smoothPart(p: SelectionProblem, gram: GramStats, w: tf.Tensor4D, b: tf.Tensor1D | null):
+async function smoothPart(p: SelectionProblem, gram: GramStats, w: tf.Tensor4D, b: tf.Tensor1D | null, rows?: readonly number[]):
   Promise<{ value: number; gw: tf.Tensor4D; gb: tf.Tensor1D | null }> {
-  const rec = await exactReconstruction(p, gram, w, b);
+  const rec = await exactReconstruction(p, gram, w, b, rows);
   const norms = tf.tidy(() => tf.add(tf.sum(tf.square(w)), b ? tf.sum(tf.square(b)) : tf.scalar(0)));
   const sq = (await norms.data())[0];
   norms.dispose();
@@ -61,17 +61,19 @@ async function scalar(t: tf.Scalar): Promise<number> {
  * `steps` safeguarded steps from (W, b), one batch each from `firstBatch` on; gradients masked so unselected units
  * stay exactly zero (pitfall 3). Returns new tensors; the inputs are disposed. A step no halving can make descend
  * leaves the point where it is (the least-squares solution, at worst). Counts the batches it differentiated and the
- * line search's forward-only batches, for the cost report.
+ * line search's forward-only batches, for the cost report. `rows` (the Gram rows the mask allows, which hold every
+ * nonzero of W) limits the JS work of m·∂L_M to the rows the masked step uses.
  */
 export async function safeguardedSteps(
   p: SelectionProblem, gram: GramStats, w0: tf.Tensor4D, b0: tf.Tensor1D | null, mask: tf.Tensor, steps: number, firstBatch: number,
+  rows?: readonly number[],
 ): Promise<{ w: tf.Tensor4D; b: tf.Tensor1D | null; batchGradients: number; batchForwards: number }> {
   let w = w0;
   let batchGradients = 0;
   let batchForwards = 0;
   let b = b0;
   let rate = p.learningRate;
-  let smooth = await smoothPart(p, gram, w, b);
+  let smooth = await smoothPart(p, gram, w, b, rows);
   try {
     for (let step = 0; step < steps; step++) {
       checkCancelled(p.signal);
@@ -89,7 +91,7 @@ export async function safeguardedSteps(
       for (let h = 0; h < MAX_HALVINGS && sqNorm > 0; h++) {
         const wNext = tf.tidy(() => tf.sub(w, tf.mul(rate, here.gw)) as tf.Tensor4D);
         const bNext = b && here.gb ? tf.tidy(() => tf.sub(b!, tf.mul(rate, here.gb!)) as tf.Tensor1D) : b;
-        const nextSmooth = await smoothPart(p, gram, wNext, bNext);
+        const nextSmooth = await smoothPart(p, gram, wNext, bNext, rows);
         const value = nextSmooth.value + (await scalar(discrimination(p, batch, wNext, bNext, false).value));
         batchForwards++;
         if (Number.isFinite(value) && value <= here.value - ARMIJO * rate * sqNorm) {

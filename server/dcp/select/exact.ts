@@ -19,11 +19,14 @@ async function flat(p: SelectionProblem, gram: GramStats, w: tf.Tensor4D, b: tf.
   return flatWeights(await w.data(), b && p.bias ? await b.data() : null, gram);
 }
 
-/** m·L_M and m·∂L_M/∂W (and ∂/∂bias) from the statistics alone, as tensors shaped like W and the bias. */
+/**
+ * m·L_M and m·∂L_M/∂W (and ∂/∂bias) from the statistics alone, as tensors shaped like W and the bias; `rows` limits
+ * the gradient to those Gram rows (gramLoss), for callers that mask it.
+ */
 export async function exactReconstruction(
-  p: SelectionProblem, gram: GramStats, w: tf.Tensor4D, b: tf.Tensor1D | null,
+  p: SelectionProblem, gram: GramStats, w: tf.Tensor4D, b: tf.Tensor1D | null, rows?: readonly number[],
 ): Promise<{ value: number; gw: tf.Tensor4D; gb: tf.Tensor1D | null }> {
-  const { value, grad } = gramLoss(gram, await flat(p, gram, w, b));
+  const { value, grad } = gramLoss(gram, await flat(p, gram, w, b), rows);
   const m = p.weights.m;
   const kernelPart = new Float32Array(gram.taps * gram.cols);
   for (let i = 0; i < kernelPart.length; i++) kernelPart[i] = m * grad[i];
@@ -93,6 +96,11 @@ export async function exactSubProblem(
   w.dispose();
   const steps = hasDiscrimination(p) ? (p.solverSgdSteps ?? 0) : 0;
   if (steps === 0) return { w: nextW, b: nextB, gradientPasses: 0, forwardPasses: 0 };
-  const r = await safeguardedSteps(p, gram, nextW, nextB, mask, steps, firstBatch);
+  // The steps mask W's gradient, so only the allowed rows of m·∂L_M matter; W is zero elsewhere.
+  const masked: number[] = [];
+  for (let r = 0; r < gram.rows; r++) {
+    for (let j = 0; j < n; j++) if (allowed(r, j)) { masked.push(r); break; }
+  }
+  const r = await safeguardedSteps(p, gram, nextW, nextB, mask, steps, firstBatch, masked);
   return { w: r.w, b: r.b, gradientPasses: r.batchGradients / p.batches.length, forwardPasses: r.batchForwards / p.batches.length };
 }

@@ -4,6 +4,7 @@ import { batches } from '../../data/dataset';
 import type { GraphRunner } from '../exec/executor';
 import { type Head, headLogits } from '../train/heads';
 import { convSpec, rawConv } from '../exec/layers';
+import { inputOnlyGradOverrides } from '../exec/input-grad';
 import type { SelectionBatch } from './selection';
 import type { Network } from '../train/train';
 import { checkCancelled, yieldToLoop } from '../run/cancel';
@@ -112,14 +113,16 @@ export function stageRest(
   head: Head | null,
 ): (activated: tf.Tensor, cut: Map<string, tf.Tensor>) => tf.Tensor {
   const runner = pruned.runner;
+  // Same values, but the rest's convs skip their filter gradients (exec/input-grad.ts); the logits' own override wins.
+  const overrides = new Map([...inputOnlyGradOverrides(runner), ...pruned.logits.overrides]);
   return (activated, cut) => {
     const feeds = new Map(cut);
     feeds.set(conv, activated);
     if (head) {
-      const o = runner.run(feeds, [head.after], { training: false });
+      const o = runner.run(feeds, [head.after], { training: false, overrides });
       return headLogits(head, o.get(head.after)!, false);
     }
-    const o = runner.run(feeds, [pruned.logits.target], { training: false, overrides: pruned.logits.overrides });
+    const o = runner.run(feeds, [pruned.logits.target], { training: false, overrides });
     return o.get(pruned.logits.target)!;
   };
 }

@@ -72,7 +72,7 @@ export async function* selectLayer(ctx: LayerContext, plan: ConvPlan, head: Head
     rest: weights.s > 0 ? stageRest(net, plan.conv, head) : null,
     weights, granularity: 'channel', candidates: range(c), keep: fixedKeep,
     stop: greedy ? cfg.stop : 'rate', epsilon: cfg.epsilon, tau: cfg.tau, score: cfg.score,
-    learningRate: cfg.selectionLearningRate, unitsPerStep: 1, gram, solverSgdSteps: cfg.solverSgdSteps, signal: ctx.signal,
+    learningRate: cfg.selectionLearningRate, unitsPerStep: cfg.channelsPerStep, gram, solverSgdSteps: cfg.solverSgdSteps, signal: ctx.signal,
     groups: branchGroups(plan), roundTo: cfg.roundTo, snapshotAt: ctx.snapshotAt,
   };
   let outcome: SelectionOutcome | null = null;

@@ -43,7 +43,7 @@ export interface SelectionProblem {
   tau: number;
   score: ScoreRule;
   learningRate: number;
-  /** Units added per greedy step (1 for DCP; a batch of kernels for DKP). */
+  /** Units added per greedy step (DCP: `channelsPerStep`, 1 in the paper; DKP: a batch of kernels). */
   unitsPerStep: number;
   /** Groups of units that must each keep at least one (the branches of a Concatenate: keep.ts); none by default. */
   groups?: number[][];
@@ -147,7 +147,7 @@ export async function* greedySelect(p: SelectionProblem): AsyncGenerator<Iterati
       const scores = await unitScores(current.grad!, p.granularity, p.score);
       current.grad!.dispose();
       current.grad = null;
-      const count = p.granularity === 'channel' ? 1 : p.unitsPerStep;
+      const count = p.unitsPerStep;
       const added = coveringUnits(scores, candidate, maskValues, count, target - kept.length, open());
       for (const u of added) {
         maskValues[u] = 1;
@@ -239,16 +239,35 @@ export async function unitScores(grad: tf.Tensor4D, granularity: Granularity, ru
 }
 
 /**
- * Like topUnits, but when the units still to add (`limit`) are no more than the groups left empty (`open`), only the
- * best unit of each empty group may be added, so every group ends with one (the never-empty-branch rule).
+ * The best `count` (at most `limit`) candidates not yet selected, in score order, skipping any unit that would leave
+ * more groups empty (`open`) than units still to add after it: every group ends with one (the never-empty-branch
+ * rule), also when several units are added per step. With one unit per step this is topUnits until the units left
+ * are as few as the empty groups, then the best unit of an empty group.
  */
 export function coveringUnits(
   scores: number[], candidates: ReadonlySet<number>, selected: Float32Array, count: number, limit: number, open: readonly number[][],
 ): number[] {
-  if (open.length === 0 || limit > open.length) return topUnits(scores, candidates, selected, count, limit);
-  const best = open.map((g) => topUnits(scores, new Set(g.filter((u) => candidates.has(u))), selected, 1, 1)[0]).filter((u) => u !== undefined);
+  if (open.length === 0) return topUnits(scores, candidates, selected, count, limit);
+  const groupOf = new Map<number, number>();
+  open.forEach((g, i) => { for (const u of g) groupOf.set(u, i); });
+  const free = [...candidates].filter((u) => selected[u] === 0).sort((a, b) => scores[b] - scores[a] || a - b);
+  const want = Math.max(1, Math.min(count, limit, free.length));
+  const covered = new Set<number>();
+  const out: number[] = [];
+  for (const u of free) {
+    if (out.length >= want) break;
+    const g = groupOf.get(u);
+    const covers = g !== undefined && !covered.has(g);
+    // Units this step and later steps may still add after u, against the groups still empty after u.
+    if (open.length - covered.size - (covers ? 1 : 0) > Math.max(0, limit - out.length - 1)) continue;
+    out.push(u);
+    if (covers) covered.add(g);
+  }
+  if (out.length > 0) return out;
+  // Fewer units left than empty groups (a plan that cannot cover them all): the best unit of each, best first.
+  const best = open.map((grp) => free.find((u) => grp.includes(u))).filter((u) => u !== undefined);
   best.sort((a, b) => scores[b] - scores[a] || a - b);
-  return best.slice(0, Math.max(1, Math.min(count, limit)));
+  return best.slice(0, want);
 }
 
 /** What a non-rate rule still owes when it fires at `kept` units: one per empty group, then up to a multiple of `roundTo`. */

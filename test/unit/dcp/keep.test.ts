@@ -112,3 +112,23 @@ test('under epsilon, selection goes on after the rule fires until empty branches
   tf.dispose([plain.weights, plain.mask, r.weights, r.mask, g.weights, g.mask]);
   for (const x of [base, rounded, grouped]) x.dispose();
 });
+
+test('channelsPerStep: K channels per greedy step, ⌈keep/K⌉ iterations, still one per branch', async () => {
+  const before = tf.memory().numTensors;
+  const one = problem([1, 2, 3, 5], { keep: 4 });
+  const a = await drain(greedySelect(one.p));
+  const two = problem([1, 2, 3, 5], { keep: 4, unitsPerStep: 2 });
+  const b = await drain(greedySelect(two.p));
+  assert.equal(a.iterations, 4);
+  assert.equal(b.iterations, 2);
+  assert.deepEqual(b.kept, [1, 2, 3, 5], 'the informative channels are found two at a time too');
+  // Three per step with three branches and 4 slots: the first step may take only one unit outside the empty branches.
+  const groups = [[0, 1, 2, 3], [4, 5], [6, 7]];
+  const tied = problem([1, 2, 3], { keep: 4, unitsPerStep: 3, groups });
+  const c = await drain(greedySelect(tied.p));
+  assert.equal(c.kept.length, 4);
+  for (const g of groups) assert.ok(g.some((u) => c.kept.includes(u)), `branch ${g} kept one of ${c.kept}`);
+  tf.dispose([a.weights, a.mask, b.weights, b.mask, c.weights, c.mask]);
+  for (const x of [one, two, tied]) x.dispose();
+  assert.equal(tf.memory().numTensors, before, 'no leaked tensors');
+});
