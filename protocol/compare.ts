@@ -36,6 +36,8 @@ export interface CompareRun {
   validationSamples: number | null;
   /** Validation accuracy of each auxiliary head after head training (the classifier's is `before.accuracy`). */
   headAccuracies: number[];
+  /** The run's channel-selection cost in training-epoch equivalents (report.selectionCost); null in older reports. */
+  selectionEpochs?: number | null;
 }
 
 /** Mean and spread of one quantity over a method's seeds. `std` is the sample standard deviation (n − 1); 0 when n = 1. */
@@ -93,6 +95,7 @@ export function runFromReport(r: RunReport, untuned: number | null = null): Comp
     seconds: r.seconds, before: r.before, validationSamples: r.validationSamples ?? null,
     // The last entry of report.heads is the network's own classifier.
     headAccuracies: (r.heads ?? []).slice(0, -1).map((h) => h.accuracy),
+    selectionEpochs: r.selectionCost?.epochEquivalents ?? null,
   };
 }
 

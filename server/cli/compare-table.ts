@@ -20,5 +20,6 @@ export function runLine(index: number, total: number, r: CompareRun): string {
   const choice = r.method === 'random' && r.choiceSeed !== null ? ` choice ${r.choiceSeed}` : '';
   const untuned = r.accuracyBeforeFinetune === null ? '' : `before any fine-tune ${pct(r.accuracyBeforeFinetune)}, `;
   const heads = r.headAccuracies.length > 0 ? `heads ${r.headAccuracies.map(pct).join(' / ')}, ` : '';
-  return `[${index}/${total}] ${r.method} seed ${r.seed}${choice}: ${count(r.params)} params, ${count(r.flops)} FLOPs, ${heads}${untuned}after selection ${sel}, ${ft} (${r.seconds.toFixed(0)} s)`;
+  const cost = r.selectionEpochs == null ? '' : `, selection ${r.selectionEpochs.toFixed(2)} epoch-eq.`;
+  return `[${index}/${total}] ${r.method} seed ${r.seed}${choice}: ${count(r.params)} params, ${count(r.flops)} FLOPs, ${heads}${untuned}after selection ${sel}, ${ft} (${r.seconds.toFixed(0)} s${cost})`;
 }
