@@ -72,17 +72,10 @@ export function createPanelPort(s: Omit<Services, 'panel'>, subs: vscode.Disposa
         // Layer selection is the panel's own view state; nothing to do host-side.
         return;
       case 'setLayerBudget': {
-        if (!model || model.scheme !== 'file') {
-          panel.notify('error', 'No model to save a recipe for: open a model.json or start a run on one.');
-          return;
-        }
-        if (!vscode.workspace.isTrusted) {
-          panel.notify('error', 'Recipes are not written in Restricted Mode.');
-          return;
-        }
-        const target = model;
+        const target = recipeTarget();
+        if (!target) return;
         const recipe = await writeLayerBudget(target, action.layer, action.budget);
-        if (model.toString() === target.toString()) panel.setRecipe(recipe);
+        if (model?.toString() === target.toString()) panel.setRecipe(recipe);
         return;
       }
       case 'startSensitivity': {
@@ -93,22 +86,27 @@ export function createPanelPort(s: Omit<Services, 'panel'>, subs: vscode.Disposa
       }
       case 'applyRecipe': {
         // The sensitivity suggestion, saved whole through the same writer as the graph view's budget edits.
-        if (!model || model.scheme !== 'file') {
-          panel.notify('error', 'No model to save a recipe for: open a model.json or start a run on one.');
-          return;
-        }
-        if (!vscode.workspace.isTrusted) {
-          panel.notify('error', 'Recipes are not written in Restricted Mode.');
-          return;
-        }
-        const target = model;
+        const target = recipeTarget();
+        if (!target) return;
         const recipe = await writeRecipeFile(target, action.recipe);
-        if (model.toString() === target.toString()) panel.setRecipe(recipe);
+        if (model?.toString() === target.toString()) panel.setRecipe(recipe);
         panel.notify('info', `Saved the suggestion as ${vscode.workspace.asRelativePath(recipeUriFor(target))}; the next run uses it.`);
         return;
       }
     }
   };
+  /** The model whose recipe the panel may write, or null after telling the user why not (no file model, Restricted Mode). */
+  function recipeTarget(): vscode.Uri | null {
+    if (!model || model.scheme !== 'file') {
+      panel.notify('error', 'No model to save a recipe for: open a model.json or start a run on one.');
+      return null;
+    }
+    if (!vscode.workspace.isTrusted) {
+      panel.notify('error', 'Recipes are not written in Restricted Mode.');
+      return null;
+    }
+    return model;
+  }
   // The analysis the panel shows, and who follows which analysis (the progress notification).
   let analysis: string | null = null;
   const followers = new Set<{ id: string; listener: (e: SensitivityEvent) => void }>();
