@@ -123,21 +123,21 @@ describe('DCP language server', () => {
       const conv2 = symbols[2];
 
       const lenses = await server.connection.sendRequest(CodeLensRequest.type, { textDocument: { uri } });
-      // The two model lenses, then one budget lens per prunable conv on its name (conv2 and conv3; conv1 is the stem).
+      // The three model lenses (prune, inspect, sensitivity), then one budget lens per prunable conv on its name (conv2 and conv3; conv1 is the stem).
       assert.deepEqual(lenses?.map((l) => [l.command?.command, l.command?.arguments]), [
-        [DcpCommands.pruneModel, [uri]], [DcpCommands.inspectModel, [uri]],
+        [DcpCommands.pruneModel, [uri]], [DcpCommands.inspectModel, [uri]], [DcpCommands.layerSensitivity, [uri]],
         [DcpCommands.setLayerBudget, [{ uri, layer: 'conv2' }]], [DcpCommands.setLayerBudget, [{ uri, layer: 'conv3' }]],
       ]);
-      assert.deepEqual(lenses?.[2].range.start, conv2.selectionRange.start);
-      assert.equal(lenses?.[2].command?.title, 'DCP budget: run rate');
+      assert.deepEqual(lenses?.[3].range.start, conv2.selectionRange.start);
+      assert.equal(lenses?.[3].command?.title, 'DCP budget: run rate');
       // The recipe next to the model is read at request time.
       const recipeFile = recipePathFor(fixture.modelPath);
       writeFileSync(recipeFile, JSON.stringify({ version: 1, layers: { conv2: { rate: 0.25 }, conv3: { prune: false } } }));
       const withRecipe = await server.connection.sendRequest(CodeLensRequest.type, { textDocument: { uri } });
-      assert.deepEqual(withRecipe?.slice(2).map((l) => l.command?.title), ['DCP budget: rate 0.25', 'DCP budget: never prune']);
+      assert.deepEqual(withRecipe?.slice(3).map((l) => l.command?.title), ['DCP budget: rate 0.25', 'DCP budget: never prune']);
       writeFileSync(recipeFile, JSON.stringify({ version: 1, layers: { conv2: { rate: 4 } } }));
       const broken = await server.connection.sendRequest(CodeLensRequest.type, { textDocument: { uri } });
-      assert.match(broken?.[2].command?.title ?? '', /^DCP recipe invalid: .*"rate" must be a number in \[0, 1\)/);
+      assert.match(broken?.[3].command?.title ?? '', /^DCP recipe invalid: .*"rate" must be a number in \[0, 1\)/);
       rmSync(recipeFile);
 
       const hover = await server.connection.sendRequest(HoverRequest.type, { textDocument: { uri }, position: conv2.selectionRange.start });

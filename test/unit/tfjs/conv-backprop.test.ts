@@ -38,7 +38,7 @@ cases.push(
 test('fast kernels are registered on wasm', async () => {
   await use('wasm');
   assert.deepEqual(fastKernelNames().sort(), [
-    'BatchMatMul', 'Cast', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'DcpBatchNormTrain', 'DcpBatchNormTrainGrad',
+    'BatchMatMul', 'Cast', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'DcpBatchNormTrain', 'DcpBatchNormTrainGrad', 'DcpReluClipGrad',
     'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'FusedBatchNorm', 'Identity', 'MaxPoolGrad',
     'Mean', 'Sum',
   ]);
