@@ -92,6 +92,8 @@ describe(`panel with the recorded DCP run (${events.length} events)`, () => {
     const panel = await loaded('dark');
     const follow = await panel.selectedLayer();
     assert.equal(follow, layerNames.at(-1), 'a finished run shows its last layer');
+    // A run with a forecast has a taller run-controls section: bring the chart into the viewport before clicking it.
+    await panel.page.locator('#overview canvas').scrollIntoViewIfNeeded();
     const box = await panel.page.locator('#overview canvas').boundingBox();
     assert.ok(box);
     await panel.page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
