@@ -5,16 +5,13 @@
  * phase times added (numbers chosen so each cell is known). Screenshots in light, dark and high contrast.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import type { Browser } from 'playwright-core';
+import { describe, test } from 'node:test';
 import type { PhaseTiming, RunForecast } from '../../protocol/forecast';
 import type { RunEvent } from '../../protocol/model';
 import { recorded, recordedConfig } from '../fixtures/events/recorded';
-import { PanelPage, startBrowserAndHarness, type Harness } from './harness';
+import { PanelPage, RESULTS, useBrowserAndHarness } from './harness';
 
-const RESULTS = join(__dirname, '..', '..', 'test-results');
 const MiB = 2 ** 20;
 const FORECAST: RunForecast = {
   seconds: 60, samples: { train: 8000, validation: 2000, selection: 256 }, latency: { batch: 64, repeats: 15 },
@@ -37,16 +34,7 @@ function withForecast(events: RunEvent[], finished = true): RunEvent[] {
   return finished ? out : out.filter((e) => e.type !== 'runFinished');
 }
 
-let browser: Browser;
-let harness: Harness;
-before(async () => {
-  mkdirSync(RESULTS, { recursive: true });
-  ({ browser, harness } = await startBrowserAndHarness());
-});
-after(async () => {
-  await browser?.close();
-  await harness?.close();
-});
+const env = useBrowserAndHarness();
 
 const rowsOf = (panel: PanelPage) => panel.page.locator('#forecast table tbody tr').evaluateAll((rows) =>
   rows.map((r) => Array.from((r as unknown as { cells: ArrayLike<{ textContent: string | null }> }).cells, (c) => (c.textContent ?? '').trim())));
@@ -54,7 +42,7 @@ const rowsOf = (panel: PanelPage) => panel.page.locator('#forecast table tbody t
 describe('forecast in the run controls', () => {
   test('says when it comes before a run, then shows the forecast and, at the end, forecast vs actual', async () => {
     const events = recorded('dcp');
-    const panel = await PanelPage.open(browser, harness, 'dark');
+    const panel = await PanelPage.open(env.browser, env.harness, 'dark');
     await panel.deliver({ type: 'setup', defaults: recordedConfig(events), modelName: 'resnet' });
     await panel.page.locator('#forecast-line', { hasText: 'When a run starts' }).waitFor();
     assert.equal(await panel.page.locator('#forecast .forecast-box').isHidden(), true);
@@ -72,7 +60,7 @@ describe('forecast in the run controls', () => {
     ]);
     await panel.page.close();
 
-    const done = await PanelPage.open(browser, harness, 'dark');
+    const done = await PanelPage.open(env.browser, env.harness, 'dark');
     const finished = withForecast(events);
     await done.deliver({ type: 'setup', defaults: recordedConfig(events), modelName: 'resnet' });
     await done.deliver({ type: 'showRun', runId: 'run-1', events: finished });
@@ -122,7 +110,7 @@ describe('forecast in the run controls', () => {
       if (e.type === 'runFinished') return { ...e, report: { ...e.report, phases: undefined } };
       return e;
     });
-    const panel = await PanelPage.open(browser, harness, 'light');
+    const panel = await PanelPage.open(env.browser, env.harness, 'light');
     await panel.deliver({ type: 'setup', defaults: recordedConfig(events), modelName: 'resnet' });
     await panel.deliver({ type: 'showRun', runId: 'run-1', events });
     await panel.waitForEvents(events.length);

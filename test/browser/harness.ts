@@ -4,10 +4,12 @@
  * `acquireVsCodeApi` that records what the panel posts and persists `setState` across reloads (sessionStorage, as
  * VS Code keeps it across webview re-creation). Tests push HostToWebview messages and wait on `data-events`.
  */
+import { mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import * as esbuild from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { HostToWebview, WebviewToHost } from '../../protocol/webview';
@@ -130,6 +132,26 @@ export async function startBrowserAndHarness(): Promise<{ browser: Browser; harn
   if (browser.status === 'fulfilled') await browser.value.close();
   if (harness.status === 'fulfilled') await harness.value.close();
   throw [browser, harness, built].flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []))[0];
+}
+
+/** Where browser tests write their screenshots. */
+export const RESULTS = join(__dirname, '..', '..', 'test-results');
+
+/**
+ * Registers a test file's hooks: before its tests, the results folder, one browser and one harness server; after
+ * them, both closed. The returned object is filled in by the time the tests run.
+ */
+export function useBrowserAndHarness(): { browser: Browser; harness: Harness } {
+  const env = {} as { browser: Browser; harness: Harness };
+  before(async () => {
+    mkdirSync(RESULTS, { recursive: true });
+    Object.assign(env, await startBrowserAndHarness());
+  });
+  after(async () => {
+    await env.browser?.close();
+    await env.harness?.close();
+  });
+  return env;
 }
 
 /** The few page globals tests read, typed here because the test project has no DOM lib. */

@@ -5,33 +5,20 @@
  * layer's earlier iterations added. Assertions are on structure, not on one recording's numbers.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import type { Browser } from 'playwright-core';
+import { describe, test } from 'node:test';
 import type { RunEvent } from '../../protocol/model';
 import { doneLayers, recorded, recordedConfig } from '../fixtures/events/recorded';
-import { PanelPage, startBrowserAndHarness, type Harness } from './harness';
+import { PanelPage, RESULTS, useBrowserAndHarness } from './harness';
 import { THEMES, rgb, type ThemeName } from './themes';
 
-const RESULTS = join(__dirname, '..', '..', 'test-results');
 const events = recorded('dcp');
 const layerNames = doneLayers(events);
 
-let browser: Browser;
-let harness: Harness;
-
-before(async () => {
-  mkdirSync(RESULTS, { recursive: true });
-  ({ browser, harness } = await startBrowserAndHarness());
-});
-after(async () => {
-  await browser?.close();
-  await harness?.close();
-});
+const env = useBrowserAndHarness();
 
 async function loaded(theme: ThemeName, stream: RunEvent[] = events): Promise<PanelPage> {
-  const panel = await PanelPage.open(browser, harness, theme);
+  const panel = await PanelPage.open(env.browser, env.harness, theme);
   await panel.deliver({ type: 'setup', defaults: recordedConfig(stream), modelName: 'resnet' });
   await panel.deliver({ type: 'showRun', runId: 'run-1', events: stream });
   await panel.waitForEvents(stream.length);

@@ -5,31 +5,19 @@
  * "Apply suggestion" posting the suggestion's recipe. Screenshots in light, dark and high contrast go to test-results/.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import type { Browser } from 'playwright-core';
+import { describe, test } from 'node:test';
 import { DEFAULT_RUN_CONFIG } from '../../protocol/settings';
 import type { SensitivityEvent, SensitivityResult } from '../../protocol/sensitivity';
-import { PanelPage, startBrowserAndHarness, type Harness } from './harness';
+import { PanelPage, RESULTS, useBrowserAndHarness } from './harness';
 import { THEMES, rgb, type ThemeName } from './themes';
 
-const RESULTS = join(__dirname, '..', '..', 'test-results');
 const FIXTURE = process.env.SENSITIVITY_EVENTS ?? join(__dirname, '..', 'fixtures', 'events', 'resnet-sensitivity.jsonl');
 const events = readFileSync(FIXTURE, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as SensitivityEvent);
 const result = (events.at(-1) as Extract<SensitivityEvent, { type: 'sensitivityDone' }>).result as SensitivityResult;
 
-let browser: Browser;
-let harness: Harness;
-
-before(async () => {
-  mkdirSync(RESULTS, { recursive: true });
-  ({ browser, harness } = await startBrowserAndHarness());
-});
-after(async () => {
-  await browser?.close();
-  await harness?.close();
-});
+const env = useBrowserAndHarness();
 
 async function waitForSensitivity(panel: PanelPage, count: number): Promise<void> {
   await panel.page.waitForFunction((n) => {
@@ -39,7 +27,7 @@ async function waitForSensitivity(panel: PanelPage, count: number): Promise<void
 }
 
 async function loaded(theme: ThemeName, stream: SensitivityEvent[] = events): Promise<PanelPage> {
-  const panel = await PanelPage.open(browser, harness, theme);
+  const panel = await PanelPage.open(env.browser, env.harness, theme);
   await panel.deliver({ type: 'setup', defaults: DEFAULT_RUN_CONFIG, modelName: 'resnet', recipe: null });
   await panel.deliver({ type: 'sensitivity', reset: true, events: stream });
   await waitForSensitivity(panel, stream.length);

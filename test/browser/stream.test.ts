@@ -4,36 +4,23 @@
  * malformed messages are ignored. Only the burst test uses the synthetic stream: it needs thousands of events.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import type { Browser } from 'playwright-core';
+import { test } from 'node:test';
 import type { RunEvent } from '../../protocol/model';
 import { PRUNE_METHODS, STOP_RULES } from '../../protocol/settings';
 import { doneLayers, recorded, recordedConfig } from '../fixtures/events/recorded';
 import { SYNTHETIC_CONFIG, synthetic } from '../fixtures/events/synthetic';
-import { PanelPage, startBrowserAndHarness, type Harness } from './harness';
+import { PanelPage, RESULTS, useBrowserAndHarness } from './harness';
 
-const RESULTS = join(__dirname, '..', '..', 'test-results');
 const events = recorded('dcp');
 const defaults = recordedConfig(events);
 const names = doneLayers(events);
-let browser: Browser;
-let harness: Harness;
-
-before(async () => {
-  mkdirSync(RESULTS, { recursive: true });
-  ({ browser, harness } = await startBrowserAndHarness());
-});
-after(async () => {
-  await browser?.close();
-  await harness?.close();
-});
+const env = useBrowserAndHarness();
 
 test('a streamed run updates progress, charts and controls', async () => {
   const first = events[0];
   assert.ok(first.type === 'runStarted');
-  const panel = await PanelPage.open(browser, harness, 'dark');
+  const panel = await PanelPage.open(env.browser, env.harness, 'dark');
   await panel.deliver({ type: 'setup', defaults, modelName: 'resnet' });
   await panel.deliver({ type: 'showRun', runId: 'live', events: events.slice(0, 1) });
   await panel.waitForEvents(1);
@@ -95,7 +82,7 @@ test('a streamed run updates progress, charts and controls', async () => {
 });
 
 test('the controls offer the table\'s choices and ranges, and Start sends nothing the host would refuse', async () => {
-  const panel = await PanelPage.open(browser, harness, 'light');
+  const panel = await PanelPage.open(env.browser, env.harness, 'light');
   await panel.deliver({ type: 'setup', defaults: SYNTHETIC_CONFIG, modelName: 'resnet20' });
   const options = (id: string) => panel.page.locator(`#${id} option`).evaluateAll((os) => os.map((o) => [o.getAttribute('value'), o.getAttribute('title')]));
   assert.deepEqual(await options('f-method'), PRUNE_METHODS.values.map((v, i) => [v, PRUNE_METHODS.descriptions[i]]));
@@ -128,7 +115,7 @@ test('absorbs thousands of single-event messages in short frames', async (t) => 
   // A real run this long takes minutes to record; the synthetic one has 400 batches per epoch.
   const burst = synthetic({ batches: 400 });
   assert.ok(burst.length > 2500);
-  const panel = await PanelPage.open(browser, harness, 'dark');
+  const panel = await PanelPage.open(env.browser, env.harness, 'dark');
   await panel.deliver({ type: 'showRun', runId: 'burst', events: [] });
   await panel.waitForEvents(0);
   // Time every animation-frame callback (the panel does all its work in them) from here on.
@@ -158,7 +145,7 @@ test('absorbs thousands of single-event messages in short frames', async (t) => 
 });
 
 test('a failure notice goes when the resumed attempt streams in', async () => {
-  const panel = await PanelPage.open(browser, harness, 'dark');
+  const panel = await PanelPage.open(env.browser, env.harness, 'dark');
   await panel.deliver({ type: 'setup', defaults, modelName: 'resnet' });
   // The server dies after the second layer: the run fails, and the host says so too.
   const cut = events.findIndex((e) => e.type === 'layerDone' && e.result.layer === names[1]) + 1;
@@ -185,7 +172,7 @@ test('a failure notice goes when the resumed attempt streams in', async () => {
 });
 
 test('a reloaded webview restores its UI state and takes the replay', async () => {
-  const panel = await PanelPage.open(browser, harness, 'dark');
+  const panel = await PanelPage.open(env.browser, env.harness, 'dark');
   const show = async (): Promise<void> => {
     await panel.deliver({ type: 'setup', defaults, modelName: 'resnet' });
     await panel.deliver({ type: 'showRun', runId: 'run-r', events });
@@ -208,7 +195,7 @@ test('a reloaded webview restores its UI state and takes the replay', async () =
 
 test('ignores malformed messages and events of other runs', async () => {
   const head = events.slice(0, 40);
-  const panel = await PanelPage.open(browser, harness, 'dark');
+  const panel = await PanelPage.open(env.browser, env.harness, 'dark');
   await panel.deliver({ type: 'showRun', runId: 'a', events: head });
   await panel.waitForEvents(head.length);
   const bad: unknown[] = ['hello', null, { type: 'events', runId: 'a', events: 'nope' }, { type: 'events', runId: 'a', events: [{ no: 'type' }] },
