@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import { crossEntropy, rawConv } from '../exec/layers';
+import { rawConv } from '../exec/layers';
 import { checkCancelled, yieldToLoop } from '../run/cancel';
 import { exactReconstruction } from './exact';
 import type { GramStats } from './gram';
-import { WEIGHT_DECAY } from './passes';
+import { WEIGHT_DECAY, weightedDiscrimination } from './passes';
 import type { SelectionBatch, SelectionProblem } from './selection';
 
 /**
@@ -25,10 +25,7 @@ interface Point { w: tf.Tensor4D; b: tf.Tensor1D | null; value: number; gw: tf.T
 /** λ·L_S of one batch at (W, b), with its gradients when asked. Reads the batch only inside a tidy (spilled batches). */
 function discrimination(p: SelectionProblem, batch: SelectionBatch, w: tf.Tensor4D, b: tf.Tensor1D | null, withGrad: boolean):
   { value: tf.Scalar; gw: tf.Tensor4D | null; gb: tf.Tensor1D | null } {
-  const f = (wt: tf.Tensor, bt: tf.Tensor | null): tf.Scalar => tf.tidy(() => {
-    const raw = rawConv(batch.x, wt, bt, p.spec);
-    return tf.mul(p.weights.s, crossEntropy(batch.labels, p.rest!(p.spec.activation(raw), batch.cut))) as tf.Scalar;
-  });
+  const f = (wt: tf.Tensor, bt: tf.Tensor | null): tf.Scalar => tf.tidy(() => weightedDiscrimination(p, batch, rawConv(batch.x, wt, bt, p.spec)));
   if (!withGrad) return { value: f(w, b), gw: null, gb: null };
   const out = tf.tidy(() => {
     const xs = b ? [w, b] : [w];

@@ -8,6 +8,11 @@ export const WEIGHT_DECAY = 1e-4;
 
 export interface PassResult { lossM: number; lossS: number; loss: number; grad: tf.Tensor4D | null }
 
+/** λ·L_S of one batch from the conv's raw output: through the rest of the stage and its head (needs `p.rest`). */
+export function weightedDiscrimination(p: SelectionProblem, batch: SelectionBatch, raw: tf.Tensor): tf.Scalar {
+  return tf.mul(p.weights.s, crossEntropy(batch.labels, p.rest!(p.spec.activation(raw), batch.cut))) as tf.Scalar;
+}
+
 /**
  * The joint loss of one batch and its two parts (L_M, weighted L_S). `total` is what gets differentiated: with the
  * exact solver L_M's gradient comes from the Gram statistics, so `total` is then λ·L_S alone.
@@ -15,8 +20,7 @@ export interface PassResult { lossM: number; lossS: number; loss: number; grad: 
 function batchLoss(p: SelectionProblem, batch: SelectionBatch, w: tf.Tensor, b: tf.Tensor | null): { total: tf.Scalar; m: tf.Scalar; s: tf.Scalar } {
   const raw = rawConv(batch.x, w, b, p.spec);
   const m = tf.mean(tf.squaredDifference(raw, batch.target)) as tf.Scalar;
-  let s = tf.scalar(0);
-  if (p.rest && p.weights.s > 0) s = tf.mul(p.weights.s, crossEntropy(batch.labels, p.rest(p.spec.activation(raw), batch.cut))) as tf.Scalar;
+  const s = p.rest && p.weights.s > 0 ? weightedDiscrimination(p, batch, raw) : tf.scalar(0);
   const total = (p.weights.m > 0 && !p.gram ? tf.add(tf.mul(p.weights.m, m), s) : s) as tf.Scalar;
   return { total, m, s };
 }
