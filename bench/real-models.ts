@@ -9,7 +9,7 @@
  * figures are therefore meaningless here; time, memory and latency are what this measures.
  *
  * Run: npx tsx bench/real-models.ts [--alpha A] [--size S] [--samples N] [--batch-size B] [--round-to N] [--trace]
- *   [--channels-per-step K] [--solver-sgd-steps N] (the selection shortcuts; off = 1 and the setting's default)
+ *   [--stage-finetune] [--channels-per-step K] [--selection-minutes M] [--solver-sgd-steps N] (default: the settings' defaults)
  * Without --round-to it runs --round-to 1 and --round-to 8, each in its own process (so each peak RSS is its own).
  * `--sweep`: instead, times 1×1 convs 14×14×c → 160 and 14×14×96 → c (MobileNetV2's block_13 shapes) for c around
  * 96, batch 1 and 64: the measurement `--round-to` rests on.
@@ -25,6 +25,8 @@ import { runPruning } from '../server/dcp/run/engine';
 import { saveLayersModel } from '../server/io/model-files';
 import { initBackend } from '../server/tfjs/backend';
 import { memorySummary } from '../server/cli/memory-plan';
+import { forecastSummary, phaseTimingLines } from '../server/cli/forecast-lines';
+import { stepPlanLine } from '../server/cli/progress';
 import { writeNoiseNpy } from './real-models-data';
 import { buildMobileNetV2Like } from '../test/fixtures/models/build';
 
@@ -67,18 +69,23 @@ async function one(roundTo: number): Promise<void> {
     const trace = process.argv.includes('--trace');
     let report: RunReport | null = null;
     const batchSize = arg('batch-size', 64);
-    // Shortcuts off by default (1 and the setting's default); the bench's figures say which were used.
-    const channelsPerStep = arg('channels-per-step', 1);
+    // The settings' defaults unless given (channelsPerStep 0 = auto, within selectionMinutes); the figures say which.
+    const channelsPerStep = arg('channels-per-step', DEFAULT_RUN_CONFIG.channelsPerStep);
+    const selectionMinutes = arg('selection-minutes', DEFAULT_RUN_CONFIG.selectionMinutes);
     const solverSgdSteps = arg('solver-sgd-steps', DEFAULT_RUN_CONFIG.solverSgdSteps);
-    const config = { rate: 0.3, selectionSamples: 64, finetuneEpochs: 0, labels: 'teacher' as const, data: npy, roundTo, layerLatency: true, batchSize, channelsPerStep, solverSgdSteps };
-    console.log(`channelsPerStep ${channelsPerStep}, solverSgdSteps ${solverSgdSteps}; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    // "No fine-tuning" (issue 12's target): neither final nor stage fine-tunes, unless --stage-finetune.
+    const stageFinetune = process.argv.includes('--stage-finetune');
+    const config = { rate: 0.3, selectionSamples: 64, finetuneEpochs: 0, stageFinetune, labels: 'teacher' as const, data: npy, roundTo, layerLatency: true, batchSize, channelsPerStep, solverSgdSteps, selectionMinutes };
+    console.log(`channelsPerStep ${channelsPerStep} (0 = auto), selectionMinutes ${selectionMinutes}, solverSgdSteps ${solverSgdSteps}, stage fine-tunes ${stageFinetune ? 'on' : 'off'}; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
     for await (const e of runPruning(config, { modelPath, outDir: path.join(dir, 'pruned') })) {
       const t = `${((performance.now() - t0) / 1000).toFixed(0)} s, peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`;
       if (e.type === 'runStarted' && e.memory) console.log(`[${t}] ${memorySummary(e.memory)}`);
+      if (e.type === 'runStarted' && e.forecast) console.log(`[${t}] ${forecastSummary(e.forecast)}`);
+      if (e.type === 'runStarted' && e.stepPlan) console.log(`[${t}] ${stepPlanLine(e.stepPlan)}`);
       if (e.type === 'headsTrained') console.log(`[${t}] heads trained`);
       if (trace && e.type === 'selectionStarted') console.log(`[${t}, CPU ${cpu()} s] ${e.layer}: selection started (${e.inChannels} channels, stage ${e.stage})`);
       if (trace && e.type === 'selectionIteration') console.log(`[${t}, CPU ${cpu()} s] ${e.layer} iteration ${e.iteration}: L_M ${e.lossM.toExponential(3)} L_S ${e.lossS.toFixed(4)}`);
-      if (e.type === 'layerDone') console.log(`[${t}] ${e.result.layer}: kept ${e.result.kept.length}/${e.result.inChannels} (${e.result.seconds.toFixed(1)} s)`);
+      if (e.type === 'layerDone') console.log(`[${t}, CPU ${cpu()} s] ${e.result.layer}: kept ${e.result.kept.length}/${e.result.inChannels} in ${e.result.iterations} steps (${e.result.seconds.toFixed(1)} s)`);
       if (e.type === 'surgeryDone') console.log(`[${t}] surgery done`);
       if (e.type === 'runFinished') report = e.report;
       if (e.type === 'runFailed') throw new Error(e.message);
@@ -86,6 +93,7 @@ async function one(roundTo: number): Promise<void> {
     if (!report) throw new Error('the run did not finish');
     const wall = (performance.now() - t0) / 1000;
     const rss = process.resourceUsage().maxRSS / 1024;
+    if (report.phases) for (const line of phaseTimingLines(report.phases)) console.log(line);
     console.log(`CPU ${cpu()} s; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
     const { before, after } = report;
     console.log(`wall ${wall.toFixed(0)} s, peak RSS ${rss.toFixed(0)} MiB, backend ${report.backend}`);

@@ -40,6 +40,8 @@ export interface ForecastInput {
   speed: MachineSpeed;
   /** The measure phase's latency comparison (server/dcp/measure/stats.ts: LATENCY_BATCH, LATENCY_REPEATS). */
   latency: LatencyPlan;
+  /** Channels each conv adds per greedy step (server/dcp/run/step-plan.ts); a conv not named adds 1. */
+  channelsPerStep?: Readonly<Record<string, number>>;
 }
 
 /** FLOPs after pruning, roughly: each prunable conv scaled by its kept share of input channels (the rest unchanged). */
@@ -61,6 +63,36 @@ function pathAndPrefix(layers: ForecastInput['summary']['layers'], from: string,
   return { path, prefix };
 }
 
+/**
+ * One conv's selection time as fixed + per greedy step (the step planner, server/dcp/run/step-plan.ts, needs them
+ * apart). Fixed: the cache (prefix forward on the pruned and the baseline network) and the path's final forward.
+ * Per step: one gradient pass of the conv's path (the conv to its stage's head) over the selection set plus the
+ * exact solver's SGD steps (or the SGD solver's epoch).
+ */
+export function convSelectionCost(input: ForecastInput, c: ForecastConv): { fixed: number; perStep: number; heuristic: boolean } {
+  const { config: cfg, samples, memory, speed } = input;
+  const infer = (n: number, flops: number, batch: number): number =>
+    Math.ceil(n / Math.max(1, batch)) * speed.inferStepSeconds + (n * flops) / speed.inferMacsPerSecond;
+  const stage = input.stages.find((s) => s.index === c.stage);
+  const head = stage ? input.heads[stage.head]?.after ?? null : null;
+  const { path, prefix } = pathAndPrefix(input.summary.layers, c.conv, head);
+  const batch = memory.layers.find((l) => l.layer === c.conv)?.batch ?? memory.batchSize;
+  const batches = Math.max(1, Math.ceil(samples.selection / Math.max(1, batch)));
+  const S = samples.selection;
+  const gradPass = batches * speed.trainStepSeconds + (S * path) / speed.trainMacsPerSecond;
+  const solverPasses = cfg.solver === 'exact' ? cfg.solverSgdSteps / batches : 1;
+  // Random / L1 pick without gradients, then fit once.
+  const heuristic = !['dcp', 'dkp', 'recon', 'disc'].includes(cfg.method);
+  return { fixed: 2 * infer(S, prefix, batch) + infer(S, path, batch), perStep: (1 + solverPasses) * gradPass, heuristic };
+}
+
+/** One conv's selection seconds when each greedy step adds `perStep` channels. */
+export function convSelectionSeconds(input: ForecastInput, c: ForecastConv, perStep: number): number {
+  const cost = convSelectionCost(input, c);
+  const steps = cost.heuristic ? 1 : Math.ceil(c.keep / Math.max(1, perStep));
+  return cost.fixed + steps * cost.perStep;
+}
+
 export function estimateRun(input: ForecastInput): RunForecast {
   const { config: cfg, samples, memory, speed } = input;
   const F = Math.max(1, input.summary.totalFlops);
@@ -79,22 +111,7 @@ export function estimateRun(input: ForecastInput): RunForecast {
   const plateauCheck = cfg.headPlateau > 0 ? infer(samples.validation, F) : 0;
   const heads = cfg.headEpochs * (headEpoch + plateauCheck);
 
-  let selection = 0;
-  const heuristic = !['dcp', 'dkp', 'recon', 'disc'].includes(cfg.method);
-  for (const c of input.convs) {
-    const stage = input.stages.find((s) => s.index === c.stage);
-    const head = stage ? input.heads[stage.head]?.after ?? null : null;
-    const { path, prefix } = pathAndPrefix(input.summary.layers, c.conv, head);
-    const batch = memory.layers.find((l) => l.layer === c.conv)?.batch ?? memory.batchSize;
-    const batches = Math.max(1, Math.ceil(samples.selection / Math.max(1, batch)));
-    const S = samples.selection;
-    const cache = 2 * infer(S, prefix, batch);
-    const gradPass = batches * speed.trainStepSeconds + (S * path) / speed.trainMacsPerSecond;
-    const solverPasses = cfg.solver === 'exact' ? cfg.solverSgdSteps / batches : 1;
-    // Random / L1 pick without gradients, then fit once.
-    const iterations = heuristic ? 1 : c.keep;
-    selection += cache + iterations * (1 + solverPasses) * gradPass + infer(S, path, batch);
-  }
+  const selection = input.convs.reduce((a, c) => a + convSelectionSeconds(input, c, input.channelsPerStep?.[c.conv] ?? 1), 0);
 
   const stageFinetune = cfg.stageFinetune ? input.stages.length * train(samples.train, F) : 0;
   const finetune = cfg.finetuneEpochs * (train(samples.train, Fp) + infer(samples.validation, Fp));

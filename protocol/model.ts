@@ -102,6 +102,24 @@ export interface LayerResult {
   solver?: SolverName;
   /** Why the layer did not run the solver the config asked for (e.g. its Gram statistics exceed `dcp.solverMemoryMB`). */
   solverNote?: string;
+  /** Channels added per greedy step when more than one (`dcp.channelsPerStep`, or auto's step plan). */
+  channelsPerStep?: number;
+}
+
+/**
+ * Auto `channelsPerStep` (server/dcp/run/step-plan.ts), in `runStarted` when it raised any conv above one channel per
+ * step: the forecast selection time at one per step did not fit `dcp.selectionMinutes`.
+ */
+export interface StepPlanInfo {
+  /** Every conv's greedy steps are capped at this count. */
+  cap: number;
+  /** Channels per step, by conv. */
+  perStep: Record<string, number>;
+  /** Forecast selection seconds at one channel per step, and with the plan. */
+  secondsOneByOne: number;
+  seconds: number;
+  /** Set when even one step per conv is over the budget. */
+  note?: string;
 }
 
 /** Training curve point. */
@@ -127,12 +145,12 @@ export type TrainPhase = 'heads' | 'stage' | 'final';
  * earlier `added` lists since its `selectionStarted`, which clients read from the stream, never from the scores.
  */
 export type RunEvent =
-  | { type: 'runStarted'; config: RunConfig; model: ModelSummary; before: ModelStats; heads: HeadInfo[]; stages: StageInfo[]; memory?: MemoryPlan; forecast?: RunForecast; time: number }
+  | { type: 'runStarted'; config: RunConfig; model: ModelSummary; before: ModelStats; heads: HeadInfo[]; stages: StageInfo[]; memory?: MemoryPlan; forecast?: RunForecast; stepPlan?: StepPlanInfo; time: number }
   | { type: 'trainProgress'; phase: TrainPhase; stage: number | null; epoch: number; epochs: number; batch: number; batches: number; loss: number; time: number }
   | { type: 'epochDone'; phase: TrainPhase; stage: number | null; point: EpochPoint; time: number }
   | { type: 'headsTrained'; heads: HeadAccuracy[]; time: number }
   | { type: 'stageStarted'; stage: number; layers: string[]; time: number }
-  | { type: 'selectionStarted'; layer: string; stage: number; inChannels: number; target: number | null; time: number }
+  | { type: 'selectionStarted'; layer: string; stage: number; inChannels: number; target: number | null; channelsPerStep?: number; time: number }
   | { type: 'selectionIteration'; layer: string; iteration: number; added: number[]; scores: number[]; lossM: number; lossS: number; loss: number; time: number }
   | { type: 'layerDone'; result: LayerResult; time: number }
   | { type: 'surgeryDone'; afterSelection: ModelStats; time: number }

@@ -126,9 +126,12 @@ export const RUN_SETTINGS = {
     description: 'How each added channel\'s sub-problem is solved: `exact` least squares on L_M from the layer\'s Gram statistics (then a few SGD steps for λ·L_S), or `sgd`, one SGD pass as in the authors\' code.' }),
   solverSgdSteps: spec({ schema: int.min(0).max(1e6), default: 4, flag: 'solver-sgd-steps', setting: 'solverSgdSteps', group: 'Selection', metavar: 'N',
     description: 'Exact solver: SGD steps (one mini-batch each) on the joint loss after each least-squares solve, for the λ·L_S part.' }),
-  // A shortcut that changes results (DCP-SPEC §3 "Cost"): off by default; its measured effect is in bench/README.md.
-  channelsPerStep: spec({ schema: int.min(1).max(4096), default: 1, flag: 'channels-per-step', setting: 'channelsPerStep', group: 'Selection', metavar: 'K',
-    description: 'Channels added per greedy step (1 = the paper\'s one at a time). K > 1 adds the K best-scoring channels together, cutting the passes over the selection set about K-fold; meant for real-size models (bench/README.md, "Real models", has its measured effect).' }),
+  // A shortcut that changes results (DCP-SPEC §3 "Cost"): auto leaves the paper's one-at-a-time greedy wherever the
+  // selection fits its time budget (all the examples); bench/README.md has the measured effect of K > 1.
+  channelsPerStep: spec({ schema: int.min(0).max(4096), default: 0, flag: 'channels-per-step', setting: 'channelsPerStep', group: 'Selection', metavar: 'K',
+    description: 'Channels added per greedy step. 0 = auto: one at a time (the paper) when the forecast selection time fits `selectionMinutes`, else each convolution\'s greedy steps are capped so it fits (a layer keeping k channels adds ⌈k/cap⌉ per step). K ≥ 1 adds the K best-scoring channels per step in every layer.' }),
+  selectionMinutes: spec({ schema: num.min(0).max(1e5), default: 10, flag: 'selection-minutes', setting: 'selectionMinutes', group: 'Selection', metavar: 'MIN',
+    description: 'Time budget of channel selection for `channelsPerStep` = 0 (auto), against the run\'s forecast on this machine (0 = no budget: always one channel per step). Real-size models (224×224) need it; the examples select in a minute or two and are not affected.' }),
   solverMemoryMB: spec({ schema: num.min(0).max(1e6), default: 256, flag: 'solver-memory-mb', setting: 'solverMemoryMB', group: 'Selection', metavar: 'MB',
     description: 'Exact solver: memory one layer\'s Gram statistics may take, 8·(k²·c+1)·(k²·c+1+n) bytes; a larger layer falls back to `sgd` and its `layerDone` says so (0 = always `sgd`).' }),
   heads: spec({ schema: int.min(0).max(64).nullable(), default: null, flag: 'heads', setting: 'heads', group: 'Heads', metavar: 'P',

@@ -1,4 +1,5 @@
-import type { RunEvent } from '../../protocol/model';
+import type { RunEvent, StepPlanInfo } from '../../protocol/model';
+import { formatSeconds } from '../../protocol/forecast';
 import { forecastSummary, phaseTimingLines } from './forecast-lines';
 import { memorySummary } from './memory-plan';
 
@@ -18,6 +19,7 @@ export class ProgressPrinter {
   private layersDone = 0;
   private current = '';
   private selectionTarget: number | null = null;
+  private perStep = 1;
 
   /** `say` prints a milestone line; `status`, when given, is a TTY stream for the redrawn progress line. */
   constructor(private readonly sayLine: (line: string) => void, private readonly statusOut: StatusSink | null) {}
@@ -31,6 +33,7 @@ export class ProgressPrinter {
         this.say(`before: accuracy ${pct(e.before.accuracy)}, ${e.before.params} params, ${e.before.flops} FLOPs`);
         if (e.memory) this.say(memorySummary(e.memory));
         if (e.forecast) this.say(forecastSummary(e.forecast));
+        if (e.stepPlan) this.say(stepPlanLine(e.stepPlan));
         break;
       case 'trainProgress':
         this.status(`${phaseName(e.phase, e.stage)} epoch ${e.epoch}/${e.epochs} ${bar(e.batch / e.batches)} batch ${e.batch}/${e.batches} loss ${e.loss.toFixed(4)}`);
@@ -48,10 +51,11 @@ export class ProgressPrinter {
       case 'selectionStarted':
         this.current = e.layer;
         this.selectionTarget = e.target;
+        this.perStep = e.channelsPerStep ?? 1;
         this.status(`selecting ${e.layer} (${e.inChannels} input channels${e.target !== null ? `, keeping ${e.target}` : ''})`);
         break;
       case 'selectionIteration': {
-        const frac = this.selectionTarget ? Math.min(1, e.iteration / this.selectionTarget) : 0;
+        const frac = this.selectionTarget ? Math.min(1, (e.iteration * this.perStep) / this.selectionTarget) : 0;
         this.status(`layer ${this.layersDone + 1}/${this.layers} ${this.current} ${bar(frac)} iter ${e.iteration} L_M ${e.lossM.toFixed(4)} λL_S ${e.lossS.toFixed(4)}${this.eta()}`);
         break;
       }
@@ -116,4 +120,12 @@ function bar(frac: number, width = 20): string {
 
 function pct(a: number | null): string {
   return a === null ? '-' : `${(a * 100).toFixed(2)}%`;
+}
+
+/** Auto channels-per-step's plan, when it raised any conv above one per step. */
+export function stepPlanLine(p: StepPlanInfo): string {
+  const ks = Object.values(p.perStep);
+  const most = Math.max(...ks);
+  return `selection budget: one channel per step is forecast at ${formatSeconds(p.secondsOneByOne)}, over dcp.selectionMinutes; ` +
+    `greedy steps capped at ${p.cap} per conv (1-${most} channels per step, forecast ${formatSeconds(p.seconds)})` + (p.note ? `; ${p.note}` : '');
 }

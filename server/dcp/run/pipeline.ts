@@ -1,10 +1,10 @@
-import { PhaseClock, type RunForecast } from '../../../protocol/forecast';
-import type { RunConfig, RunEvent } from '../../../protocol/model';
+import { PhaseClock } from '../../../protocol/forecast';
+import type { RunConfig, RunEvent, StepPlanInfo } from '../../../protocol/model';
 import { loadLayersModel } from '../../io/model-files';
 import { initBackend } from '../../tfjs/backend';
 import type { PassCount } from '../measure/cost';
 import { machineSpeed } from '../measure/calibrate';
-import { estimateRun } from '../../../protocol/forecast-estimate';
+import { estimateRun, type ForecastInput } from '../../../protocol/forecast-estimate';
 import { LATENCY_BATCH, LATENCY_REPEATS } from '../measure/stats';
 import { plannedKeep } from '../select/keep';
 import type { RunOptions } from './engine';
@@ -15,6 +15,7 @@ import { measurePhase } from './phases/measure';
 import { saveReport } from './phases/report';
 import { selectPhase } from './phases/select';
 import { surgeryPhase } from './phases/surgery';
+import { StepPlanner, type StepPlan } from './step-plan';
 
 /**
  * The whole DCP pipeline (DCP-SPEC §2) as events; throws on failure (the caller turns errors into events). Each
@@ -28,8 +29,11 @@ export async function* runPipeline(cfg: RunConfig, opts: RunOptions): AsyncGener
   const model = await loadLayersModel(opts.modelPath);
   try {
     const inputs = await loadInputs(cfg, opts, model);
+    const forecastInput = await runForecastInput(cfg, inputs, opts.speedCacheFile);
+    const planner = new StepPlanner(cfg, forecastInput);
+    const steps = planner.initial;
     // A resumed run skips finished layers; a forecast of the whole run would mislead, so it has none.
-    const forecast = inputs.resumeFrom ? undefined : await runForecast(cfg, inputs, opts.speedCacheFile);
+    const forecast = forecastInput && !inputs.resumeFrom ? estimateRun({ ...forecastInput, channelsPerStep: steps.perStep }) : undefined;
 
     // Selection prunes `model` in place, with auxiliary heads and against the baseline M_b; all freed after it.
     const selection = createSelectionNetwork(model, inputs, cfg);
@@ -39,10 +43,10 @@ export async function* runPipeline(cfg: RunConfig, opts: RunOptions): AsyncGener
       const heads = selection.net.heads.map((h) => ({ index: h.index, after: h.after, weight: h.weight }));
       yield clock.seen({
         type: 'runStarted', config: cfg, model: inputs.summary, before: inputs.before, time: Date.now(), heads, stages: inputs.plan.stages, memory: inputs.memory,
-        ...(forecast ? { forecast } : {}),
+        ...(forecast ? { forecast } : {}), ...(steps.cap !== null ? { stepPlan: stepPlanInfo(steps) } : {}),
       });
       progress = yield* tracked(clock, headsPhase(cfg, opts, inputs, selection));
-      passes = yield* tracked(clock, selectPhase(cfg, opts, inputs, selection, progress));
+      passes = yield* tracked(clock, selectPhase(cfg, opts, inputs, selection, progress, planner));
     } finally {
       disposeSelectionNetwork(selection);
     }
@@ -84,17 +88,21 @@ async function* tracked<R>(clock: PhaseClock, phase: AsyncGenerator<RunEvent, R>
 }
 
 /**
- * The run's forecast: the plan's convs at their planned keep, this machine's (cached) speed, the memory plan.
- * Undefined when the backend is not calibrated (measure/calibrate.ts: the cpu backend, or one too slow to measure).
+ * What the forecast needs: the plan's convs at their planned keep, this machine's (cached) speed, the memory plan.
+ * Null when the backend is not calibrated (measure/calibrate.ts: the cpu backend, or one too slow to measure).
  */
-async function runForecast(cfg: RunConfig, inputs: RunInputs, cacheFile: string | null | undefined): Promise<RunForecast | undefined> {
+async function runForecastInput(cfg: RunConfig, inputs: RunInputs, cacheFile: string | null | undefined): Promise<ForecastInput | null> {
   const speed = await machineSpeed(cfg.threads, cacheFile);
-  if (!speed) return undefined;
+  if (!speed) return null;
   const { data, plan } = inputs;
-  return estimateRun({
+  return {
     summary: inputs.summary, stages: plan.stages, heads: plan.heads, config: cfg, memory: inputs.memory, speed,
     latency: { batch: LATENCY_BATCH, repeats: LATENCY_REPEATS },
     convs: plan.convs.map((c) => ({ conv: c.conv, inChannels: c.inChannels, stage: c.stage, keep: plannedKeep(c, c.rate ?? cfg.rate, cfg.roundTo) })),
     samples: { train: data.train.count, validation: data.validation.count, selection: data.selection.count },
-  });
+  };
+}
+
+function stepPlanInfo(p: StepPlan): StepPlanInfo {
+  return { cap: p.cap!, perStep: p.perStep, secondsOneByOne: p.seconds1 ?? 0, seconds: p.seconds ?? 0, ...(p.note ? { note: p.note } : {}) };
 }

@@ -20,6 +20,8 @@ export interface LayerContext {
   signal?: AbortSignal;
   /** The memory plan's per-layer choices (selection batch, spill); absent = the run's batch size, in memory. */
   memory?: readonly LayerMemory[];
+  /** Channels per greedy step for this conv (the run's step plan, run/step-plan.ts); absent = the config's (≥ 1). */
+  channelsPerStep?: number;
   /** Kept counts at which selection keeps copies of its weights (layer sensitivity); DCP's channel step only. */
   snapshotAt?: ReadonlySet<number>;
 }
@@ -54,7 +56,8 @@ export async function* selectLayer(ctx: LayerContext, plan: ConvPlan, head: Head
   const c = plan.inChannels;
   const fixedKeep = plannedKeep(plan, cfg.rate, cfg.roundTo);
   const target = cfg.stop === 'rate' || !['dcp', 'dkp', 'recon', 'disc'].includes(cfg.method) ? fixedKeep : null;
-  yield { type: 'selectionStarted', layer: plan.conv, stage: plan.stage, inChannels: c, target, time: Date.now() };
+  const perStep = Math.max(1, ctx.channelsPerStep ?? cfg.channelsPerStep);
+  yield { type: 'selectionStarted', layer: plan.conv, stage: plan.stage, inChannels: c, target, ...(perStep > 1 ? { channelsPerStep: perStep } : {}), time: Date.now() };
 
   const stageTarget = head ? head.after : net.logits.target;
   const choice = ctx.memory?.find((m) => m.layer === plan.conv);
@@ -72,7 +75,7 @@ export async function* selectLayer(ctx: LayerContext, plan: ConvPlan, head: Head
     rest: weights.s > 0 ? stageRest(net, plan.conv, head) : null,
     weights, granularity: 'channel', candidates: range(c), keep: fixedKeep,
     stop: greedy ? cfg.stop : 'rate', epsilon: cfg.epsilon, tau: cfg.tau, score: cfg.score,
-    learningRate: cfg.selectionLearningRate, unitsPerStep: cfg.channelsPerStep, gram, solverSgdSteps: cfg.solverSgdSteps, signal: ctx.signal,
+    learningRate: cfg.selectionLearningRate, unitsPerStep: perStep, gram, solverSgdSteps: cfg.solverSgdSteps, signal: ctx.signal,
     groups: branchGroups(plan), roundTo: cfg.roundTo, snapshotAt: ctx.snapshotAt,
   };
   let outcome: SelectionOutcome | null = null;
@@ -108,7 +111,7 @@ export async function* selectLayer(ctx: LayerContext, plan: ConvPlan, head: Head
       layer: plan.conv, stage: plan.stage, inChannels: c, kept,
       lossM: final.lossM, lossS: final.lossS, iterations: outcome.iterations + (kernelOutcome?.iterations ?? 0),
       removedWith: plan.producers.map((p) => p.layer), seconds: (Date.now() - t0) / 1000,
-      solver: solver.solver, ...(solver.note ? { solverNote: solver.note } : {}),
+      solver: solver.solver, ...(solver.note ? { solverNote: solver.note } : {}), ...(perStep > 1 ? { channelsPerStep: perStep } : {}),
     };
     if (kernelOutcome) {
       const n = reference.shape[3];

@@ -8,6 +8,7 @@ import { saveCheckpoint, type CheckpointState } from '../checkpoint';
 import type { RunOptions } from '../engine';
 import type { Progress, SelectionNetwork } from './heads';
 import type { RunInputs } from './load';
+import { StepPlanner } from '../step-plan';
 
 /**
  * Stage by stage (DCP-SPEC §2): selects each conv's channels against the baseline, then fine-tunes the stage with
@@ -15,7 +16,7 @@ import type { RunInputs } from './load';
  * report. Resumed runs skip what the checkpoint already holds.
  */
 export async function* selectPhase(
-  cfg: RunConfig, opts: RunOptions, inputs: RunInputs, s: SelectionNetwork, progress: Progress,
+  cfg: RunConfig, opts: RunOptions, inputs: RunInputs, s: SelectionNetwork, progress: Progress, steps: StepPlanner = new StepPlanner(cfg, null),
 ): AsyncGenerator<RunEvent, PassCount[]> {
   const { net } = s;
   const { plan, data } = inputs;
@@ -36,7 +37,8 @@ export async function* selectPhase(
       const head = stage.index < heads.length ? heads[stage.index] : null;
       // A recipe budget replaces the run's rate for this conv only (run/recipe.ts).
       const config = conv.rate === undefined ? cfg : { ...cfg, rate: conv.rate };
-      const out = yield* selectLayer({ net, baseline: baseRunner, config, selection: data.selection, signal, memory: inputs.memory.layers }, conv, head);
+      const out = yield* selectLayer({ net, baseline: baseRunner, config, selection: data.selection, signal, memory: inputs.memory.layers, channelsPerStep: steps.perStep(conv.conv) }, conv, head);
+      steps.layerDone(conv.conv, out.result.seconds);
       progress.layers.push(out.result);
       progress.passes.push({ layer: conv.conv, gradientPasses: out.gradientPasses, forwardPasses: out.forwardPasses });
       await checkpoint();
