@@ -8,7 +8,9 @@
  * (`--samples`, default 160, written as a u1 .npy) labelled by the model itself (`labels: teacher`). Accuracy
  * figures are therefore meaningless here; time, memory and latency are what this measures.
  *
- * Run: npx tsx bench/real-models.ts [--alpha A] [--size S] [--samples N] [--batch-size B] [--round-to N] [--trace]
+ * `--inception`: the InceptionV3 (test/fixtures/models/inception-v3.ts, 23.9 M params) at 299×299 instead.
+ *
+ * Run: npx tsx bench/real-models.ts [--inception] [--alpha A] [--size S] [--samples N] [--batch-size B] [--round-to N] [--trace]
  *   [--stage-finetune] [--channels-per-step K] [--selection-minutes M] [--solver-sgd-steps N] (default: the settings' defaults)
  * Without --round-to it runs --round-to 1 and --round-to 8, each in its own process (so each peak RSS is its own).
  * `--sweep`: instead, times 1×1 convs 14×14×c → 160 and 14×14×96 → c (MobileNetV2's block_13 shapes) for c around
@@ -29,6 +31,7 @@ import { forecastSummary, phaseTimingLines } from '../server/cli/forecast-lines'
 import { stepPlanLine } from '../server/cli/progress';
 import { writeNoiseNpy } from './real-models-data';
 import { buildMobileNetV2Like } from '../test/fixtures/models/build';
+import { buildInceptionV3Like } from '../test/fixtures/models/inception-v3';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -52,14 +55,17 @@ function printLayers(rows: LayerLatency[]): void {
 
 async function one(roundTo: number): Promise<void> {
   const alpha = arg('alpha', 1);
-  const size = arg('size', 224);
+  const inception = process.argv.includes('--inception');
+  const size = arg('size', inception ? 299 : 224);
   const samples = arg('samples', 160);
   await initBackend('auto', { threads: 1 });
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'dcp-bench-real-'));
   try {
-    const model = buildMobileNetV2Like({ full: true, alpha, input: [size, size, 3], classes: 1000 });
+    const model = inception
+      ? buildInceptionV3Like({ alpha, input: [size, size, 3], classes: 1000 })
+      : buildMobileNetV2Like({ full: true, alpha, input: [size, size, 3], classes: 1000 });
     const modelPath = await saveLayersModel(model, path.join(dir, 'model'));
-    console.log(`MobileNetV2 α=${alpha} ${size}×${size}×3: ${model.countParams()} params; ${samples} noise images, teacher labels; --round-to ${roundTo}`);
+    console.log(`${inception ? 'InceptionV3' : 'MobileNetV2'} α=${alpha} ${size}×${size}×3: ${model.countParams()} params; ${samples} noise images, teacher labels; --round-to ${roundTo}`);
     model.dispose();
     const npy = path.join(dir, 'x.npy');
     await writeNoiseNpy(npy, samples, size);

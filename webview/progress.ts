@@ -6,7 +6,7 @@
  * set, DCP-SPEC §3), so remaining selection = mean ms per iteration × iterations still expected; training phases cost
  * the latest measured epoch time per epoch still to come.
  */
-import type { RunConfig } from '../protocol/model';
+import type { RunConfig, StepPlanInfo } from '../protocol/model';
 import type { LayerState, PanelState, PipelineStep, RunStatus, TrainTick } from './state';
 
 export interface ProgressInfo {
@@ -30,12 +30,13 @@ const STEP_LABELS: Record<PipelineStep, string> = {
 const STATUS_LABELS: Partial<Record<RunStatus, string>> = { idle: 'No run', failed: 'Failed', cancelled: 'Cancelled' };
 
 /** Iterations a layer's selection is expected to take (actual for finished layers; the rate rule's count otherwise). */
-export function expectedIterations(layer: LayerState, config: RunConfig | null): number {
+export function expectedIterations(layer: LayerState, config: RunConfig | null, plan?: StepPlanInfo): number {
   if (layer.status === 'done') return layer.iterations.length;
   const rate = config?.rate ?? 0.5;
   const keep = layer.target ?? layer.inChannels - Math.floor(rate * layer.inChannels);
-  // `channelsPerStep` channels join per greedy step (1 unless the shortcut is on).
-  const steps = Math.ceil(keep / Math.max(1, config?.channelsPerStep ?? 1));
+  // Channels per greedy step: the layer's own once it started, else auto's plan, else the config's K (0 = auto = 1).
+  const perStep = layer.perStep ?? plan?.perStep[layer.name] ?? config?.channelsPerStep ?? 1;
+  const steps = Math.ceil(keep / Math.max(1, perStep));
   if (config?.method !== 'dkp' || layer.outChannels === null) return Math.max(steps, layer.iterations.length);
   const kernels = keep * layer.outChannels;
   const keptKernels = kernels - Math.floor(config.kernelRate * kernels);
@@ -52,7 +53,7 @@ function selectionRemainingMs(s: PanelState): number | null {
     const last = l.iterations.at(-1);
     if (l.startedAt !== null && last) spent += (l.status === 'done' ? last.time : (s.lastTime ?? last.time)) - l.startedAt;
     done += l.iterations.length;
-    if (l.status !== 'done') remaining += expectedIterations(l, s.config) - l.iterations.length;
+    if (l.status !== 'done') remaining += expectedIterations(l, s.config, s.stepPlan) - l.iterations.length;
   }
   return done === 0 ? null : (spent / done) * remaining;
 }
@@ -94,7 +95,7 @@ export function progressInfo(s: PanelState): ProgressInfo {
     if (l) {
       const unit = l.iterations.at(-1)?.kind === 'kernel' ? 'kernel steps' : 'channels';
       if (unit === 'kernel steps') stepLabel = 'Selecting kernels';
-      const kept = unit === 'channels' ? `${l.kept.length} of ${l.target ?? l.inChannels} channels` : `${l.iterations.length} of ${expectedIterations(l, s.config)} steps`;
+      const kept = unit === 'channels' ? `${l.kept.length} of ${l.target ?? l.inChannels} channels` : `${l.iterations.length} of ${expectedIterations(l, s.config, s.stepPlan)} steps`;
       const stage = s.stages.length > 0 ? `stage ${l.stage + 1} of ${s.stages.length} · ` : '';
       detail = `${stage}layer ${s.layerOrder.indexOf(l.name) + 1} of ${s.layerOrder.length}: ${l.name} · ${kept}`;
     }

@@ -5,7 +5,7 @@
  * Large arrays from events (scores, masks) are referenced, not copied: the event log already holds them.
  */
 import type {
-  EpochPoint, HeadAccuracy, HeadInfo, LayerDiff, LayerResult, MemoryPlan, ModelStats, ModelSummary, RunConfig, RunEvent, StageInfo, TrainPhase,
+  EpochPoint, HeadAccuracy, HeadInfo, LayerDiff, LayerResult, MemoryPlan, ModelStats, ModelSummary, RunConfig, RunEvent, StageInfo, StepPlanInfo, TrainPhase,
 } from '../protocol/model';
 import type { PhaseTiming, RunForecast } from '../protocol/forecast';
 
@@ -50,6 +50,8 @@ export interface LayerState {
   kernelMask: ReadonlyArray<ReadonlyArray<number>> | null;
   result: LayerResult | null;
   startedAt: number | null;
+  /** Channels per greedy step (selectionStarted); absent = one, or the config's K. */
+  perStep?: number;
 }
 
 /** Latest batch-level progress of a training phase. Epochs and batches count from 1, as the engine yields them. */
@@ -102,6 +104,8 @@ export interface PanelState {
   forecast: RunForecast | null;
   /** The run's memory plan (runStarted); the next run's forecast reuses it. */
   memory: MemoryPlan | null;
+  /** Auto channels-per-step's plan (runStarted), when it raised any conv above one per step. */
+  stepPlan?: StepPlanInfo;
   /** Forecast vs measured seconds per phase, from the report (null until the run finishes). */
   phaseTimes: PhaseTiming[] | null;
 }
@@ -149,7 +153,7 @@ export function reduce(state: PanelState, event: RunEvent): PanelState {
       // A layer's selection always starts from nothing (W = 0), also when a resumed run redoes it.
       const layer = ensureLayer(s, event.layer, event.stage, event.inChannels);
       const next: LayerState = { ...emptyLayer(layer.name, event.stage, event.inChannels, layer.outChannels),
-        target: event.target, status: 'selecting', startedAt: event.time };
+        target: event.target, status: 'selecting', startedAt: event.time, ...(event.channelsPerStep ? { perStep: event.channelsPerStep } : {}) };
       return withStep(putLayer({ ...s, currentLayer: event.layer, currentStage: event.stage }, next), 'selection', event.time);
     }
     case 'selectionIteration':
@@ -199,6 +203,7 @@ function startRun(s: PanelState, e: Extract<RunEvent, { type: 'runStarted' }>): 
     ...base, status: 'running', step: 'starting', config: e.config, model: e.model, heads: e.heads, stages: e.stages,
     before: e.before, layerOrder, layers, startedAt: e.time, stepStartedAt: e.time, lastTime: e.time,
     eventCount: s.eventCount, attempt: s.attempt + 1, ...kept, forecast: e.forecast ?? null, memory: e.memory ?? null, phaseTimes: null,
+    ...(e.stepPlan ? { stepPlan: e.stepPlan } : {}),
   };
 }
 

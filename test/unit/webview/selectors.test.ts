@@ -122,6 +122,20 @@ describe('summary and progress', () => {
       }
     }
   });
+
+  test('expects ⌈keep/K⌉ steps with auto channels-per-step: the layer\'s K once started, the plan\'s before', () => {
+    const events = dcp.map((e) => (e.type === 'runStarted' ? { ...e, config: { ...e.config, channelsPerStep: 0 } } : e));
+    const name = doneLayers(events)[0];
+    const s = upTo(events, (e) => e.type === 'runStarted');
+    const pending = s.layers[name] ?? { name, stage: 0, inChannels: 8, outChannels: null, target: 4, status: 'pending' as const, iterations: [], kept: [], kernelMask: null, result: null, startedAt: null };
+    const plan = { cap: 2, perStep: { [name]: 3 }, secondsOneByOne: 100, seconds: 50 };
+    const keep = pending.target ?? pending.inChannels - Math.floor((s.config?.rate ?? 0.5) * pending.inChannels);
+    assert.equal(expectedIterations(pending, s.config), keep, 'auto without a plan: one per step');
+    assert.equal(expectedIterations(pending, s.config, plan), Math.ceil(keep / 3));
+    const started = reduceAll(s, [{ type: 'selectionStarted', layer: name, stage: pending.stage, inChannels: pending.inChannels, target: keep, channelsPerStep: 2, time: 1 }]);
+    assert.equal(started.layers[name].perStep, 2);
+    assert.equal(expectedIterations(started.layers[name], s.config, plan), Math.ceil(keep / 2));
+  });
 });
 
 test('formatting', () => {
