@@ -4,7 +4,9 @@ import type { Command } from 'commander';
 import type { RunConfig, RunReport } from '../../protocol/model';
 import { EXIT, UsageError, action, type CliContext, type CliIO } from './command';
 import { memoryPlanLines } from './memory-plan';
-import { ProgressPrinter } from './progress';
+import { formatSeconds } from '../../protocol/forecast';
+import { stepPlanInfo } from '../dcp/run/step-plan';
+import { ProgressPrinter, stepPlanLine } from './progress';
 import { summaryLines } from './report-table';
 import { addRunOptions, runConfigFromOptions } from './run-options';
 
@@ -52,6 +54,12 @@ async function printDryRun(config: Partial<RunConfig>, modelPath: string, io: Cl
     const layers = plan.stages.reduce((a, s) => a + s.layers.length, 0);
     io.out(`dry run: ${plan.model.name}, ${layers} prunable convs in ${plan.stages.length} stages, ${plan.config.method} at rate ${plan.config.rate}, backend ${plan.backend}`);
     for (const line of memoryPlanLines(plan.memory)) io.out(line);
+    if (plan.selection) {
+      const { seconds, plan: steps } = plan.selection;
+      io.out(`channel selection: about ${formatSeconds(seconds)} with ${plan.config.selectionSamples} selection images on this machine (head training and fine-tuning depend on the data: not forecast here)`);
+      const info = stepPlanInfo(steps);
+      if (info) io.out(stepPlanLine(info));
+    }
     return EXIT.ok;
   } catch (e) {
     io.err(`dry run: the run would fail before any work: ${errorMessage(e)}`);

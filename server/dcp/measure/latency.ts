@@ -8,9 +8,14 @@ export function median(values: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
+/** Rounds always timed; past them, a batch size stops at LATENCY_BUDGET_S (a 224×224 model at batch 64 takes seconds a round). */
+export const MIN_ROUNDS = 5;
+export const LATENCY_BUDGET_S = 30;
+
 /**
  * Latency of two models measured interleaved (A, B, A, B, …) so that load from other processes hits both
- * alike; medians per model at batch 1 and at `batch`.
+ * alike; medians per model at batch 1 and at `batch`, over `repeats` rounds or as many (at least MIN_ROUNDS) as
+ * fit `budgetSeconds` per batch size.
  */
 export async function compareLatency(
   a: tf.LayersModel,
@@ -19,13 +24,16 @@ export async function compareLatency(
   batch: number,
   repeats: number,
   signal?: AbortSignal,
-): Promise<{ a: [number, number]; b: [number, number] }> {
-  const out: { a: [number, number]; b: [number, number] } = { a: [NaN, NaN], b: [NaN, NaN] };
+  budgetSeconds = LATENCY_BUDGET_S,
+): Promise<{ a: [number, number]; b: [number, number]; rounds: [number, number] }> {
+  const out: { a: [number, number]; b: [number, number]; rounds: [number, number] } = { a: [NaN, NaN], b: [NaN, NaN], rounds: [0, 0] };
   for (const [i, size] of [1, batch].entries()) {
     const x = tf.randomUniform([size, ...inputShape], 0, 1, 'float32', 7);
     const times: [number[], number[]] = [[], []];
+    const started = performance.now();
     try {
       for (let r = 0; r < repeats + 2; r++) {
+        if (r >= 2 + MIN_ROUNDS && performance.now() - started > budgetSeconds * 1000) break;
         for (const [m, model] of [a, b].entries()) {
           checkCancelled(signal);
           const t0 = performance.now();
@@ -41,6 +49,7 @@ export async function compareLatency(
     } finally {
       x.dispose();
     }
+    out.rounds[i] = times[0].length;
     out.a[i] = median(times[0]);
     out.b[i] = median(times[1]);
   }

@@ -5,6 +5,11 @@ import { analyzeGraph, summarizeModel } from '../graph/graph';
 import { makePlan } from '../graph/plan';
 import { processHeapCapMB } from '../measure/memory';
 import { resolveConfig } from './config';
+import { estimateRun, type ForecastInput } from '../../../protocol/forecast-estimate';
+import { defaultSpeedCacheFile, machineSpeed } from '../measure/calibrate';
+import { LATENCY_BATCH, LATENCY_REPEATS } from '../measure/stats';
+import { plannedKeep } from '../select/keep';
+import { planChannelsPerStep, type StepPlan } from './step-plan';
 import { planRunMemory } from './phases/load';
 
 /** What a run would do, without doing it: its layout and memory plan. */
@@ -14,11 +19,16 @@ export interface DryRun {
   model: ModelSummary;
   stages: StageInfo[];
   memory: MemoryPlan;
+  /**
+   * Channel selection's forecast and auto channels-per-step's plan, with `selectionSamples` images (the data is not
+   * read, so head training and fine-tuning are not forecast); null without a calibrated speed (the cpu backend).
+   */
+  selection: { seconds: number; plan: StepPlan } | null;
 }
 
 /**
- * Plans a run (`dcp prune --dry-run`): reads the model, lays out heads and stages, and plans memory from the shapes,
- * without reading data or training. Throws what the run would fail with before any work (bad config, nothing to
+ * Plans a run (`dcp prune --dry-run`): reads the model, lays out heads and stages, plans memory from the shapes and
+ * forecasts channel selection (this machine's cached calibration), without reading data or training. Throws what the run would fail with before any work (bad config, nothing to
  * prune, MemoryPlanError).
  */
 export async function dryRun(config: Partial<RunConfig>, modelPath: string, memoryCapMB?: number | null): Promise<DryRun> {
@@ -31,7 +41,19 @@ export async function dryRun(config: Partial<RunConfig>, modelPath: string, memo
     if (graph.prunable.length === 0) throw new Error(`nothing to prune in ${modelPath}: no convolution has selectable input channels`);
     const plan = makePlan(graph, cfg.heads);
     const memory = planRunMemory(cfg, graph, summary, plan, backend, memoryCapMB ?? processHeapCapMB());
-    return { config: cfg, backend, model: summary, stages: plan.stages, memory };
+    const speed = await machineSpeed(cfg.threads, defaultSpeedCacheFile());
+    let selection: DryRun['selection'] = null;
+    if (speed) {
+      const input: ForecastInput = {
+        summary, stages: plan.stages, heads: plan.heads, config: cfg, memory, speed, latency: { batch: LATENCY_BATCH, repeats: LATENCY_REPEATS },
+        convs: plan.convs.map((c) => ({ conv: c.conv, inChannels: c.inChannels, stage: c.stage, keep: plannedKeep(c, c.rate ?? cfg.rate, cfg.roundTo) })),
+        samples: { train: 0, validation: 0, selection: cfg.selectionSamples },
+      };
+      const steps = planChannelsPerStep(cfg, input);
+      const forecast = estimateRun({ ...input, channelsPerStep: steps.perStep });
+      selection = { seconds: forecast.phases.find((p) => p.phase === 'selection')?.seconds ?? 0, plan: steps };
+    }
+    return { config: cfg, backend, model: summary, stages: plan.stages, memory, selection };
   } finally {
     model.dispose();
   }

@@ -1,5 +1,5 @@
 import { PhaseClock } from '../../../protocol/forecast';
-import type { RunConfig, RunEvent, StepPlanInfo } from '../../../protocol/model';
+import type { RunConfig, RunEvent } from '../../../protocol/model';
 import { loadLayersModel } from '../../io/model-files';
 import { initBackend } from '../../tfjs/backend';
 import type { PassCount } from '../measure/cost';
@@ -15,7 +15,7 @@ import { measurePhase } from './phases/measure';
 import { saveReport } from './phases/report';
 import { selectPhase } from './phases/select';
 import { surgeryPhase } from './phases/surgery';
-import { StepPlanner, type StepPlan } from './step-plan';
+import { StepPlanner, stepPlanInfo } from './step-plan';
 
 /**
  * The whole DCP pipeline (DCP-SPEC §2) as events; throws on failure (the caller turns errors into events). Each
@@ -31,9 +31,9 @@ export async function* runPipeline(cfg: RunConfig, opts: RunOptions): AsyncGener
     const inputs = await loadInputs(cfg, opts, model);
     const forecastInput = await runForecastInput(cfg, inputs, opts.speedCacheFile);
     const planner = new StepPlanner(cfg, forecastInput);
-    const steps = planner.initial;
+    const stepPlan = stepPlanInfo(planner.initial);
     // A resumed run skips finished layers; a forecast of the whole run would mislead, so it has none.
-    const forecast = forecastInput && !inputs.resumeFrom ? estimateRun({ ...forecastInput, channelsPerStep: steps.perStep }) : undefined;
+    const forecast = forecastInput && !inputs.resumeFrom ? estimateRun({ ...forecastInput, channelsPerStep: planner.initial.perStep }) : undefined;
 
     // Selection prunes `model` in place, with auxiliary heads and against the baseline M_b; all freed after it.
     const selection = createSelectionNetwork(model, inputs, cfg);
@@ -43,7 +43,7 @@ export async function* runPipeline(cfg: RunConfig, opts: RunOptions): AsyncGener
       const heads = selection.net.heads.map((h) => ({ index: h.index, after: h.after, weight: h.weight }));
       yield clock.seen({
         type: 'runStarted', config: cfg, model: inputs.summary, before: inputs.before, time: Date.now(), heads, stages: inputs.plan.stages, memory: inputs.memory,
-        ...(forecast ? { forecast } : {}), ...(steps.cap !== null ? { stepPlan: stepPlanInfo(steps) } : {}),
+        ...(forecast ? { forecast } : {}), ...(stepPlan ? { stepPlan } : {}),
       });
       progress = yield* tracked(clock, headsPhase(cfg, opts, inputs, selection));
       passes = yield* tracked(clock, selectPhase(cfg, opts, inputs, selection, progress, planner));
@@ -101,8 +101,4 @@ async function runForecastInput(cfg: RunConfig, inputs: RunInputs, cacheFile: st
     convs: plan.convs.map((c) => ({ conv: c.conv, inChannels: c.inChannels, stage: c.stage, keep: plannedKeep(c, c.rate ?? cfg.rate, cfg.roundTo) })),
     samples: { train: data.train.count, validation: data.validation.count, selection: data.selection.count },
   };
-}
-
-function stepPlanInfo(p: StepPlan): StepPlanInfo {
-  return { cap: p.cap!, perStep: p.perStep, secondsOneByOne: p.seconds1 ?? 0, seconds: p.seconds ?? 0, ...(p.note ? { note: p.note } : {}) };
 }

@@ -12,7 +12,7 @@
  * share what is left of the budget, at the forecast scaled by how long the finished convs really took.
  * Without a calibrated machine speed (the cpu backend) there is no forecast, and auto means one per step.
  */
-import type { RunConfig } from '../../../protocol/model';
+import type { RunConfig, StepPlanInfo } from '../../../protocol/model';
 import { convSelectionCost, convSelectionSeconds, type ForecastInput } from '../../../protocol/forecast-estimate';
 
 export interface StepPlan {
@@ -94,4 +94,10 @@ export class StepPlanner {
     const plan = planChannelsPerStep(this.cfg, { ...input, convs: rest }, { scale, spentSeconds: spent });
     Object.assign(this.current, plan.perStep);
   }
+}
+
+/** The plan as `runStarted` carries it; null when it leaves every conv at its configured K (nothing to tell). */
+export function stepPlanInfo(p: StepPlan): StepPlanInfo | null {
+  if (p.cap === null) return null;
+  return { cap: p.cap, perStep: p.perStep, secondsOneByOne: p.seconds1 ?? 0, seconds: p.seconds ?? 0, ...(p.note ? { note: p.note } : {}) };
 }
