@@ -67,7 +67,7 @@ describe('latency per layer', () => {
     const k = layers.findIndex((l) => l.inputShape[0][2] !== l.inputShape[1][2] && l.outChannels[0] === l.outChannels[1]);
     assert.ok(k >= 0, 'a conv with pruned input channels');
     const l = layers[k];
-    const fmt = (v: number) => (v >= 100 ? `${Math.round(v)} ms` : v >= 1 ? `${v.toFixed(2)} ms` : `${v.toPrecision(2)} ms`);
+    const fmt = (v: number) => (v >= 100 ? `${Math.round(v)} ms` : v >= 1 ? `${v.toFixed(2)} ms` : v === 0 ? '0 ms' : `${v.toPrecision(2)} ms`);
     assert.deepEqual(rows.find((r) => r[0] === l.layer), [
       l.layer, l.className, `${l.inputShape[0][2]} → ${l.inputShape[1][2]}`, String(l.outChannels[0]),
       `${fmt(l.before[0])} → ${fmt(l.after[0])}`, `${(l.before[0] / l.after[0]).toFixed(2)}×`,

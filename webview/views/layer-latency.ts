@@ -14,7 +14,9 @@ import { Chart, axis, baseOptions, outline, type Palette } from '../theme';
 /** Milliseconds with enough digits for a single conv (often well under 1 ms). */
 export function formatLayerMs(v: number | null | undefined): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return MISSING;
-  return v >= 100 ? `${Math.round(v)} ms` : v >= 1 ? `${v.toFixed(2)} ms` : `${v.toPrecision(2)} ms`;
+  const a = Math.abs(v);
+  const digits = a >= 100 ? String(Math.round(a)) : a >= 1 ? a.toFixed(2) : a === 0 ? '0' : a.toPrecision(2);
+  return `${v < 0 ? '−' : ''}${digits} ms`;
 }
 
 function speedUp(before: number | null | undefined, after: number | null | undefined): string {
@@ -57,6 +59,9 @@ export class LayerLatencyView {
   private readonly table: HTMLTableElement;
   private readonly totals: HTMLTableElement;
   private readonly chart: Chart<'bar', number[], string>;
+  private palette: Palette;
+  /** The y axis's title; the scales are rebuilt when it changes (writing through Chart.js's option proxies is lost before the first draw). */
+  private yTitle = 'ms';
   private last: { latency: LatencyReport | null; before: PanelState['before']; after: PanelState['after'] } | null = null;
 
   constructor(palette: Palette) {
@@ -77,6 +82,7 @@ export class LayerLatencyView {
       data: { labels: [], datasets: [{ label: 'before', data: [] }, { label: 'after', data: [] }] },
       options: { ...baseOptions(palette), interaction: { mode: 'index', intersect: false } },
     });
+    this.palette = palette;
     this.recolor(palette);
     this.root.hidden = true;
   }
@@ -103,8 +109,11 @@ export class LayerLatencyView {
     this.chart.data.labels = rows.map((r) => r.l.layer);
     this.chart.data.datasets[0].data = rows.map((r) => r.l.before[1]);
     this.chart.data.datasets[1].data = rows.map((r) => r.l.after[1]);
-    const y = this.chart.options.scales?.y;
-    if (y?.title) y.title.text = `ms at batch ${batch}`;
+    const title = `ms at batch ${batch}`;
+    if (title !== this.yTitle) {
+      this.yTitle = title;
+      this.setScales(this.palette);
+    }
     this.chart.update();
     fillTable(this.table, ['Layer', 'Type', 'In channels', 'Out channels', 'Batch 1', 'Speed-up', `Batch ${batch}`, 'Speed-up', `Saved at batch ${batch}`],
       rows.map(({ l, saved }) => [
@@ -124,16 +133,20 @@ export class LayerLatencyView {
   recolor(p: Palette): void {
     const o = this.chart.options;
     Object.assign(o, baseOptions(p), { interaction: o.interaction });
-    const title = o.scales?.y?.title?.text;
-    o.scales = {
-      x: axis(p, 'convolution', { grid: { display: false }, ticks: { autoSkip: true, maxRotation: 60 } }),
-      y: axis(p, typeof title === 'string' ? title : 'ms', { beginAtZero: true }),
-    };
+    this.palette = p;
+    this.setScales(p);
     const [before, after] = this.chart.data.datasets;
     const line = outline(p);
     Object.assign(before, { backgroundColor: p.added, ...line });
     Object.assign(after, { backgroundColor: p.kept, ...line });
     this.chart.update();
     this.last = null;
+  }
+
+  private setScales(p: Palette): void {
+    this.chart.options.scales = {
+      x: axis(p, 'convolution', { grid: { display: false }, ticks: { autoSkip: true, maxRotation: 60 } }),
+      y: axis(p, this.yTitle, { beginAtZero: true }),
+    };
   }
 }
