@@ -117,3 +117,17 @@ test('onLatencyBackend times copies: the run\'s models stay on their backend and
   assert.deepEqual(same, { result: true, backend: 'wasm' });
   model.dispose();
 });
+
+test('a measurement that fails (or is cancelled) on the other backend still restores the run\'s backend and frees the copies', async () => {
+  const model = buildMobileNetV1Like({ alpha: 0.25 });
+  const held = buffers();
+  const tensors = tf.memory().numTensors;
+  await assert.rejects(onLatencyBackend('cpu', [model], async () => {
+    assert.equal(tf.getBackend(), 'cpu');
+    throw new Error('cancelled');
+  }), /cancelled/);
+  assert.equal(tf.getBackend(), 'wasm');
+  assert.equal(tf.memory().numTensors, tensors);
+  assert.deepEqual(buffers(), held);
+  model.dispose();
+});
