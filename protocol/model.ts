@@ -246,6 +246,10 @@ export interface RunReport {
   recipe?: Recipe;
   /** Each phase's forecast (time, peak memory) next to its measured time; absent for resumed runs and older reports. */
   phases?: PhaseTiming[];
+  /** The TF.js backend every latency figure (stats and `layerLatency`) was timed on (`config.latencyBackend`); older reports: `backend`. */
+  latencyBackend?: string;
+  /** When the chosen `latencyBackend` could not be used (tfjs-node not installed, say): why; latency was timed on `backend`. */
+  latencyBackendNote?: string;
   /** With `layerLatency` on: each convolution timed on its own, unpruned vs pruned (docs/report.md). */
   layerLatency?: LayerLatency[];
   /** ONNX models only: the original and pruned `.onnx` timed in onnxruntime, where they will run (docs/report.md). */

@@ -179,6 +179,15 @@ export const RUN_SETTINGS = {
     description: 'How the pruned model\'s float32 weights are stored in its shards, as the TF.js converter\'s `--quantize_*` options do; tf.loadLayersModel decodes them on load.' }),
   layerLatency: spec({ schema: z.boolean(), default: false, flag: 'layer-latency', setting: 'layerLatency', group: 'Compute',
     description: 'Also time every convolution on its own, before and after pruning, at batch 1 and the latency batch (the report\'s `layerLatency`). Adds a few seconds per run on small models.' }),
+  // One block (the choices inline): the backend latency is timed on, apart from the one the run computes with.
+  latencyBackend: spec({ schema: z.enum(['run', 'wasm', 'cpu', 'tensorflow']), default: 'run', flag: 'latency-backend', setting: 'latencyBackend', group: 'Compute', metavar: 'NAME',
+    enumDescriptions: [
+      'The backend the run computes with (`dcp.backend`).',
+      'WebAssembly (XNNPACK), as in a browser or Node without native TensorFlow.',
+      'Plain JavaScript: the slowest, for a device with neither WebAssembly nor WebGL.',
+      'Native TensorFlow (tfjs-node). When it cannot be loaded, latency is timed on the run\'s backend and the report says why (`latencyBackendNote`).',
+    ],
+    description: 'Backend the whole-model and per-layer latency are timed on: the one the pruned model will be deployed to. Copies of both models are timed there; the run itself stays on `dcp.backend`. The report\'s `latencyBackend` names the backend used.' }),
 } satisfies Record<string, SettingSpec>;
 
 export type RunSettingKey = keyof typeof RUN_SETTINGS;

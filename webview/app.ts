@@ -16,6 +16,7 @@ import { DiffView } from './views/diff';
 import { GraphView } from './views/graph';
 import { HeaderView, SummaryView } from './views/status';
 import { LayerView } from './views/layer';
+import { LayerLatencyView } from './views/layer-latency';
 import { LossView } from './views/losses';
 import { OverviewView } from './views/overview';
 import { SensitivityView } from './views/sensitivity';
@@ -42,6 +43,7 @@ export class App {
   private readonly training: TrainingView;
   private readonly graph: GraphView;
   private readonly diff = new DiffView();
+  private readonly layerLatency: LayerLatencyView;
   private readonly sensitivity: SensitivityView;
   private sens: SensitivityState = initialSensitivity;
 
@@ -60,6 +62,7 @@ export class App {
     this.controls.attach(this.forecast.root);
     this.overview = new OverviewView(this.palette, (layer) => this.select(layer));
     this.losses = new LossView(this.palette);
+    this.layerLatency = new LayerLatencyView(this.palette);
     this.layer = new LayerView(this.palette, {
       step: (delta) => this.step(delta),
       iteration: (index) => this.updateUi({ iteration: index }),
@@ -77,7 +80,7 @@ export class App {
     });
     const main = el('main', { class: 'grid' }, [
       this.controls.root, this.summary.root, this.overview.root, this.graph.root, this.layer.root, this.losses.root,
-      this.training.root, this.diff.root, this.sensitivity.root,
+      this.training.root, this.diff.root, this.layerLatency.root, this.sensitivity.root,
     ]);
     root.replaceChildren(this.header.root, main);
     // The charts were created off-document; size them now rather than on Chart.js's next resize-observer frame, so
@@ -144,6 +147,7 @@ export class App {
     const rate = this.ui.form.rate ?? this.setupMsg?.defaults.rate ?? s.config?.rate ?? null;
     this.graph.update(s, selected, this.setupMsg?.modelName ? this.setupMsg.recipe : undefined, rate);
     this.diff.update(s);
+    this.layerLatency.update(s);
     const canEdit = Boolean(this.setupMsg?.modelName) && this.setupMsg?.recipe !== undefined;
     this.sensitivity.update(this.sens, this.ui.sensitivityMetric ?? 'accuracyDrop', canEdit);
   }
@@ -184,6 +188,7 @@ export class App {
     this.losses.recolor(this.palette);
     this.layer.recolor(this.palette);
     this.training.recolor(this.palette);
+    this.layerLatency.recolor(this.palette);
     this.sensitivity.recolor(this.palette);
     this.render();
   }

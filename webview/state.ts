@@ -5,7 +5,7 @@
  * Large arrays from events (scores, masks) are referenced, not copied: the event log already holds them.
  */
 import type {
-  EpochPoint, HeadAccuracy, HeadInfo, LayerDiff, LayerResult, MemoryPlan, ModelStats, ModelSummary, RunConfig, RunEvent, StageInfo, StepPlanInfo, TrainPhase,
+  EpochPoint, HeadAccuracy, HeadInfo, LayerDiff, LayerLatency, LayerResult, MemoryPlan, ModelStats, ModelSummary, RunConfig, RunEvent, StageInfo, StepPlanInfo, TrainPhase,
 } from '../protocol/model';
 import type { PhaseTiming, RunForecast } from '../protocol/forecast';
 
@@ -108,6 +108,16 @@ export interface PanelState {
   stepPlan?: StepPlanInfo;
   /** Forecast vs measured seconds per phase, from the report (null until the run finishes). */
   phaseTimes: PhaseTiming[] | null;
+  /** Where the report's latency was timed, and its per-conv latency when the run measured it (null until it finishes). */
+  latency: LatencyReport | null;
+}
+
+/** The report's latency beyond the stats: the backend it was timed on (`backend` in older reports), why not the chosen one, per conv. */
+export interface LatencyReport {
+  backend: string;
+  note: string | null;
+  /** Null when the run did not time each conv (`layerLatency` off). */
+  layers: LayerLatency[] | null;
 }
 
 export function initialState(runId: string | null = null): PanelState {
@@ -115,7 +125,7 @@ export function initialState(runId: string | null = null): PanelState {
     runId, status: 'idle', step: 'starting', failure: null, attempt: 0, config: null, model: null, heads: [], stages: [],
     currentStage: null, layerOrder: [], layers: {}, currentLayer: null, headAccuracies: [], before: null,
     afterSelection: null, after: null, curves: {}, curveOrder: [], train: null, epochMs: null, epochStartedAt: null,
-    startedAt: null, stepStartedAt: null, lastTime: null, eventCount: 0, layerDiff: null, forecast: null, memory: null, phaseTimes: null,
+    startedAt: null, stepStartedAt: null, lastTime: null, eventCount: 0, layerDiff: null, forecast: null, memory: null, phaseTimes: null, latency: null,
   };
 }
 
@@ -213,6 +223,7 @@ function finishRun(s: PanelState, report: Extract<RunEvent, { type: 'runFinished
     ...s, status: 'finished', step: 'done', before: report.before, afterSelection: report.afterSelection,
     after: report.after, headAccuracies: report.heads.length > 0 ? report.heads : s.headAccuracies, currentLayer: null,
     layerDiff: report.layerDiff ?? null, phaseTimes: report.phases ?? null,
+    latency: { backend: report.latencyBackend ?? report.backend, note: report.latencyBackendNote ?? null, layers: report.layerLatency ?? null },
   };
   for (const r of report.layers) {
     const layer = ensureLayer(next, r.layer, r.stage, r.inChannels);

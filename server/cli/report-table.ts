@@ -67,6 +67,12 @@ export function costLine(r: RunReport): string {
   return `selection cost: ${c.epochEquivalents.toFixed(2)} training-epoch equivalents (reference algorithm: 2·Σk_l = ${c.referenceEpochEquivalents} passes over the training data)`;
 }
 
+/** Where the latency rows were timed: said always, since it need not be the run's backend (`--latency-backend`). */
+export function latencyBackendLine(r: RunReport): string {
+  const on = r.latencyBackend ?? r.backend;
+  return r.latencyBackendNote ? `latency timed on ${on}: ${r.latencyBackendNote}` : `latency timed on ${on}${on === r.backend ? '' : ` (the run computed on ${r.backend})`}`;
+}
+
 /** What `dcp prune` and `dcp demo` print when a run finishes: the layer table, the before/after table, the cost. */
 export function summaryLines(r: RunReport): string[] {
   const latency = r.layerLatency ? ['', 'per-layer latency, each conv timed alone:', layerLatencyTable(r)] : [];
@@ -74,5 +80,5 @@ export function summaryLines(r: RunReport): string[] {
     const o = r.onnxLatency;
     latency.push(`${o.runtime}: ${o.batches.map((b, i) => `batch ${b} ${o.before[i].toFixed(3)} → ${o.after[i].toFixed(3)} ms (${(o.before[i] / o.after[i]).toFixed(2)}x)`).join(', ')}`);
   } else if (r.onnxLatencyNote) latency.push(`onnxruntime latency not measured: ${r.onnxLatencyNote}`);
-  return ['', layersTable(r), '', beforeAfterTable(r), costLine(r), ...latency];
+  return ['', layersTable(r), '', beforeAfterTable(r), costLine(r), latencyBackendLine(r), ...latency];
 }

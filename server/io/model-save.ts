@@ -71,7 +71,8 @@ export async function modelFolderEntries(model: tf.LayersModel, target: string, 
   return [...shards, { name: MODEL_JSON, data: modelJson }];
 }
 
-async function captureArtifacts(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
+/** The model's topology and weights in memory, as `model.save` hands them to a save handler. */
+export async function captureArtifacts(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
   let captured: tf.io.ModelArtifacts | undefined;
   await model.save(
     tf.io.withSaveHandler(async (artifacts) => {

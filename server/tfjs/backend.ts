@@ -150,3 +150,20 @@ export async function initBackend(name: BackendName, opts: BackendOptions = {}):
   if (tf.getBackend() === 'cpu') silenceCpuBanner();
   return tf.getBackend();
 }
+
+/**
+ * Makes the TF.js backend `name` (`wasm`, `cpu` or `tensorflow`) the active one, initialising it first if this
+ * process has not used it yet (wasm with `opts.threads` and our kernels; tfjs-node found as for `node`), and
+ * returns true; false when it cannot be had, with the reason in `nodeBackendProblem()` for `tensorflow`.
+ * For timing on another backend than the run's (measure/latency-backend.ts); switch back with `tf.setBackend`.
+ */
+export async function activateBackend(name: 'wasm' | 'cpu' | 'tensorflow', opts: BackendOptions = {}): Promise<boolean> {
+  if (tf.getBackend() === name) return true;
+  const fresh = tf.engine().registry[name] === undefined;
+  let ok: boolean;
+  if (name === 'tensorflow') ok = await tryNode(opts.tfjsNodePath);
+  else if (name === 'wasm') ok = await useWasm(Math.max(1, Math.floor(opts.threads ?? 1)));
+  else ok = await tf.setBackend('cpu');
+  if (ok && fresh && name === 'cpu') silenceCpuBanner();
+  return ok;
+}

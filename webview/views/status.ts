@@ -104,7 +104,7 @@ function noteFor(s: PanelState): string {
   if (s.status === 'finished') {
     const cfg = s.config;
     const when = s.startedAt !== null && s.lastTime !== null ? ` in ${formatDuration((s.lastTime - s.startedAt) / 1000)}` : '';
-    return `Finished${when}. Accuracy is measured on the held-out split; latency is the median at batch 1 and batch ${s.before?.latencyBatch ?? 1}`
+    return `Finished${when}. Accuracy is measured on the held-out split; latency is the median at batch 1 and batch ${s.before?.latencyBatch ?? 1}${s.latency ? ` on ${s.latency.backend}` : ''}`
       + (cfg?.method === 'dkp' ? '; DKP counts only kept kernels (the dense kernel keeps its zeros).' : '.');
   }
   if (!s.afterSelection) return 'After-selection and fine-tuned numbers appear once channels are removed.';

@@ -55,9 +55,9 @@ export async function* runPipeline(cfg: RunConfig, opts: RunOptions): AsyncGener
     try {
       yield clock.seen({ type: 'surgeryDone', afterSelection: cut.afterSelection, time: Date.now() });
       const finetune = yield* tracked(clock, finetunePhase(cut, progress.layers, inputs, cfg, signal));
-      const { after, layerLatency } = await measurePhase(model, cut, inputs, cfg, signal);
+      const { after, ...measured } = await measurePhase(model, cut, inputs, cfg, signal);
       // The measure phase runs until the report is written; its drift pass is part of saving the report.
-      const report = await saveReport({ cfg, opts, model, inputs, progress, passes, cut, after, finetune, started, backend, layerLatency, clock, forecast });
+      const report = await saveReport({ cfg, opts, model, inputs, progress, passes, cut, after, finetune, started, backend, ...measured, clock, forecast });
       yield { type: 'runFinished', report, time: Date.now() };
     } finally {
       cut.pruned.dispose();

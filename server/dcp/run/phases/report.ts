@@ -29,6 +29,9 @@ export interface ReportParts {
   started: number;
   backend: RunReport['backend'];
   layerLatency?: LayerLatency[];
+  /** The backend latency was timed on, and why it is not the chosen `latencyBackend` when it is not (phases/measure.ts). */
+  latencyBackend?: string;
+  latencyBackendNote?: string;
   /** Times the phases from the events; with the run's forecast (absent e.g. when resumed) it fills `phases`. */
   clock?: PhaseClock;
   forecast?: RunForecast;
@@ -57,6 +60,8 @@ export async function saveReport(p: ReportParts): Promise<RunReport> {
     seconds: (Date.now() - p.started) / 1000, backend: p.backend, validationSamples: p.inputs.data.validation.count,
     layerDiff: await diffWithDrift(p),
     ...(p.layerLatency ? { layerLatency: p.layerLatency } : {}),
+    ...(p.latencyBackend ? { latencyBackend: p.latencyBackend } : {}),
+    ...(p.latencyBackendNote ? { latencyBackendNote: p.latencyBackendNote } : {}),
   };
   if (p.inputs.recipe) report.recipe = p.inputs.recipe;
   if (p.clock && p.forecast) {
