@@ -9,6 +9,17 @@ import { accuracy, type Network } from '../train/train';
 export const LATENCY_BATCH = 64;
 export const LATENCY_REPEATS = 15;
 
+/**
+ * The batch latency is timed at: LATENCY_BATCH, or the memory plan's inference batch when that is smaller. A
+ * 224×224 MobileNetV2's batch of 64 ran the WASM heap out of memory after selection (bench/README.md, "Real
+ * models"); the plan's batch is the one known to fit. The report's `latencyBatch` says which was used.
+ */
+export function latencyBatch(memory: { inferenceBatch: number; batchSize: number }): number {
+  // The plan caps inference at the run's batch size; below it, memory was the limit.
+  const limited = memory.inferenceBatch < memory.batchSize;
+  return limited ? Math.max(1, Math.min(LATENCY_BATCH, memory.inferenceBatch)) : LATENCY_BATCH;
+}
+
 /** A network without heads or masks around a model (for evaluation and final fine-tuning). */
 export function plainNetwork(model: tf.LayersModel, inputShape: [number, number, number]): Network {
   const runner = new GraphRunner(model);

@@ -7,7 +7,7 @@ import { processHeapCapMB } from '../measure/memory';
 import { resolveConfig } from './config';
 import { estimateRun, type ForecastInput } from '../../../protocol/forecast-estimate';
 import { defaultSpeedCacheFile, machineSpeed } from '../measure/calibrate';
-import { LATENCY_BATCH, LATENCY_REPEATS } from '../measure/stats';
+import { LATENCY_REPEATS, latencyBatch } from '../measure/stats';
 import { plannedKeep } from '../select/keep';
 import { planChannelsPerStep, type StepPlan } from './step-plan';
 import { planRunMemory } from './phases/load';
@@ -45,7 +45,7 @@ export async function dryRun(config: Partial<RunConfig>, modelPath: string, memo
     let selection: DryRun['selection'] = null;
     if (speed) {
       const input: ForecastInput = {
-        summary, stages: plan.stages, heads: plan.heads, config: cfg, memory, speed, latency: { batch: LATENCY_BATCH, repeats: LATENCY_REPEATS },
+        summary, stages: plan.stages, heads: plan.heads, config: cfg, memory, speed, latency: { batch: latencyBatch(memory), repeats: LATENCY_REPEATS },
         convs: plan.convs.map((c) => ({ conv: c.conv, inChannels: c.inChannels, stage: c.stage, keep: plannedKeep(c, c.rate ?? cfg.rate, cfg.roundTo) })),
         samples: { train: 0, validation: 0, selection: cfg.selectionSamples },
       };

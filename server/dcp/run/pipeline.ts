@@ -5,7 +5,7 @@ import { initBackend } from '../../tfjs/backend';
 import type { PassCount } from '../measure/cost';
 import { machineSpeed } from '../measure/calibrate';
 import { estimateRun, type ForecastInput } from '../../../protocol/forecast-estimate';
-import { LATENCY_BATCH, LATENCY_REPEATS } from '../measure/stats';
+import { LATENCY_REPEATS, latencyBatch } from '../measure/stats';
 import { plannedKeep } from '../select/keep';
 import type { RunOptions } from './engine';
 import { finetunePhase } from './phases/finetune';
@@ -97,7 +97,7 @@ async function runForecastInput(cfg: RunConfig, inputs: RunInputs, cacheFile: st
   const { data, plan } = inputs;
   return {
     summary: inputs.summary, stages: plan.stages, heads: plan.heads, config: cfg, memory: inputs.memory, speed,
-    latency: { batch: LATENCY_BATCH, repeats: LATENCY_REPEATS },
+    latency: { batch: latencyBatch(inputs.memory), repeats: LATENCY_REPEATS },
     convs: plan.convs.map((c) => ({ conv: c.conv, inChannels: c.inChannels, stage: c.stage, keep: plannedKeep(c, c.rate ?? cfg.rate, cfg.roundTo) })),
     samples: { train: data.train.count, validation: data.validation.count, selection: data.selection.count },
   };

@@ -1,11 +1,13 @@
 /**
  * compareLatency's time budget: a model too slow for `repeats` rounds within the budget is timed over MIN_ROUNDS
- * rounds (a 224×224 model at batch 64 takes seconds a round); a fast one gets every round; nothing leaks.
+ * rounds (a 224×224 model at batch 64 takes seconds a round); a fast one gets every round; nothing leaks. And the
+ * batch latency is timed at when memory is short.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { compareLatency, MIN_ROUNDS } from '../../../server/dcp/measure/latency';
+import { latencyBatch } from '../../../server/dcp/measure/stats';
 import { initBackend } from '../../../server/tfjs/backend';
 
 function tinyNet(filters: number): tf.LayersModel {
@@ -30,4 +32,11 @@ test('rounds: all of them within the budget, MIN_ROUNDS when the budget is spent
     a.dispose();
     b.dispose();
   }
+});
+
+test('latency batch: 64 unless the memory plan had to cut inference below the run\'s batch size', () => {
+  assert.equal(latencyBatch({ inferenceBatch: 64, batchSize: 64 }), 64);
+  assert.equal(latencyBatch({ inferenceBatch: 32, batchSize: 32 }), 64, 'a small --batch-size is not a memory limit');
+  assert.equal(latencyBatch({ inferenceBatch: 21, batchSize: 64 }), 21, 'the 224×224 MobileNetV2 plan');
+  assert.equal(latencyBatch({ inferenceBatch: 100, batchSize: 128 }), 64);
 });

@@ -3,7 +3,7 @@ import type { LayerLatency, ModelStats, RunConfig } from '../../../../protocol/m
 import { compareLayerLatency } from '../../measure/layer-latency';
 import { compareLatency } from '../../measure/latency';
 import { onLatencyBackend } from '../../measure/latency-backend';
-import { LATENCY_BATCH, LATENCY_REPEATS, measureModel } from '../../measure/stats';
+import { LATENCY_REPEATS, latencyBatch, measureModel } from '../../measure/stats';
 import { checkCancelled } from '../cancel';
 import type { RunInputs } from './load';
 import type { PrunedModel } from './surgery';
@@ -30,14 +30,16 @@ export async function measurePhase(
   const after: ModelStats = cfg.finetuneEpochs > 0
     ? await measureModel(cut.pruned, cut.summary, inputs.data.validation, inputs.inputShape, { batchSize: inputs.memory.inferenceBatch, signal })
     : { ...cut.afterSelection };
+  const batch = latencyBatch(inputs.memory);
   const timed = await onLatencyBackend(cfg.latencyBackend, [model, cut.pruned], async ([a, b]) => {
-    const whole = await compareLatency(a, b, inputs.inputShape, LATENCY_BATCH, LATENCY_REPEATS, signal);
+    const whole = await compareLatency(a, b, inputs.inputShape, batch, LATENCY_REPEATS, signal);
     checkCancelled(signal);
-    return { whole, layers: cfg.layerLatency ? await compareLayerLatency(a, b, LATENCY_BATCH, undefined, signal) : undefined };
+    return { whole, layers: cfg.layerLatency ? await compareLayerLatency(a, b, batch, undefined, signal) : undefined };
   }, { threads: cfg.threads });
   const { whole, layers } = timed.result;
   [inputs.before.latencyMs1, inputs.before.latencyMsBatch] = whole.a;
   for (const s of [cut.afterSelection, after]) [s.latencyMs1, s.latencyMsBatch] = whole.b;
+  for (const s of [inputs.before, cut.afterSelection, after]) s.latencyBatch = batch;
   return {
     after, latencyBackend: timed.backend,
     ...(layers ? { layerLatency: layers } : {}), ...(timed.note ? { latencyBackendNote: timed.note } : {}),
