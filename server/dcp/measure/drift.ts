@@ -10,7 +10,17 @@ import { GraphRunner } from '../exec/executor';
 import type { LayerCut } from '../surgery/surgery';
 import { checkCancelled } from '../run/cancel';
 
-const BATCH = 32;
+/** At most this many samples a batch; fewer when memory says so (below). */
+export const DRIFT_BATCH = 32;
+
+/**
+ * The drift pass's batch: every layer's output of both networks is alive at once, so at most half the memory plan's
+ * inference batch (which is sized for one network's activations). A 224×224 MobileNetV2 at 32 ran the 4 GiB WASM
+ * heap out of memory at the end of a run.
+ */
+export function driftBatch(inferenceBatch: number): number {
+  return Math.max(1, Math.min(DRIFT_BATCH, Math.floor(inferenceBatch / 2)));
+}
 
 /**
  * Which of the unpruned output channels each layer of the pruned model keeps: from the cuts for the layers that lost
@@ -43,6 +53,7 @@ export function keptOutputs(runner: GraphRunner, pruned: GraphRunner, cuts: read
 /** Relative drift per layer (model inputs left out); a layer whose kept channels cannot be traced is left out too. */
 export async function layerDrift(
   original: tf.LayersModel, pruned: tf.LayersModel, data: Split, inputShape: readonly number[], cuts: readonly LayerCut[], signal?: AbortSignal,
+  batch = DRIFT_BATCH,
 ): Promise<Map<string, number>> {
   const a = new GraphRunner(original);
   const b = new GraphRunner(pruned);
@@ -53,9 +64,9 @@ export async function layerDrift(
   const err = new Float64Array(targets.length);
   const norm = new Float64Array(targets.length);
   const size = inputShape.reduce((p, d) => p * d, 1);
-  for (let start = 0; start < data.count; start += BATCH) {
+  for (let start = 0; start < data.count; start += batch) {
     checkCancelled(signal);
-    const n = Math.min(BATCH, data.count - start);
+    const n = Math.min(batch, data.count - start);
     const sums = tf.tidy(() => {
       const x = tf.tensor4d(data.x.subarray(start * size, (start + n) * size), [n, ...inputShape] as [number, number, number, number]);
       const ya = a.run(new Map([[a.inputNames[0], x]]), targets, { training: false });

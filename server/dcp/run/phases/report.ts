@@ -2,7 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import type { PhaseClock, RunForecast } from '../../../../protocol/forecast';
 import type { EpochPoint, LayerLatency, ModelStats, RunConfig, RunReport } from '../../../../protocol/model';
 import { selectionCost, type PassCount } from '../../measure/cost';
-import { layerDrift } from '../../measure/drift';
+import { driftBatch, layerDrift } from '../../measure/drift';
 import { layerDiff } from '../../measure/layer-diff';
 import { loadLayersModel } from '../../../io/model-files';
 import type { RunOptions } from '../engine';
@@ -42,7 +42,7 @@ async function diffWithDrift(p: ReportParts): Promise<NonNullable<RunReport['lay
   const diff = layerDiff(p.inputs.summary, p.cut.summary);
   const original = await loadLayersModel(p.opts.modelPath);
   try {
-    const drift = await layerDrift(original, p.cut.pruned, p.inputs.data.selection, p.inputs.inputShape, p.cut.cuts, p.opts.signal);
+    const drift = await layerDrift(original, p.cut.pruned, p.inputs.data.selection, p.inputs.inputShape, p.cut.cuts, p.opts.signal, driftBatch(p.inputs.memory.inferenceBatch));
     return diff.map((d) => (drift.has(d.layer) ? { ...d, drift: drift.get(d.layer)! } : d));
   } finally {
     original.dispose();
