@@ -71,12 +71,14 @@ export async function layerDrift(
       const x = tf.tensor4d(data.x.subarray(start * size, (start + n) * size), [n, ...inputShape] as [number, number, number, number]);
       const ya = a.run(new Map([[a.inputNames[0], x]]), targets, { training: false });
       const yb = b.run(new Map([[b.inputNames[0], x]]), targets, { training: false });
-      return tf.stack(targets.map((t) => {
+      // Each layer's gather, difference and squares are freed before the next layer's: kept to the outer tidy they
+      // were 4 more copies of every activation (the 224×224 MobileNetV2 ran out of its 4 GiB heap here).
+      return tf.stack(targets.map((t) => tf.tidy(() => {
         const keep = kept.get(t)!;
         const full = ya.get(t)!;
         const ref = keep.length === full.shape.at(-1) ? full : tf.gather(full, keep, full.rank - 1);
         return tf.stack([tf.sum(tf.square(tf.sub(ref, yb.get(t)!))), tf.sum(tf.square(ref))]);
-      }));
+      })));
     });
     const v = await sums.data();
     sums.dispose();
