@@ -1,5 +1,5 @@
 /**
- * The drift pass's batch follows memory (every layer's output of both networks is alive at once: at most half the
+ * The drift pass's batch follows memory (every layer's output of both networks is alive at once: a quarter of the
  * plan's inference batch), and the drift it reports does not depend on the batch.
  */
 import assert from 'node:assert/strict';
@@ -16,8 +16,8 @@ function net(seed: number): tf.LayersModel {
   return tf.model({ inputs: input, outputs: out });
 }
 
-test('driftBatch: half the inference batch, at most 32, at least 1', () => {
-  assert.deepEqual([driftBatch(64), driftBatch(21), driftBatch(1), driftBatch(200)], [32, 10, 1, 32]);
+test('driftBatch: a quarter of the inference batch, at most 32, at least 1', () => {
+  assert.deepEqual([driftBatch(64), driftBatch(21), driftBatch(1), driftBatch(200)], [16, 5, 1, 32]);
 });
 
 test('layerDrift is the same at any batch, and leaves no tensors', async () => {
