@@ -14,6 +14,7 @@ import type { BackendName } from '../../protocol/model';
 import { findTfjsNode, loadTfjsNode, NODE_PATH_ENV } from './node-backend';
 import { registerFastKernels } from './register';
 import { enableWasmThreads, unrefWasmWorkers } from './threads';
+import { guardWasmHeap } from './heap-guard';
 
 export interface BackendOptions {
   /**
@@ -119,6 +120,7 @@ async function useWasm(threads: number): Promise<boolean> {
     wasmThreads = getThreadsCount();
     if (wasmThreads > 1) unrefWasmWorkers(tf.findBackend('wasm'));
     registerFastKernels();
+    guardWasmHeap(tf.findBackend('wasm'));
   }
   return ok;
 }

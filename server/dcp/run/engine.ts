@@ -66,6 +66,11 @@ export function errorMessage(e: unknown): string {
       // The memory plan (measure/memory.ts) should have prevented this: its estimate was too low for this model.
       return `the WASM backend ran out of memory (its heap is capped at 4 GiB) although the memory plan (dcp prune --dry-run) expected the run to fit: lower --batch-size or --selection-samples, and please report the model's shapes (${e.message})`;
     }
+    if (e.name === 'RuntimeError') {
+      // A WebAssembly.RuntimeError: a trap ("divide by zero", "unreachable") is no message a person can act on. A full
+      // heap, the known cause, now fails at the allocation instead (tfjs/heap-guard.ts).
+      return `the WASM backend crashed (WebAssembly trap: ${e.message}); its memory can no longer be trusted, so the run stopped. Please report the model and the settings; lowering --batch-size or --selection-samples may avoid it`;
+    }
     return e.message;
   }
   return String(e);
