@@ -43,7 +43,7 @@ const PATCH_FLOATS = 8 * 1024 * 1024;
  * Rows each float32 product sums before its result joins the Float64 totals. `tf.matMul` sums its inner dimension
  * in float32, so a product's rounding error grows with the rows it covers; centring (below) removes most of it, and
  * this caps the rest. Smaller costs more: each product is a separate wasm call (measured on 64×56×56×144 inputs,
- * 2.2 s CPU in one product per chunk, 2.7 s at 16,384 rows, 9.4 s at 1,024).
+ * 2.2-2.3 s CPU uncentred in one product per chunk; centred, 2.7-2.8 s at 16,384 rows and 9.2-9.6 s at 1,024).
  */
 const PRODUCT_ROWS = 16384;
 
