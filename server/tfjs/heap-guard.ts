@@ -7,6 +7,7 @@
  * ("divide by zero" inside XNNPACK, "memory access out of bounds" in free, "Aborted()"). Issue 12's 224×224
  * MobileNetV2 run failed that way. Checked here: a failed allocation throws before anything is written.
  */
+import * as tf from '@tensorflow/tfjs';
 
 /** The wasm heap could not hold a new tensor (nothing was written; the heap is intact). */
 export class WasmHeapExhaustedError extends Error {}
@@ -31,10 +32,11 @@ export function guardWasmHeap(backend: unknown): void {
     const p = raw(bytes);
     if (p === 0 && bytes > 0) {
       const mib = (v: number): string => (v / 2 ** 20).toFixed(0);
+      // Live tensors against the heap's size tells a real shortage from fragmentation (free space in pieces).
       throw new WasmHeapExhaustedError(
         `the WASM backend ran out of memory: a ${mib(bytes)} MiB tensor did not fit in its heap (${mib(wasm.HEAPU8.length)} MiB, ` +
-        'at most 4 GiB, and fragmented). Lower --batch-size or --selection-samples, or use a smaller input size; nothing was written ' +
-        'to the heap, so the run stopped cleanly');
+        `at most 4 GiB; live tensors hold ${mib(tf.memory().numBytes)} MiB, the rest is free in pieces too small or used by the backend itself). ` +
+        'Lower --batch-size or --selection-samples, or use a smaller input size; nothing was written to the heap, so the run stopped cleanly');
     }
     return p;
   };

@@ -25,6 +25,8 @@ export interface GramStats {
   b: Float64Array;
   /** ‖Y‖². */
   yy: number;
+  /** The conv the statistics belong to, for error messages. */
+  layer?: string;
 }
 
 /** Bytes the Gram statistics of a [kh, kw, c, n] kernel occupy (Float64), the number the memory bound checks. */
@@ -38,8 +40,24 @@ export function gramBytes(kernelShape: readonly number[], hasBias: boolean): num
 const PATCH_FLOATS = 8 * 1024 * 1024;
 
 /**
+ * Rows each float32 product sums before its result joins the Float64 totals. `tf.matMul` sums its inner dimension
+ * in float32, so a product's rounding error grows with the rows it covers; centring (below) removes most of it, and
+ * this caps the rest. Smaller costs more: each product is a separate wasm call (measured on 64×56×56×144 inputs,
+ * 2.2-2.3 s CPU uncentred in one product per chunk; centred, 2.7-2.8 s at 16,384 rows and 9.2-9.6 s at 1,024).
+ */
+const PRODUCT_ROWS = 16384;
+
+/** The selection set could not give finite statistics: the network's activations overflowed float32. */
+export class NonFiniteStatsError extends Error {}
+
+/**
  * One pass over the cached batches: the im2col of each batch is a convolution of its input with a one-hot kernel
  * (same stride, padding and dilation as the layer, so the positions match the layer's own output exactly).
+ * G stays positive semi-definite to rounding: the rows of each chunk are centred on their float32 column mean μ, and
+ * each block X of ≤ PRODUCT_ROWS of them adds XᵀX = CᵀC + μsᵀ + sμᵀ + kμμᵀ (C = X − 1μᵀ, s = Cᵀ1, k rows; exact for
+ * any μ) in Float64. Only CᵀC and s come from float32 sums, and their terms are small: activations with a large
+ * common offset (ReLU 6 units saturated at 6, as after a stage fine-tune of issue 12's MobileNetV2) no longer lose
+ * their small variations to the float32 rounding of the large ones.
  */
 export async function accumulateGram(
   batches: readonly { x: tf.Tensor4D; target: tf.Tensor4D }[],
@@ -50,11 +68,10 @@ export async function accumulateGram(
 ): Promise<GramStats> {
   const [kh, kw, c, n] = kernelShape;
   const taps = kh * kw * c;
-  const rows = taps + (hasBias ? 1 : 0);
-  const g = new Float64Array(rows * rows);
-  const b = new Float64Array(rows * n);
-  let yy = 0;
-  let positions = 0;
+  const stats: GramStats = {
+    rows: taps + (hasBias ? 1 : 0), taps, cols: n, hasBias, positions: 0, layer: spec.name,
+    g: new Float64Array((taps + (hasBias ? 1 : 0)) ** 2), b: new Float64Array((taps + (hasBias ? 1 : 0)) * n), yy: 0,
+  };
   // Built in JS: tf.oneHot(…, 'float32') on the wasm backend yields int32 bits read as floats (all ~0).
   const eye = new Float32Array(taps * taps);
   for (let t = 0; t < taps; t++) eye[t * taps + t] = 1;
@@ -70,33 +87,72 @@ export async function accumulateGram(
       for (let start = 0; start < samples; start += chunk) {
         checkCancelled(signal);
         const size = Math.min(chunk, samples - start);
-        const parts = tf.tidy(() => {
+        const [centred, mu, y] = tf.tidy(() => {
           const x = batch.x.slice([start, 0, 0, 0], [size, -1, -1, -1]);
-          const y = tf.reshape(batch.target.slice([start, 0, 0, 0], [size, -1, -1, -1]), [-1, n]) as tf.Tensor2D;
-          const patches = tf.reshape(tf.conv2d(x, unfold, spec.strides, spec.padding, 'NHWC', spec.dilation), [-1, taps]) as tf.Tensor2D;
-          return [tf.matMul(patches, patches, true, false), tf.matMul(patches, y, true, false), tf.sum(patches, 0), tf.sum(y, 0), tf.sum(tf.square(y))];
+          const patches = tf.reshape(tf.conv2d(x, unfold, spec.strides, spec.padding, 'NHWC', spec.dilation), [-1, taps]);
+          const mean = tf.mean(patches, 0);
+          return [tf.sub(patches, mean) as tf.Tensor2D, mean, tf.reshape(batch.target.slice([start, 0, 0, 0], [size, -1, -1, -1]), [-1, n]) as tf.Tensor2D];
         });
-        const [gg, xy, xs, ys, y2] = await Promise.all(parts.map((t) => t.data()));
-        tf.dispose(parts);
-        for (let r = 0; r < taps; r++) {
-          for (let q = 0; q < taps; q++) g[r * rows + q] += gg[r * taps + q];
-          for (let j = 0; j < n; j++) b[r * n + j] += xy[r * n + j];
+        try {
+          const muValues = (await mu.data()) as Float32Array;
+          const total = size * perSample;
+          for (let row = 0; row < total; row += PRODUCT_ROWS) {
+            const k = Math.min(PRODUCT_ROWS, total - row);
+            const parts = tf.tidy(() => {
+              const [c, yc] = k === total ? [centred, y] : [centred.slice([row, 0], [k, -1]), y.slice([row, 0], [k, -1])];
+              return [tf.matMul(c, c, true, false), tf.matMul(c, yc, true, false), tf.sum(c, 0), tf.sum(yc, 0), tf.sum(tf.square(yc))];
+            });
+            const [cc, cy, sc, ys, y2] = (await Promise.all(parts.map((t) => t.data()))) as Float32Array[];
+            tf.dispose(parts);
+            addBlock(stats, k, [cc, cy, muValues, sc, ys, y2]);
+            await yieldToLoop();
+          }
+        } finally {
+          tf.dispose([centred, mu, y]);
         }
-        if (hasBias) {
-          const last = taps;
-          for (let r = 0; r < taps; r++) { g[r * rows + last] += xs[r]; g[last * rows + r] += xs[r]; }
-          g[last * rows + last] += size * perSample;
-          for (let j = 0; j < n; j++) b[last * n + j] += ys[j];
-        }
-        yy += y2[0];
-        positions += size * perSample;
-        await yieldToLoop();
       }
     }
   } finally {
     unfold.dispose();
   }
-  return { rows, taps, cols: n, hasBias, positions, g, b, yy };
+  return stats;
+}
+
+/** Adds one block's float32 products to the Float64 totals (the identity above), after checking they are finite. */
+function addBlock(stats: GramStats, k: number, [cc, cy, mu, s, ys, y2]: Float32Array[]): void {
+  const { taps, rows, cols: n, g, b } = stats;
+  checkFinite(stats.layer, mu, cc, cy, ys, y2);
+  for (let r = 0; r < taps; r++) {
+    const [mr, sr] = [mu[r], s[r]];
+    for (let q = 0; q < taps; q++) g[r * rows + q] += cc[r * taps + q] + mr * s[q] + sr * mu[q] + k * mr * mu[q];
+    for (let j = 0; j < n; j++) b[r * n + j] += cy[r * n + j] + mr * ys[j];
+  }
+  if (stats.hasBias) {
+    const last = taps;
+    for (let r = 0; r < taps; r++) {
+      const sum = s[r] + k * mu[r];
+      g[r * rows + last] += sum;
+      g[last * rows + r] += sum;
+    }
+    g[last * rows + last] += k;
+    for (let j = 0; j < n; j++) b[last * n + j] += ys[j];
+  }
+  stats.yy += y2[0];
+  stats.positions += k;
+}
+
+const allFinite = (v: Float32Array): boolean => v.every((e) => Number.isFinite(e));
+
+/** Names the tensor that is not finite, and what to try: the solver cannot fit anything to such statistics. */
+function checkFinite(layer: string | undefined, mu: Float32Array, cc: Float32Array, cy: Float32Array, ys: Float32Array, y2: Float32Array): void {
+  const where = `exact solver, layer ${layer ?? '?'}`;
+  const advice = 'the network\'s activations overflowed float32. This happens when a fine-tune diverged (lower --lr, ' +
+    'or run with --no-stage-finetune) or when the data is not scaled as the model expects (check the model\'s own ' +
+    'outputs on it)';
+  if (!allFinite(mu)) throw new NonFiniteStatsError(`${where}: the conv's input on the selection set (the pruned network's activations) holds NaN or ±∞ (or values near float32's limit): ${advice}`);
+  if (!allFinite(cc)) throw new NonFiniteStatsError(`${where}: the conv's input on the selection set (the pruned network's activations) holds values so large that their products overflow float32: ${advice}`);
+  if (!allFinite(ys) || !allFinite(y2)) throw new NonFiniteStatsError(`${where}: the original network's output of this conv on the selection set (the target) holds NaN, ±∞ or values whose squares overflow float32: the original model's activations overflow on this data (check that the data is scaled as the model expects)`);
+  if (!allFinite(cy)) throw new NonFiniteStatsError(`${where}: the products of the conv's input with its target overflow float32: ${advice}`);
 }
 
 /** W as the Gram rows: the kernel's values in row-major order, then the bias (or nothing). */

@@ -33,7 +33,7 @@ export function solveMaskedRidge(
       for (let v = 0; v < s; v++) a[u * s + v] = stats.g[rowIdx[u] * rows + rowIdx[v]];
       a[u * s + u] += alpha;
     }
-    const l = cholesky(a, s);
+    const l = choleskyJittered(a, s, stats.layer);
     for (const j of cols) {
       const rhs = new Float64Array(s);
       for (let u = 0; u < s; u++) rhs[u] = stats.b[rowIdx[u] * n + j];
@@ -45,24 +45,64 @@ export function solveMaskedRidge(
 }
 
 /**
- * Lower-triangular L with A = L·Lᵀ, for a symmetric positive-definite A (α > 0 makes it so even when a channel is
- * dead, e.g. all zero after a ReLU). A pivot that still comes out non-positive means the statistics hold NaN or ∞.
+ * Diagonal jitters tried, as fractions of A's mean diagonal, when A (G_RR + α·I) does not factorise as it is.
+ * G is positive semi-definite to rounding (gram.ts), so a failure means rounding left some direction's pivot at or a
+ * hair below zero: nearly collinear inputs (dead or saturated units, duplicated channels). A jitter this small
+ * changes the fit by no more than that direction's own share, which the data cannot pin down anyway.
  */
-export function cholesky(a: Float64Array, s: number): Float64Array {
+const JITTERS = [1e-10, 1e-8, 1e-6, 1e-4];
+
+/**
+ * A pivot below this fraction of the mean diagonal counts as zero: it is Float64 rounding of a direction the data
+ * does not span, and dividing by it would give huge, meaningless weights instead of a failure the jitter can fix.
+ */
+const MIN_PIVOT = 1e-13;
+
+/** A could not be factorised: names the layer, the row and the pivot, and whether the values are finite. */
+export class GramFactorError extends Error {}
+
+/**
+ * L with A = L·Lᵀ for the symmetric A, retried with a growing diagonal jitter (JITTERS) when a pivot comes out
+ * non-positive; an A holding NaN or ±∞ fails at once, with a message that says so.
+ */
+export function choleskyJittered(a: Float64Array, s: number, layer?: string, jitters: readonly number[] = JITTERS): Float64Array {
+  const where = `exact solver${layer ? `, layer ${layer}` : ''}`;
+  let trace = 0;
+  for (let i = 0; i < s * s; i++) {
+    if (!Number.isFinite(a[i])) {
+      throw new GramFactorError(`${where}: the Gram matrix holds a non-finite value at row ${Math.floor(i / s)} (${a[i]}): the layer's input on the selection set overflowed float32`);
+    }
+  }
+  for (let i = 0; i < s; i++) trace += a[i * s + i];
+  const mean = trace / Math.max(1, s);
+  const first = tryCholesky(a, s, 0, MIN_PIVOT * mean);
+  if (first.l) return first.l;
+  for (const f of jitters) {
+    const r = tryCholesky(a, s, f * mean, MIN_PIVOT * mean);
+    if (r.l) return r.l;
+  }
+  throw new GramFactorError(`${where}: the Gram matrix (${s} rows) is not positive definite, even with a diagonal jitter of ` +
+    `${jitters.at(-1) ?? 0} × its mean diagonal (${mean.toPrecision(4)}); without jitter the pivot at row ${first.row} was ${first.pivot.toPrecision(6)}. ` +
+    'Its values are finite: the selection set\'s inputs to this layer are so collinear or so badly scaled that the exact solve is ' +
+    'meaningless; try --solver sgd, or more selection samples (--selection-samples)');
+}
+
+/** Cholesky of A + jitter·I; on a pivot ≤ minPivot, its row and value instead of L. */
+function tryCholesky(a: Float64Array, s: number, jitter: number, minPivot: number): { l: Float64Array | null; row: number; pivot: number } {
   const l = new Float64Array(s * s);
   for (let i = 0; i < s; i++) {
     for (let j = 0; j <= i; j++) {
-      let sum = a[i * s + j];
+      let sum = a[i * s + j] + (i === j ? jitter : 0);
       for (let k = 0; k < j; k++) sum -= l[i * s + k] * l[j * s + k];
       if (i === j) {
-        if (!(sum > 0)) throw new Error(`exact solver: the Gram matrix is not positive definite at row ${i} (pivot ${sum}); the selection set holds non-finite values`);
+        if (!(sum > minPivot)) return { l: null, row: i, pivot: sum };
         l[i * s + i] = Math.sqrt(sum);
       } else {
         l[i * s + j] = sum / l[j * s + j];
       }
     }
   }
-  return l;
+  return { l, row: -1, pivot: 0 };
 }
 
 /** Solves L·Lᵀ·x = rhs by forward then backward substitution. */
