@@ -5,7 +5,6 @@ import type { RunConfig, RunReport } from '../../protocol/model';
 import { EXIT, UsageError, action, type CliContext, type CliIO } from './command';
 import { memoryPlanLines } from './memory-plan';
 import { formatSeconds } from '../../protocol/forecast';
-import { stepPlanInfo } from '../dcp/run/step-plan';
 import { ProgressPrinter, stepPlanLine } from './progress';
 import { summaryLines } from './report-table';
 import { addRunOptions, runConfigFromOptions } from './run-options';
@@ -49,6 +48,7 @@ interface PruneOptions { out?: string; report?: string; dryRun?: boolean }
 async function printDryRun(config: Partial<RunConfig>, modelPath: string, io: CliIO): Promise<number> {
   const { dryRun } = await import('../dcp/run/dry-run');
   const { errorMessage } = await import('../dcp/run/engine');
+  const { stepPlanInfo } = await import('../dcp/run/step-plan');
   try {
     const plan = await dryRun(config, modelPath);
     const layers = plan.stages.reduce((a, s) => a + s.layers.length, 0);
