@@ -53,6 +53,20 @@ function printLayers(rows: LayerLatency[]): void {
   }
 }
 
+/** The pruned model.json read the way tf.loadLayersModel reads files (its JSON, shards, decodeWeights), then predicted. */
+async function checkLoadsInTf(file: string, size: number): Promise<void> {
+  const json = JSON.parse(await fs.readFile(file, 'utf8')) as tf.io.ModelJSON;
+  const artifacts = await tf.io.getModelArtifactsForJSON(json, async (manifest) => {
+    const buffers = await Promise.all(manifest.flatMap((g) => g.paths).map((p) => fs.readFile(path.join(path.dirname(file), p))));
+    return [manifest.flatMap((g) => g.weights), new Uint8Array(Buffer.concat(buffers)).buffer];
+  });
+  const m = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
+  const y = tf.tidy(() => m.predict(tf.zeros([2, size, size, 3])) as tf.Tensor);
+  console.log(`tf.loadLayersModel(pruned model.json): ${m.countParams()} params, output shape [${y.shape.join(', ')}]`);
+  y.dispose();
+  m.dispose();
+}
+
 async function one(roundTo: number): Promise<void> {
   const alpha = arg('alpha', 1);
   const inception = process.argv.includes('--inception');
@@ -106,6 +120,7 @@ async function one(roundTo: number): Promise<void> {
     console.log(`params ${before.params} → ${after.params} (${(before.params / after.params).toFixed(2)}x); FLOPs ${before.flops} → ${after.flops} (${(before.flops / after.flops).toFixed(2)}x)`);
     console.log(`latency batch 1: ${ms(before.latencyMs1)} → ${ms(after.latencyMs1)}; batch ${before.latencyBatch}: ${ms(before.latencyMsBatch)} → ${ms(after.latencyMsBatch)}`);
     if (report.layerLatency) printLayers(report.layerLatency);
+    await checkLoadsInTf(report.model.output!, size);
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }
