@@ -32,6 +32,7 @@ import { stepPlanLine } from '../server/cli/progress';
 import { writeNoiseNpy } from './real-models-data';
 import { buildMobileNetV2Like } from '../test/fixtures/models/build';
 import { buildInceptionV3Like } from '../test/fixtures/models/inception-v3';
+import { loadWithTf } from '../test/fixtures/models/tf-load';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -55,12 +56,7 @@ function printLayers(rows: LayerLatency[]): void {
 
 /** The pruned model.json read the way tf.loadLayersModel reads files (its JSON, shards, decodeWeights), then predicted. */
 async function checkLoadsInTf(file: string, size: number): Promise<void> {
-  const json = JSON.parse(await fs.readFile(file, 'utf8')) as tf.io.ModelJSON;
-  const artifacts = await tf.io.getModelArtifactsForJSON(json, async (manifest) => {
-    const buffers = await Promise.all(manifest.flatMap((g) => g.paths).map((p) => fs.readFile(path.join(path.dirname(file), p))));
-    return [manifest.flatMap((g) => g.weights), new Uint8Array(Buffer.concat(buffers)).buffer];
-  });
-  const m = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
+  const m = await loadWithTf(file);
   const y = tf.tidy(() => m.predict(tf.zeros([2, size, size, 3])) as tf.Tensor);
   console.log(`tf.loadLayersModel(pruned model.json): ${m.countParams()} params, output shape [${y.shape.join(', ')}]`);
   y.dispose();

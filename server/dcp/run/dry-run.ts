@@ -5,11 +5,9 @@ import { analyzeGraph, summarizeModel } from '../graph/graph';
 import { makePlan } from '../graph/plan';
 import { processHeapCapMB } from '../measure/memory';
 import { resolveConfig } from './config';
-import { estimateRun, type ForecastInput } from '../../../protocol/forecast-estimate';
+import { estimateRun } from '../../../protocol/forecast-estimate';
 import { defaultSpeedCacheFile, machineSpeed } from '../measure/calibrate';
-import { LATENCY_REPEATS, latencyBatch } from '../measure/stats';
-import { plannedKeep } from '../select/keep';
-import { planChannelsPerStep, type StepPlan } from './step-plan';
+import { forecastInputOf, planChannelsPerStep, type StepPlan } from './step-plan';
 import { planRunMemory } from './phases/load';
 
 /** What a run would do, without doing it: its layout and memory plan. */
@@ -44,11 +42,7 @@ export async function dryRun(config: Partial<RunConfig>, modelPath: string, memo
     const speed = await machineSpeed(cfg.threads, defaultSpeedCacheFile());
     let selection: DryRun['selection'] = null;
     if (speed) {
-      const input: ForecastInput = {
-        summary, stages: plan.stages, heads: plan.heads, config: cfg, memory, speed, latency: { batch: latencyBatch(memory), repeats: LATENCY_REPEATS },
-        convs: plan.convs.map((c) => ({ conv: c.conv, inChannels: c.inChannels, stage: c.stage, keep: plannedKeep(c, c.rate ?? cfg.rate, cfg.roundTo) })),
-        samples: { train: 0, validation: 0, selection: cfg.selectionSamples },
-      };
+      const input = forecastInputOf(cfg, summary, plan, memory, speed, { train: 0, validation: 0, selection: cfg.selectionSamples });
       const steps = planChannelsPerStep(cfg, input);
       const forecast = estimateRun({ ...input, channelsPerStep: steps.perStep });
       selection = { seconds: forecast.phases.find((p) => p.phase === 'selection')?.seconds ?? 0, plan: steps };

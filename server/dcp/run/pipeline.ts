@@ -5,8 +5,6 @@ import { initBackend } from '../../tfjs/backend';
 import type { PassCount } from '../measure/cost';
 import { machineSpeed } from '../measure/calibrate';
 import { estimateRun, type ForecastInput } from '../../../protocol/forecast-estimate';
-import { LATENCY_REPEATS, latencyBatch } from '../measure/stats';
-import { plannedKeep } from '../select/keep';
 import type { RunOptions } from './engine';
 import { finetunePhase } from './phases/finetune';
 import { createSelectionNetwork, disposeSelectionNetwork, headsPhase, type Progress } from './phases/heads';
@@ -15,7 +13,7 @@ import { measurePhase } from './phases/measure';
 import { saveReport } from './phases/report';
 import { selectPhase } from './phases/select';
 import { surgeryPhase } from './phases/surgery';
-import { StepPlanner, stepPlanInfo } from './step-plan';
+import { forecastInputOf, StepPlanner, stepPlanInfo } from './step-plan';
 
 /**
  * The whole DCP pipeline (DCP-SPEC §2) as events; throws on failure (the caller turns errors into events). Each
@@ -94,11 +92,7 @@ async function* tracked<R>(clock: PhaseClock, phase: AsyncGenerator<RunEvent, R>
 async function runForecastInput(cfg: RunConfig, inputs: RunInputs, cacheFile: string | null | undefined): Promise<ForecastInput | null> {
   const speed = await machineSpeed(cfg.threads, cacheFile);
   if (!speed) return null;
-  const { data, plan } = inputs;
-  return {
-    summary: inputs.summary, stages: plan.stages, heads: plan.heads, config: cfg, memory: inputs.memory, speed,
-    latency: { batch: latencyBatch(inputs.memory), repeats: LATENCY_REPEATS },
-    convs: plan.convs.map((c) => ({ conv: c.conv, inChannels: c.inChannels, stage: c.stage, keep: plannedKeep(c, c.rate ?? cfg.rate, cfg.roundTo) })),
-    samples: { train: data.train.count, validation: data.validation.count, selection: data.selection.count },
-  };
+  const { data } = inputs;
+  return forecastInputOf(cfg, inputs.summary, inputs.plan, inputs.memory, speed,
+    { train: data.train.count, validation: data.validation.count, selection: data.selection.count });
 }

@@ -12,7 +12,11 @@
  * share what is left of the budget, at the forecast scaled by how long the finished convs really took.
  * Without a calibrated machine speed (the cpu backend) there is no forecast, and auto means one per step.
  */
-import type { RunConfig, StepPlanInfo } from '../../../protocol/model';
+import type { MachineSpeed, ForecastSamples } from '../../../protocol/forecast';
+import type { MemoryPlan, ModelSummary, RunConfig, StepPlanInfo } from '../../../protocol/model';
+import type { PrunePlan } from '../graph/plan';
+import { LATENCY_REPEATS, latencyBatch } from '../measure/stats';
+import { plannedKeep } from '../select/keep';
 import { convSelectionCost, convSelectionSeconds, type ForecastInput } from '../../../protocol/forecast-estimate';
 
 export interface StepPlan {
@@ -100,4 +104,18 @@ export class StepPlanner {
 export function stepPlanInfo(p: StepPlan): StepPlanInfo | null {
   if (p.cap === null) return null;
   return { cap: p.cap, perStep: p.perStep, secondsOneByOne: p.seconds1 ?? 0, seconds: p.seconds ?? 0, ...(p.note ? { note: p.note } : {}) };
+}
+
+/**
+ * The forecast's input for a run (pipeline.ts) or a dry run (dry-run.ts): the plan's convs at their planned keep, the
+ * memory plan and its latency batch, this machine's speed, and the split sizes (a dry run knows only the selection's).
+ */
+export function forecastInputOf(
+  cfg: RunConfig, summary: ModelSummary, plan: PrunePlan, memory: MemoryPlan, speed: MachineSpeed, samples: ForecastSamples,
+): ForecastInput {
+  return {
+    summary, stages: plan.stages, heads: plan.heads, config: cfg, memory, speed, samples,
+    latency: { batch: latencyBatch(memory), repeats: LATENCY_REPEATS },
+    convs: plan.convs.map((c) => ({ conv: c.conv, inChannels: c.inChannels, stage: c.stage, keep: plannedKeep(c, c.rate ?? cfg.rate, cfg.roundTo) })),
+  };
 }

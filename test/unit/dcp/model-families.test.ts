@@ -16,6 +16,7 @@ import { saveLayersModel } from '../../../server/io/model-files';
 import { runPruning } from '../../../server/dcp/run/engine';
 import { analyzeGraph } from '../../../server/dcp/graph/graph';
 import { buildInceptionLike, buildMobileNetV1Like, buildMobileNetV2Like } from '../../fixtures/models/build';
+import { loadWithTf } from '../../fixtures/models/tf-load';
 
 const TINY: Partial<RunConfig> = {
   data: 'mnist', maxTrainSamples: 96, selectionSamples: 16, headEpochs: 1, finetuneEpochs: 0, stageFinetune: false, batchSize: 32, backend: 'wasm',
@@ -39,16 +40,6 @@ async function prune(model: tf.LayersModel, name: string, config: Partial<RunCon
     if (e.type === 'runFailed') failure = e.message;
   }
   throw new Error(`run of ${name} did not finish: ${failure}`);
-}
-
-/** The pruned model.json read the way TF.js's own loaders read it: its JSON, its shards, its decodeWeights. */
-async function loadWithTf(file: string): Promise<tf.LayersModel> {
-  const json = JSON.parse(await fs.readFile(file, 'utf8')) as tf.io.ModelJSON;
-  const artifacts = await tf.io.getModelArtifactsForJSON(json, async (manifest) => {
-    const buffers = await Promise.all(manifest.flatMap((g) => g.paths).map((p) => fs.readFile(path.join(path.dirname(file), p))));
-    return [manifest.flatMap((g) => g.weights), new Uint8Array(Buffer.concat(buffers)).buffer];
-  });
-  return tf.loadLayersModel(tf.io.fromMemory(artifacts));
 }
 
 async function checkLoads(report: RunReport): Promise<tf.LayersModel> {
