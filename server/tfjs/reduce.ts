@@ -7,6 +7,12 @@
  * an R×1 window reads it once, vectorised over C: 2.5-4.5× faster on the shapes of a small ResNet. Sum is the mean
  * times R. Other axes, other dtypes and full reductions keep the stock path.
  *
+ * XNNPACK's multipass average pooling (windows of more than 9 rows) keeps one row of `channels` floats on the wasm
+ * stack, so past about 16,300 channels it writes beyond the stack into the heap, and a later `free` traps with
+ * "memory access out of bounds" (InceptionV3's 3×3×192×320 kernel gradient, 552,960 columns, did). Wide blocks are
+ * therefore pooled as [1, R, C/c, c] with c a divisor of C of at most MAX_POOL_CHANNELS; a C with no such divisor
+ * keeps the stock path.
+ *
  * Also the gradients of Mean and Sum (registered for every backend): the stock ones build `ones(x.shape)` as a JS
  * array and upload it (a full-size allocation and copy per call, plus garbage), multiply, and for Mean divide the
  * full-size product. Here the small dy is scaled first and multiplied by a `tf.fill` made by the backend (on wasm
@@ -26,6 +32,18 @@ export function leadingBlock(shape: number[], axis: number | number[]): { rows: 
   return rows > 1 && cols > 0 ? { rows, cols, k } : null;
 }
 
+/** Channels one XNNPACK pooling may have: well below the ~16,300 where its stack row overflows (see above). */
+export const MAX_POOL_CHANNELS = 8192;
+
+/** The [width, channels] the `cols` of a block are pooled as: channels ≤ MAX_POOL_CHANNELS, or null for the stock path. */
+export function poolLayout(cols: number): [number, number] | null {
+  if (cols <= MAX_POOL_CHANNELS) return [1, cols];
+  // The smallest width whose channels fit; a width past 64·(cols/MAX) would mean channels too few to vectorise well.
+  const limit = Math.min(cols, 64 * Math.ceil(cols / MAX_POOL_CHANNELS));
+  for (let w = Math.ceil(cols / MAX_POOL_CHANNELS); w <= limit; w++) if (cols % w === 0) return [w, cols / w];
+  return null;
+}
+
 function makeReduceConfig(kernelName: string, isSum: boolean): KernelConfig | undefined {
   const stock = captureStock(kernelName);
   if (stock === undefined) return undefined;
@@ -33,11 +51,12 @@ function makeReduceConfig(kernelName: string, isSum: boolean): KernelConfig | un
     const x = args.inputs.x as TensorInfo;
     const { axis, keepDims } = args.attrs as unknown as tf.SumAttrs;
     const block = x.dtype === 'float32' ? leadingBlock(x.shape, axis) : null;
-    if (block === null) return stock(args);
-    const { rows, cols, k } = block;
+    const layout = block === null ? null : poolLayout(block.cols);
+    if (block === null || layout === null) return stock(args);
+    const { rows, k } = block;
     const outShape = keepDims ? x.shape.map((d, i) => (i < k ? 1 : d)) : x.shape.slice(k);
     return withOps(args.backend, (ops) => {
-      const view = ops.reshape(x, [1, rows, 1, cols]);
+      const view = ops.reshape(x, [1, rows, ...layout]);
       const mean = ops.avgPool(view, [rows, 1]);
       ops.free(view);
       if (!isSum) return ops.reshape(mean, outShape);

@@ -62,8 +62,10 @@ export function errorMessage(e: unknown): string {
     if (full === 'ENOSPC' || full === 'EDQUOT') {
       return `the disk is full (${full}): free some space, then resume the run; it continues from its last checkpoint. ${e.message}`;
     }
-    if (e.message.includes('Aborted()') || e.message.includes('memory access out of bounds')) {
-      // The memory plan (measure/memory.ts) should have prevented this: its estimate was too low for this model.
+    if (e.message.includes('Aborted()')) {
+      // Emscripten aborts when the heap cannot grow; the memory plan (measure/memory.ts) should have prevented this.
+      // An out-of-bounds access is not this: a full heap fails at its allocation (tfjs/heap-guard.ts), so such a trap
+      // is a kernel writing where it should not (issue 12's InceptionV3 found one: tfjs/reduce.ts), reported below.
       return `the WASM backend ran out of memory (its heap is capped at 4 GiB) although the memory plan (dcp prune --dry-run) expected the run to fit: lower --batch-size or --selection-samples, and please report the model's shapes (${e.message})`;
     }
     if (e.name === 'RuntimeError') {

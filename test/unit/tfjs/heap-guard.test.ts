@@ -78,4 +78,8 @@ test('a WebAssembly trap reaching the engine is reported as a crash of the backe
   assert.notEqual(message, 'divide by zero');
   assert.match(message, /^the WASM backend crashed \(WebAssembly trap: divide by zero\); its memory can no longer be trusted/);
   assert.equal(errorMessage(new Error('divide by zero')), 'divide by zero', 'an ordinary error keeps its text');
+  // A full heap fails at its allocation (the guard above), so an out-of-bounds access is a faulty kernel, not memory.
+  const oob = errorMessage(new wasmApi.RuntimeError('memory access out of bounds'));
+  assert.match(oob, /^the WASM backend crashed \(WebAssembly trap: memory access out of bounds\)/);
+  assert.doesNotMatch(oob, /ran out of memory/);
 });
