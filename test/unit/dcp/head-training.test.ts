@@ -55,3 +55,13 @@ test('a head within 5 points of chance gets a warning naming both figures', () =
   assert.match(nearChanceWarning(0.52, 2) ?? '', /52\.0% against 50\.0% for 2 classes/);
   assert.equal(nearChanceWarning(0.56, 2), undefined);
 });
+
+test('with no auxiliary head (--heads 0) frozen head training has nothing to train and the run goes on', async () => {
+  const tensors = tf.memory().numTensors;
+  // TF.js refuses to minimise over no trainable variables; this used to fail the run before selection.
+  const { epochs, trained } = await headsOf({ heads: 0, headEpochs: 2 });
+  assert.deepEqual(epochs, []);
+  assert.equal(trained.heads.length, 1, 'only the classifier');
+  assert.ok(trained.heads[0].accuracy >= 0 && trained.heads[0].accuracy <= 1);
+  assert.equal(tf.memory().numTensors, tensors);
+});

@@ -78,7 +78,8 @@ export async function* headsPhase(cfg: RunConfig, opts: RunOptions, inputs: RunI
   const measure = (): Promise<Accuracies> => headAccuracies(net, inputs.data.validation, inputs.memory.inferenceBatch, net.heads, opts.signal);
   let last: Accuracies | null = null;
   let stopped = false;
-  yield* train(net, inputs.data.train, {
+  // A network with one stage has no auxiliary head; frozen, it then has nothing to train (and TF.js refuses).
+  if (joint || net.heads.length > 0) yield* train(net, inputs.data.train, {
     phase: 'heads', stage: null, epochs: cfg.headEpochs, learningRate: joint ? cfg.learningRate : cfg.headLearningRate,
     batchSize: cfg.batchSize, seed: cfg.seed, withHeads: true, trainNetwork: joint, validation: null, signal: opts.signal,
     microBatch: inputs.memory.microBatch,
