@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { assignStages, defaultHeads, headPositions, type GraphBlock } from '../../../server/dcp/graph/graph';
+import { HEADLESS_MAX_BLOCKS } from '../../../server/dcp/graph/blocks';
 
 /** B synthetic blocks, block i ending at layer `end{i}` and holding conv `c{i}`. */
 function graphOf(count: number, kind: GraphBlock['kind'] = 'residual'): { blocks: GraphBlock[] } {
@@ -43,12 +44,14 @@ describe('head positions (DCP-SPEC §2: per = ⌊B/S⌋+1, head i after min(per�
 });
 
 describe('default number of heads', () => {
-  it('is 3 for deep residual nets, 2 for shallow or plain ones, and always below B', () => {
+  it('is 3 for deep residual nets, 2 for mid-size or deep plain ones, none up to HEADLESS_MAX_BLOCKS blocks', () => {
     assert.equal(defaultHeads(graphOf(27)), 3);
     assert.equal(defaultHeads(graphOf(12)), 3);
     assert.equal(defaultHeads(graphOf(11)), 2);
     assert.equal(defaultHeads(graphOf(15, 'plain')), 2);
-    assert.equal(defaultHeads(graphOf(2)), 1);
+    assert.equal(defaultHeads(graphOf(HEADLESS_MAX_BLOCKS + 1)), 2);
+    assert.equal(defaultHeads(graphOf(HEADLESS_MAX_BLOCKS)), 0);
+    assert.equal(defaultHeads(graphOf(2)), 0);
     assert.equal(defaultHeads(graphOf(1)), 0);
     assert.equal(defaultHeads(graphOf(0)), 0);
   });

@@ -35,7 +35,7 @@ describe('ResNet with basic blocks', () => {
     ]);
     // Block 2 holds the whole stride-2 block, shortcut included.
     for (const l of ['s2b1_conv1', 's2b1_sc', 's2b1_sc_bn', 's2b1_add', 's2b1_out']) assert.ok(g.blocks[2].layers.includes(l), l);
-    assert.equal(defaultHeads(g), 2);
+    assert.equal(defaultHeads(g), 0, 'four blocks: the classifier is close enough');
   });
 
   it('uses 3 heads by default from 12 residual blocks on', () => {

@@ -42,7 +42,7 @@ for (const { shape, axis } of cases) {
       const ref = await reduceOn('cpu', shape, axis, op);
       await use('wasm');
       const before = tf.memory().numTensors;
-      let ours = new Float32Array(0);
+      let ours: Float32Array = new Float32Array(0);
       // Repeated: one overflow may land on free space and show only later.
       for (let i = 0; i < 5; i++) ours = await reduceOn('wasm', shape, axis, op);
       assert.ok(relErr(ours, ref) < 1e-5, `rel err ${relErr(ours, ref)}`);
