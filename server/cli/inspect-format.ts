@@ -60,6 +60,6 @@ export function formatInspect(report: InspectReport): string[] {
     '',
     `Total: ${approx(s.totalParams)} params, ${approx(s.totalFlops)} FLOPs (multiply-adds per sample)`,
     `Prunable: ${s.prunable.length} of ${convs} convolutions; ${plural(report.blocks.length, 'block')}; ` +
-      (heads.length > 0 ? `${plural(heads.length, 'auxiliary head')} by default, after ${heads.join(', ')}` : 'no auxiliary heads by default'),
+      (heads.length > 0 ? `${plural(heads.length, 'auxiliary head')} by default, after ${heads.join(', ')}` : `no auxiliary heads by default (${plural(report.blocks.length, 'block')}: L_S is the classifier's own loss; --heads P adds P)`),
   ];
 }

@@ -52,7 +52,7 @@ async function printDryRun(config: Partial<RunConfig>, modelPath: string, io: Cl
   try {
     const plan = await dryRun(config, modelPath);
     const layers = plan.stages.reduce((a, s) => a + s.layers.length, 0);
-    io.out(`dry run: ${plan.model.name}, ${layers} prunable convs in ${plan.stages.length} stages, ${plan.config.method} at rate ${plan.config.rate}, backend ${plan.backend}`);
+    io.out(`dry run: ${plan.model.name}, ${layers} prunable convs in ${plan.stages.length} stage${plan.stages.length === 1 ? '' : 's'}, ${plan.config.method} at rate ${plan.config.rate}, backend ${plan.backend}`);
     for (const line of memoryPlanLines(plan.memory)) io.out(line);
     if (plan.selection) {
       const { seconds, plan: steps } = plan.selection;

@@ -32,7 +32,7 @@ describe('dcp prune --dry-run', () => {
     const out = path.join(dir, 'out');
     const r = await run('prune', EXAMPLE, '--dry-run', '--backend', 'wasm', '--out', out);
     assert.equal(r.code, EXIT.ok, r.err);
-    assert.match(r.out[0], /^dry run: resnet_mnist, 6 prunable convs in 3 stages, dcp at rate 0\.5, backend wasm$/);
+    assert.match(r.out[0], /^dry run: resnet_mnist, 6 prunable convs in 1 stage, dcp at rate 0\.5, backend wasm$/);
     assert.match(r.out[1], /^memory budget 3\.60 GiB \(90% of the WASM heap's 4 GiB ceiling\): batch 64 in one pass$/);
     for (const phase of ['training', 'selection', 'inference']) assert.ok(r.out.some((l) => new RegExp(`^${phase} +[\\d.]+ (MiB|GiB) +64$`).test(l)), phase);
     for (const conv of ['s1b1_2_conv', 's3b2_2_conv']) assert.ok(r.out.some((l) => l.startsWith(`${conv} `) && l.endsWith('memory')), conv);

@@ -15,8 +15,8 @@ import { capture } from '../cli/capture';
 import { tinyPlain } from '../../fixtures/tiny/tiny-models';
 
 /** A few seconds per run on the tiny plain net (see test/unit/dcp/engine.test.ts). */
-const TINY = ['--data', 'mnist', '--max-train-samples', '128', '--selection-samples', '32', '--head-epochs', '1', '--batch-size', '32', '--backend', 'wasm'];
-const TINY_CONFIG: Partial<RunConfig> = { data: 'mnist', maxTrainSamples: 128, selectionSamples: 32, headEpochs: 1, finetuneEpochs: 1, batchSize: 32, backend: 'wasm' };
+const TINY = ['--heads', '1', '--data', 'mnist', '--max-train-samples', '128', '--selection-samples', '32', '--head-epochs', '1', '--batch-size', '32', '--backend', 'wasm'];
+const TINY_CONFIG: Partial<RunConfig> = { heads: 1, data: 'mnist', maxTrainSamples: 128, selectionSamples: 32, headEpochs: 1, finetuneEpochs: 1, batchSize: 32, backend: 'wasm' };
 
 let dir = '';
 let modelPath = '';

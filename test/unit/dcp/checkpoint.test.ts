@@ -30,7 +30,7 @@ after(() => fs.rm(dir, { recursive: true, force: true }));
 function pieces(seed: number): { network: tf.LayersModel; heads: Head[] } {
   const network = tinyPlain(seed);
   const graph = analyzeGraph(network);
-  const plan = makePlan(graph, null);
+  const plan = makePlan(graph, 1);
   const channels = plan.heads.map((h) => graph.layers[h.after].outputShape.at(-1)!);
   return { network, heads: createHeads(plan.heads, channels, 10, seed, config.headWeighting, plan.layersPerBlock) };
 }

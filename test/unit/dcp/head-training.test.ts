@@ -11,7 +11,7 @@ import { runPruning } from '../../../server/dcp/run/engine';
 import { nearChanceWarning } from '../../../server/dcp/run/phases/heads';
 import { tinyResNet } from '../../fixtures/tiny/tiny-models';
 
-const TINY: Partial<RunConfig> = { data: 'mnist', maxTrainSamples: 128, selectionSamples: 32, finetuneEpochs: 0, stageFinetune: false, batchSize: 32, backend: 'wasm' };
+const TINY: Partial<RunConfig> = { heads: 1, data: 'mnist', maxTrainSamples: 128, selectionSamples: 32, finetuneEpochs: 0, stageFinetune: false, batchSize: 32, backend: 'wasm' };
 
 let modelPath = '';
 let dir = '';

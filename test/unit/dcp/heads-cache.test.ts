@@ -12,7 +12,7 @@ import { runPruning } from '../../../server/dcp/run/engine';
 import { headsCacheKey, type HeadsCache } from '../../../server/dcp/run/heads-cache';
 import { tinyResNet } from '../../fixtures/tiny/tiny-models';
 
-const TINY: Partial<RunConfig> = { data: 'mnist', maxTrainSamples: 128, selectionSamples: 32, headEpochs: 2, headPlateau: 0, finetuneEpochs: 0, stageFinetune: false, batchSize: 32, backend: 'wasm' };
+const TINY: Partial<RunConfig> = { heads: 1, data: 'mnist', maxTrainSamples: 128, selectionSamples: 32, headEpochs: 2, headPlateau: 0, finetuneEpochs: 0, stageFinetune: false, batchSize: 32, backend: 'wasm' };
 
 let modelPath = '';
 let dir = '';
@@ -57,7 +57,7 @@ test('the key ignores what acts after head training and changes with what acts o
   for (const change of [{ method: 'recon' }, { rate: 0.3 }, { choiceSeed: 7 }, { finetuneEpochs: 3 }, { solverSgdSteps: 9 }] as Partial<RunConfig>[]) {
     assert.equal(headsCacheKey({ ...base, ...change }, '/m/model.json'), key, JSON.stringify(change));
   }
-  for (const change of [{ seed: 2 }, { headEpochs: 3 }, { headLearningRate: 0.2 }, { heads: 1 }, { selectionSamples: 64 }, { data: 'fashion-mnist' }] as Partial<RunConfig>[]) {
+  for (const change of [{ seed: 2 }, { headEpochs: 3 }, { headLearningRate: 0.2 }, { heads: 0 }, { selectionSamples: 64 }, { data: 'fashion-mnist' }] as Partial<RunConfig>[]) {
     assert.notEqual(headsCacheKey({ ...base, ...change }, '/m/model.json'), key, JSON.stringify(change));
   }
   assert.notEqual(headsCacheKey(base, '/other/model.json'), key);

@@ -14,7 +14,7 @@ import { planRunMemory } from '../../../server/dcp/run/phases/load';
 import { resolveConfig } from '../../../server/dcp/run/config';
 import { tinyResNet } from '../../fixtures/tiny/tiny-models';
 
-const TINY: Partial<RunConfig> = { data: 'mnist', maxTrainSamples: 96, selectionSamples: 32, headEpochs: 1, finetuneEpochs: 1, batchSize: 32, backend: 'wasm' };
+const TINY: Partial<RunConfig> = { heads: 1, data: 'mnist', maxTrainSamples: 96, selectionSamples: 32, headEpochs: 1, finetuneEpochs: 1, batchSize: 32, backend: 'wasm' };
 const EXAMPLE = path.join(__dirname, '..', '..', '..', 'examples', 'resnet', 'model.json');
 
 let dir = '';

@@ -16,7 +16,8 @@ import { tinyPlain } from '../../fixtures/tiny/tiny-models';
  */
 const DKP: Partial<RunConfig> = {
   data: 'mnist', maxTrainSamples: 96, selectionSamples: 32, headEpochs: 1, finetuneEpochs: 2, batchSize: 32, backend: 'wasm',
-  method: 'dkp', kernelRate: 0.5, kernelsPerStep: 3,
+  // One head (the model has two blocks), so that head training, one of the stop points, has something to train.
+  heads: 1, method: 'dkp', kernelRate: 0.5, kernelsPerStep: 3,
 };
 
 let dir = '';

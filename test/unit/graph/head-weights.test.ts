@@ -11,8 +11,8 @@ import { bottleneck } from '../../fixtures/models/resnet-variants';
 import { buildVgg } from '../../fixtures/models/plain';
 import { useCpu } from './helpers';
 
-/** The v2 weights of a model's default heads, as the run creates them. */
-function weightsOf(model: tf.LayersModel, heads: number | null = null): { lb: number; pivots: number[]; weights: number[] } {
+/** The v2 weights of P = 2 heads (the authors' default for shallow nets; ours is none up to 8 blocks), as the run creates them. */
+function weightsOf(model: tf.LayersModel, heads: number | null = 2): { lb: number; pivots: number[]; weights: number[] } {
   const graph = analyzeGraph(model);
   const plan = makePlan(graph, heads);
   const channels = plan.heads.map((h) => graph.layers[h.after].outputShape.at(-1)!);

@@ -51,8 +51,9 @@ describe('dcp inspect', () => {
       else assert.equal(cells.length, 5);
     }
     assert.ok(table.out.includes(`Total: ${grouped(report.summary.totalParams)} (13.0 K) params, ${grouped(report.summary.totalFlops)} (432 K) FLOPs (multiply-adds per sample)`));
-    assert.ok(table.out.some((l) => l.startsWith('Prunable: 3 of 4 convolutions; 3 blocks; 2 auxiliary heads by default, after pool2, drop3')));
-    assert.deepEqual(report.heads, { count: 2, positions: [{ after: 'pool2', blockIndex: 0 }, { after: 'drop3', blockIndex: 1 }] });
+    // Three blocks: the classifier is close, so no auxiliary head by default (graph/blocks.ts, HEADLESS_MAX_BLOCKS).
+    assert.ok(table.out.includes('Prunable: 3 of 4 convolutions; 3 blocks; no auxiliary heads by default (3 blocks: L_S is the classifier\'s own loss; --heads P adds P)'));
+    assert.deepEqual(report.heads, { count: 0, positions: [] });
     assert.equal(report.backend, 'cpu');
   });
 
@@ -62,7 +63,7 @@ describe('dcp inspect', () => {
     assert.match(r.out[0], /^Model mobilenet: input 16x16x3, 10 classes, 23 layers$/);
     assert.ok(r.out.some((l) => /^conv_pw_2 .* prunable \(16 in\); removes conv_pw_1, conv_pw_1_bn, conv_dw_2, conv_dw_2_bn$/.test(l)));
     assert.ok(r.out.includes('Total: 1,722 (1.72 K) params, 37,440 (37.4 K) FLOPs (multiply-adds per sample)'));
-    assert.ok(r.out.includes('Prunable: 2 of 6 convolutions; 2 blocks; 1 auxiliary head by default, after conv_pw_1_relu'));
+    assert.ok(r.out.includes('Prunable: 2 of 6 convolutions; 2 blocks; no auxiliary heads by default (2 blocks: L_S is the classifier\'s own loss; --heads P adds P)'));
   });
 
   it('reports a missing or broken model file on one stderr line, exit 1', async () => {
