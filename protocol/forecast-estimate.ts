@@ -109,11 +109,13 @@ export function estimateRun(input: ForecastInput): RunForecast {
     ? train(samples.train, F)
     : steps(samples.train) * speed.trainStepSeconds + (samples.train * F) / speed.inferMacsPerSecond;
   const plateauCheck = cfg.headPlateau > 0 ? infer(samples.validation, F) : 0;
-  const heads = cfg.headEpochs * (headEpoch + plateauCheck);
+  // Frozen with no auxiliary head (the default up to 8 blocks) there is nothing to train: the run skips the phase.
+  const heads = cfg.headTraining !== 'joint' && input.heads.length === 0 ? 0 : cfg.headEpochs * (headEpoch + plateauCheck);
 
   const selection = input.convs.reduce((a, c) => a + convSelectionSeconds(input, c, input.channelsPerStep?.[c.conv] ?? 1), 0);
 
-  const stageFinetune = cfg.stageFinetune ? input.stages.length * train(samples.train, F) : 0;
+  // Only stages that end at an auxiliary head are fine-tuned; the last (the classifier's) is left to the final one.
+  const stageFinetune = cfg.stageFinetune ? Math.min(input.stages.length, input.heads.length) * train(samples.train, F) : 0;
   const finetune = cfg.finetuneEpochs * (train(samples.train, Fp) + infer(samples.validation, Fp));
   const latencyCalls = 2 * (input.latency.repeats + 2);
   const latency = latencyCalls * (2 * speed.inferStepSeconds + ((1 + input.latency.batch) * (F + Fp)) / 2 / speed.inferMacsPerSecond);

@@ -24,12 +24,15 @@ const SPEED: MachineSpeed = { backend: 'cpu', trainStepSeconds: 0, trainMacsPerS
 const layer = (name: string, flops: number): LayerInfo =>
   ({ name, className: 'Conv2D', outputShape: [1], params: 0, flops, inboundLayers: [] }) as unknown as LayerInfo;
 
-/** Four layers a (100), b (200), c (300), d (400) MACs; b and c prunable (8 channels in, keep 4), one stage to the logits. */
-function input(overrides: Partial<ForecastInput['config']> = {}, speed: MachineSpeed = SPEED): ForecastInput {
+/**
+ * Four layers a (100), b (200), c (300), d (400) MACs; b and c prunable (8 channels in, keep 4), one stage to the
+ * logits, and one auxiliary head (after d) for head training and the stage fine-tune to count; none with `headless`.
+ */
+function input(overrides: Partial<ForecastInput['config']> = {}, speed: MachineSpeed = SPEED, headless = false): ForecastInput {
   return {
     summary: { layers: [layer('a', 100), layer('b', 200), layer('c', 300), layer('d', 400)], totalFlops: 1000 },
-    stages: [{ index: 0, layers: ['b', 'c'], head: 0 }],
-    heads: [],
+    stages: [{ index: 0, layers: ['b', 'c'], head: headless ? 0 : 1 }],
+    heads: headless ? [] : [{ after: 'd' }],
     convs: [{ conv: 'b', inChannels: 8, stage: 0, keep: 4 }, { conv: 'c', inChannels: 8, stage: 0, keep: 4 }],
     config: { headEpochs: 2, headTraining: 'frozen', headPlateau: 0, finetuneEpochs: 3, stageFinetune: false, solver: 'exact', solverSgdSteps: 0, method: 'dcp', ...overrides },
     samples: { train: 1000, validation: 100, selection: 10 },
@@ -74,6 +77,17 @@ describe('forecastRun', () => {
     // 0.01 s per step: heads take 2 epochs × 100 steps of it more.
     const overhead = secs(forecastRun(input({}, { ...SPEED, trainStepSeconds: 0.01 })));
     assert.ok(Math.abs(overhead.heads - base.heads - 2 * 100 * 0.01) < 1e-9);
+  });
+
+  it('without an auxiliary head, frozen head training and stage fine-tunes cost nothing (the run skips them)', () => {
+    const withHead = secs(forecastRun(input({ stageFinetune: true })));
+    const headless = secs(forecastRun(input({ stageFinetune: true }, SPEED, true)));
+    assert.ok(withHead.heads > 0 && withHead.stageFinetune > 0);
+    assert.equal(headless.heads, 0);
+    assert.equal(headless.stageFinetune, 0);
+    assert.equal(headless.selection, withHead.selection, 'the one stage ends at the classifier either way');
+    // Joint training still trains the network itself.
+    assert.equal(secs(forecastRun(input({ headTraining: 'joint' }, SPEED, true))).heads, withHead.heads);
   });
 
   it('keeping more channels costs more selection', () => {
