@@ -109,8 +109,9 @@ export function estimateRun(input: ForecastInput): RunForecast {
     ? train(samples.train, F)
     : steps(samples.train) * speed.trainStepSeconds + (samples.train * F) / speed.inferMacsPerSecond;
   const plateauCheck = cfg.headPlateau > 0 ? infer(samples.validation, F) : 0;
-  // Frozen with no auxiliary head (the default up to 8 blocks) there is nothing to train: the run skips the phase.
-  const heads = cfg.headTraining !== 'joint' && input.heads.length === 0 ? 0 : cfg.headEpochs * (headEpoch + plateauCheck);
+  // Frozen with no auxiliary head (the default up to 8 blocks) there is nothing to train: the phase only measures the
+  // classifier's accuracy on the validation split.
+  const heads = cfg.headTraining !== 'joint' && input.heads.length === 0 ? infer(samples.validation, F) : cfg.headEpochs * (headEpoch + plateauCheck);
 
   const selection = input.convs.reduce((a, c) => a + convSelectionSeconds(input, c, input.channelsPerStep?.[c.conv] ?? 1), 0);
 
