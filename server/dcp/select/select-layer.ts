@@ -154,11 +154,18 @@ export function chooseSolver(cfg: RunConfig, weights: { m: number }, kernelShape
 
 /** Re-yields greedy iterations as engine events and returns the selection's outcome. */
 async function* forward(layer: string, gen: AsyncGenerator<import('./selection').Iteration, SelectionOutcome>): AsyncGenerator<RunEvent, SelectionOutcome> {
-  for (;;) {
-    const r = await gen.next();
-    if (r.done) return r.value;
-    const it = r.value;
-    yield { type: 'selectionIteration', layer, iteration: it.iteration, added: it.added, scores: it.scores, lossM: it.lossM, lossS: it.lossS, loss: it.loss, time: Date.now() };
+  let done = false;
+  try {
+    for (;;) {
+      const r = await gen.next();
+      if (r.done) { done = true; return r.value; }
+      const it = r.value;
+      yield { type: 'selectionIteration', layer, iteration: it.iteration, added: it.added, scores: it.scores, lossM: it.lossM, lossS: it.lossS, loss: it.loss, time: Date.now() };
+    }
+  } finally {
+    // A consumer that stops reading returns this generator at its yield; `gen` is still suspended at its own and
+    // would never run its finally (which frees the weights) unless it is returned too.
+    if (!done) await gen.return(undefined as unknown as SelectionOutcome);
   }
 }
 

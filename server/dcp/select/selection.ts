@@ -120,6 +120,9 @@ export async function* greedySelect(p: SelectionProblem): AsyncGenerator<Iterati
   const snapshots: Snapshot[] = [];
   const candidate = new Set(p.candidates);
   let current: PassResult | null = null;
+  // A `finally`, not a `catch`: a consumer that stops iterating (`break` in for-await) returns from the generator at
+  // its `yield` without any error, and the weights would leak.
+  let returned = false;
   try {
     let fullLoss: number | null = null;
     if (p.stop === 'adaptive') {
@@ -199,16 +202,18 @@ export async function* greedySelect(p: SelectionProblem): AsyncGenerator<Iterati
       }
     }
     const mask = tf.tensor4d(maskValues, maskShape);
+    returned = true;
     return {
       kept: kept.slice().sort((x, y) => x - y), weights: w, bias: b, mask,
       lossM: current.lossM, lossS: current.lossS, iterations: iteration, gradientPasses, forwardPasses, snapshots,
     };
-  } catch (e) {
-    for (const s of snapshots) tf.dispose([s.weights, ...(s.bias ? [s.bias] : [])]);
-    w.dispose();
-    b?.dispose();
-    current?.grad?.dispose();
-    throw e;
+  } finally {
+    if (!returned) {
+      for (const s of snapshots) tf.dispose([s.weights, ...(s.bias ? [s.bias] : [])]);
+      w.dispose();
+      b?.dispose();
+      current?.grad?.dispose();
+    }
   }
 }
 

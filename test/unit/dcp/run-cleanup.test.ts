@@ -105,3 +105,18 @@ test('the stop points are where the tests say: inside the final fine-tune, which
   assert.ok(surgery > 0 && final > surgery && events.findIndex(afterFinetune) > final);
   assert.ok(events.slice(final + 1).some((e) => e.type === 'trainProgress' && e.phase === 'final'), 'batches follow the stop point');
 });
+
+for (const [name, stop] of [['selection', inSelection], ['final fine-tuning', inFinalFinetune]] as const) {
+  test(`a consumer that stops reading during ${name} (break, no signal) leaves no tensor and no output`, async () => {
+    const start = tf.memory().numTensors;
+    const out = path.join(dir, `break-${name.replace(/ /g, '-')}-out`);
+    let reached = false;
+    // `break` returns the generator at its yield: no error reaches the engine, only its finally blocks run.
+    for await (const e of runPruning(DKP, { modelPath, outDir: out })) {
+      if (stop(e)) { reached = true; break; }
+    }
+    assert.ok(reached, 'the run reached its stop point');
+    assert.ok(!existsSync(out), 'no output folder');
+    assert.equal(tf.memory().numTensors, start, 'no leaked tensors');
+  });
+}
