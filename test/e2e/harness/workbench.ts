@@ -98,10 +98,23 @@ export function statusItem(page: Page): Locator {
  * menu marks it focused and press Enter, which it always honours.
  */
 export async function explorerContextCommand(page: Page, row: Locator, label: string): Promise<void> {
-  await row.click({ button: 'right' });
   const menu = page.locator('.monaco-menu');
   const item = menu.locator('.action-item', { has: page.locator('.action-label', { hasText: label }) }).first();
-  await item.waitFor({ state: 'visible', timeout: 10_000 });
+  // The menu is built from the explorer's context keys (resourceExtname, …), which follow the focused row
+  // asynchronously: right after another row was clicked (a folder expanded), the menu can be built for that row and
+  // lack our entries (seen once in CI). Close it and right-click again; the row is focused by then.
+  for (let attempt = 1; ; attempt++) {
+    await row.click({ button: 'right' });
+    try {
+      await item.waitFor({ state: 'visible', timeout: attempt < 3 ? 4_000 : 10_000 });
+      break;
+    } catch (e) {
+      if (attempt >= 3) throw e;
+      await page.keyboard.press('Escape');
+      await menu.waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => undefined);
+      await page.waitForTimeout(500);
+    }
+  }
   await item.hover();
   await menu.locator('.action-item.focused', { hasText: label }).waitFor({ timeout: 10_000 });
   await page.keyboard.press('Enter');
