@@ -93,6 +93,14 @@ export function convSelectionSeconds(input: ForecastInput, c: ForecastConv, perS
   return cost.fixed + steps * cost.perStep;
 }
 
+/**
+ * Whether the heads phase trains anything: frozen training with no auxiliary head (the default up to 8 blocks) has no
+ * variable to train, so the run only measures the classifier. Shared by the engine and the forecast.
+ */
+export function headsPhaseTrains(headTraining: RunConfig['headTraining'], auxiliaryHeads: number): boolean {
+  return headTraining === 'joint' || auxiliaryHeads > 0;
+}
+
 export function estimateRun(input: ForecastInput): RunForecast {
   const { config: cfg, samples, memory, speed } = input;
   const F = Math.max(1, input.summary.totalFlops);
@@ -109,9 +117,8 @@ export function estimateRun(input: ForecastInput): RunForecast {
     ? train(samples.train, F)
     : steps(samples.train) * speed.trainStepSeconds + (samples.train * F) / speed.inferMacsPerSecond;
   const plateauCheck = cfg.headPlateau > 0 ? infer(samples.validation, F) : 0;
-  // Frozen with no auxiliary head (the default up to 8 blocks) there is nothing to train: the phase only measures the
-  // classifier's accuracy on the validation split.
-  const heads = cfg.headTraining !== 'joint' && input.heads.length === 0 ? infer(samples.validation, F) : cfg.headEpochs * (headEpoch + plateauCheck);
+  // With nothing to train the phase only measures the classifier's accuracy on the validation split.
+  const heads = headsPhaseTrains(cfg.headTraining, input.heads.length) ? cfg.headEpochs * (headEpoch + plateauCheck) : infer(samples.validation, F);
 
   const selection = input.convs.reduce((a, c) => a + convSelectionSeconds(input, c, input.channelsPerStep?.[c.conv] ?? 1), 0);
 

@@ -7,7 +7,7 @@
  * an R×1 window reads it once, vectorised over C: 2.5-4.5× faster on the shapes of a small ResNet. Sum is the mean
  * times R. Other axes, other dtypes and full reductions keep the stock path.
  *
- * XNNPACK's multipass average pooling (windows of more than 9 rows) keeps one row of `channels` floats on the wasm
+ * XNNPACK's multipass average pooling (measured: windows of 9 rows and more; 2-4 rows were fine) keeps one row of `channels` floats on the wasm
  * stack, so past about 16,300 channels it writes beyond the stack into the heap, and a later `free` traps with
  * "memory access out of bounds" (InceptionV3's 3×3×192×320 kernel gradient, 552,960 columns, did). Wide blocks are
  * therefore pooled as [1, R, C/c, c] with c a divisor of C of at most MAX_POOL_CHANNELS; a C with no such divisor

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { HeadAccuracy, LayerResult, RunConfig, RunEvent } from '../../../../protocol/model';
+import { headsPhaseTrains } from '../../../../protocol/forecast-estimate';
 import { GraphRunner } from '../../exec/executor';
 import { logitsOf } from '../../exec/layers';
 import { cloneModel } from '../../surgery/surgery';
@@ -78,8 +79,8 @@ export async function* headsPhase(cfg: RunConfig, opts: RunOptions, inputs: RunI
   const measure = (): Promise<Accuracies> => headAccuracies(net, inputs.data.validation, inputs.memory.inferenceBatch, net.heads, opts.signal);
   let last: Accuracies | null = null;
   let stopped = false;
-  // A network with one stage has no auxiliary head; frozen, it then has nothing to train (and TF.js refuses).
-  if (joint || net.heads.length > 0) yield* train(net, inputs.data.train, {
+  // Frozen with no auxiliary head there is nothing to train (and TF.js refuses to minimise over no variables).
+  if (headsPhaseTrains(cfg.headTraining, net.heads.length)) yield* train(net, inputs.data.train, {
     phase: 'heads', stage: null, epochs: cfg.headEpochs, learningRate: joint ? cfg.learningRate : cfg.headLearningRate,
     batchSize: cfg.batchSize, seed: cfg.seed, withHeads: true, trainNetwork: joint, validation: null, signal: opts.signal,
     microBatch: inputs.memory.microBatch,
