@@ -9,7 +9,7 @@
  * (exact least squares only, no λ·L_S passes), no head training, no fine-tuning. `--round-to N` adds, for each
  * model, a run with kept counts rounded to multiples of N (as `--round-to` does in a real run).
  *
- * Run: npx tsx bench/real-latency.ts [--rounds 15] [--round-to 8] [--size 224] [--threads 1]
+ * Run: npx tsx bench/real-latency.ts [--rounds 15] [--round-to 8[,4…]] [--size 224] [--threads 1] [--only resnet|mobilenet]
  */
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
@@ -45,25 +45,31 @@ async function prune(modelPath: string, config: Partial<RunConfig>, outDir: stri
 async function main(): Promise<void> {
   const rounds = arg('rounds', 15);
   const size = arg('size', 224);
-  const roundTo = arg('round-to', 1);
+  const roundIdx = process.argv.indexOf('--round-to');
+  const roundTos = roundIdx < 0 ? [] : process.argv[roundIdx + 1].split(',').map(Number).filter((n) => n > 1);
+  const onlyIdx = process.argv.indexOf('--only');
+  const only = onlyIdx < 0 ? null : process.argv[onlyIdx + 1];
   const backend = await initBackend('auto', { threads: arg('threads', 1) });
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'dcp-bench-lat-'));
   const entries: Entry[][] = [];
   try {
-    const mnv2 = buildMobileNetV2Like({ full: true, input: [size, size, 3], classes: 1000 });
-    const mnv2Path = await saveLayersModel(mnv2, path.join(dir, 'mnv2'));
-    mnv2.dispose();
-    const npy = path.join(dir, 'x.npy');
-    await writeNoiseNpy(npy, 96, size);
-    const resnetPath = path.resolve(__dirname, '../examples/resnet/model.json');
-    const jobs: { name: string; modelPath: string; config: Partial<RunConfig> }[] = [
-      { name: `MobileNetV2 ${size}`, modelPath: mnv2Path, config: { rate: 0.3, data: npy, labels: 'teacher' } },
-      { name: 'examples/resnet', modelPath: resnetPath, config: { rate: 0.5, data: 'mnist', maxTrainSamples: 2000 } },
-    ];
+    const jobs: { name: string; modelPath: string; config: Partial<RunConfig> }[] = [];
+    if (only !== 'resnet') {
+      const mnv2 = buildMobileNetV2Like({ full: true, input: [size, size, 3], classes: 1000 });
+      const mnv2Path = await saveLayersModel(mnv2, path.join(dir, 'mnv2'));
+      mnv2.dispose();
+      const npy = path.join(dir, 'x.npy');
+      await writeNoiseNpy(npy, 96, size);
+      jobs.push({ name: `MobileNetV2 ${size}`, modelPath: mnv2Path, config: { rate: 0.3, data: npy, labels: 'teacher' } });
+    }
+    if (only !== 'mobilenet') {
+      const resnetPath = path.resolve(__dirname, '../examples/resnet/model.json');
+      jobs.push({ name: 'examples/resnet', modelPath: resnetPath, config: { rate: 0.5, data: 'mnist', maxTrainSamples: 2000 } });
+    }
     for (const job of jobs) {
       const original = await loadLayersModel(job.modelPath);
       const row: Entry[] = [];
-      for (const r of roundTo > 1 ? [1, roundTo] : [1]) {
+      for (const r of [1, ...roundTos]) {
         const { model, report } = await prune(job.modelPath, { ...job.config, roundTo: r }, path.join(dir, `${row.length}-${entries.length}`));
         if (row.length === 0) row.push({ name: `${job.name} original`, model: original, flops: report.before.flops, params: report.before.params });
         row.push({ name: `${job.name} pruned${r > 1 ? ` --round-to ${r}` : ''}`, model, flops: report.after.flops, params: report.after.params });

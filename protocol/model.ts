@@ -252,10 +252,27 @@ export interface RunReport {
   latencyBackendNote?: string;
   /** With `layerLatency` on: each convolution timed on its own, unpruned vs pruned (docs/report.md). */
   layerLatency?: LayerLatency[];
+  /** With `foldBatchNorm` on: what the saved model's convs absorbed, and the unpruned model folded the same way, timed beside it. */
+  folding?: FoldingReport;
+  /** With `foldBatchNorm` on and nothing folded as asked (an ONNX output, a Sequential model): why. */
+  foldingNote?: string;
   /** ONNX models only: the original and pruned `.onnx` timed in onnxruntime, where they will run (docs/report.md). */
   onnxLatency?: OnnxLatency;
   /** ONNX models only, when `onnxLatency` could not be measured: why (e.g. onnxruntime-node not installed). */
   onnxLatencyNote?: string;
+}
+
+/** Deployment folding (`foldBatchNorm`): the saved model's convs that absorbed a BatchNorm and/or a ReLU layer. */
+export interface FoldingReport {
+  convs: { conv: string; batchNorm: string | null; activation: string | null }[];
+  /** Layer count of the pruned model before and after folding. */
+  layers: [number, number];
+  /**
+   * The unpruned model folded the same way, timed interleaved with the saved one (median ms at batch 1 and at the
+   * stats' latencyBatch): `before` over these is the gain of pruning alone; `before` over `after`, what the user gets.
+   */
+  beforeFoldedLatencyMs1: number | null;
+  beforeFoldedLatencyMsBatch: number | null;
 }
 
 /** Median ms in onnxruntime of the original and the pruned `.onnx`, per batch size, timed interleaved. */

@@ -80,5 +80,23 @@ export function summaryLines(r: RunReport): string[] {
     const o = r.onnxLatency;
     latency.push(`${o.runtime}: ${o.batches.map((b, i) => `batch ${b} ${o.before[i].toFixed(3)} → ${o.after[i].toFixed(3)} ms (${(o.before[i] / o.after[i]).toFixed(2)}x)`).join(', ')}`);
   } else if (r.onnxLatencyNote) latency.push(`onnxruntime latency not measured: ${r.onnxLatencyNote}`);
-  return ['', layersTable(r), '', beforeAfterTable(r), costLine(r), latencyBackendLine(r), ...latency];
+  return ['', layersTable(r), '', beforeAfterTable(r), costLine(r), latencyBackendLine(r), ...foldingLines(r), ...latency];
+}
+
+/**
+ * With `--fold-batchnorm`: what was folded, and the unpruned model folded the same way, so the reader can tell the
+ * gain of pruning (folded over folded) from what folding adds (the table's "after" is the folded model).
+ */
+export function foldingLines(r: RunReport): string[] {
+  if (r.foldingNote) return [`--fold-batchnorm: ${r.foldingNote}`];
+  const f = r.folding;
+  if (!f) return [];
+  const bns = f.convs.filter((c) => c.batchNorm).length;
+  const acts = f.convs.filter((c) => c.activation).length;
+  const pair = (folded: number | null, after: number | null, label: string): string =>
+    `${label} ${ms(folded)} → ${ms(after)} (${ratio(folded, after)})`;
+  return [
+    `folded ${bns} BatchNorm and ${acts} activation layers into their convs (${f.layers[0]} → ${f.layers[1]} layers); "after" is the folded model`,
+    `pruning alone, the unpruned model folded the same way → the saved model: ${pair(f.beforeFoldedLatencyMs1, r.after.latencyMs1, 'batch 1')}, ${pair(f.beforeFoldedLatencyMsBatch, r.after.latencyMsBatch, `batch ${r.before.latencyBatch}`)}`,
+  ];
 }

@@ -14,7 +14,7 @@ import { addRunOptions, runConfigFromOptions, type RunOptionsSpec } from './run-
 import { formatTable, human } from './table';
 
 /** Settings with no meaning here: every layer is measured at every rate, by the rate rule, without fine-tuning. */
-const OMIT: readonly RunSettingKey[] = ['rate', 'recipe', 'stop', 'epsilon', 'tau', 'kernelRate', 'kernelsPerStep', 'stageFinetune', 'finetuneEpochs', 'learningRate', 'quantize', 'layerLatency', 'latencyBackend', 'onnxModelJson', 'choiceSeed'];
+const OMIT: readonly RunSettingKey[] = ['rate', 'recipe', 'stop', 'epsilon', 'tau', 'kernelRate', 'kernelsPerStep', 'stageFinetune', 'finetuneEpochs', 'learningRate', 'quantize', 'foldBatchNorm', 'layerLatency', 'latencyBackend', 'onnxModelJson', 'choiceSeed'];
 const SPEC: RunOptionsSpec = { omit: OMIT };
 
 interface SensitivityFlags { rates: string; targetFlops?: string; writeRecipe?: boolean; out?: string }

@@ -26,15 +26,28 @@ export async function compareLatency(
   signal?: AbortSignal,
   budgetSeconds = LATENCY_BUDGET_S,
 ): Promise<{ a: [number, number]; b: [number, number]; rounds: [number, number] }> {
-  const out: { a: [number, number]; b: [number, number]; rounds: [number, number] } = { a: [NaN, NaN], b: [NaN, NaN], rounds: [0, 0] };
+  const t = await interleavedLatency([a, b], inputShape, batch, repeats, signal, budgetSeconds);
+  return { a: t.models[0], b: t.models[1], rounds: t.rounds };
+}
+
+/** `compareLatency` for any number of models, every one timed once per round (the budget counts all of them). */
+export async function interleavedLatency(
+  models: readonly tf.LayersModel[],
+  inputShape: [number, number, number],
+  batch: number,
+  repeats: number,
+  signal?: AbortSignal,
+  budgetSeconds = LATENCY_BUDGET_S,
+): Promise<{ models: [number, number][]; rounds: [number, number] }> {
+  const out = { models: models.map((): [number, number] => [NaN, NaN]), rounds: [0, 0] as [number, number] };
   for (const [i, size] of [1, batch].entries()) {
     const x = tf.randomUniform([size, ...inputShape], 0, 1, 'float32', 7);
-    const times: [number[], number[]] = [[], []];
+    const times: number[][] = models.map(() => []);
     const started = performance.now();
     try {
       for (let r = 0; r < repeats + 2; r++) {
         if (r >= 2 + MIN_ROUNDS && performance.now() - started > budgetSeconds * 1000) break;
-        for (const [m, model] of [a, b].entries()) {
+        for (const [m, model] of models.entries()) {
           checkCancelled(signal);
           const t0 = performance.now();
           const y = model.predict(x) as tf.Tensor;
@@ -50,8 +63,7 @@ export async function compareLatency(
       x.dispose();
     }
     out.rounds[i] = times[0].length;
-    out.a[i] = median(times[0]);
-    out.b[i] = median(times[1]);
+    times.forEach((t, m) => { out.models[m][i] = median(t); });
   }
   return out;
 }

@@ -20,7 +20,7 @@ export type HeadsCache = Map<string, CachedHeads>;
 const AFTER_HEADS: ReadonlySet<keyof RunConfig> = new Set<keyof RunConfig>([
   'method', 'rate', 'lambda', 'kernelRate', 'kernelsPerStep', 'roundTo', 'stop', 'epsilon', 'tau', 'score',
   'selectionLearningRate', 'solver', 'solverSgdSteps', 'solverMemoryMB', 'choiceSeed', 'stageFinetune',
-  'finetuneEpochs', 'quantize', 'layerLatency', 'latencyBackend', 'onnxModelJson', 'learningRate',
+  'finetuneEpochs', 'quantize', 'foldBatchNorm', 'layerLatency', 'latencyBackend', 'onnxModelJson', 'learningRate',
 ]);
 
 /** The cache key of a run's head training: the model and every setting that can change it. */

@@ -1,3 +1,4 @@
+import type * as tf from '@tensorflow/tfjs';
 import { PhaseClock } from '../../../protocol/forecast';
 import type { RunConfig, RunEvent } from '../../../protocol/model';
 import { loadLayersModel } from '../../io/model-files';
@@ -9,7 +10,9 @@ import type { RunOptions } from './engine';
 import { finetunePhase } from './phases/finetune';
 import { createSelectionNetwork, disposeSelectionNetwork, headsPhase, type Progress } from './phases/heads';
 import { loadInputs, type RunInputs } from './phases/load';
-import { measurePhase } from './phases/measure';
+import { measurePhase, type DeployedModel } from './phases/measure';
+import { foldBatchNorms } from '../surgery/fold';
+import { isOnnxPath } from '../../onnx/files';
 import { saveReport } from './phases/report';
 import { selectPhase } from './phases/select';
 import { surgeryPhase } from './phases/surgery';
@@ -53,16 +56,38 @@ export async function* runPipeline(cfg: RunConfig, opts: RunOptions): AsyncGener
     try {
       yield clock.seen({ type: 'surgeryDone', afterSelection: cut.afterSelection, time: Date.now() });
       const finetune = yield* tracked(clock, finetunePhase(cut, progress.layers, inputs, cfg, signal));
-      const { after, ...measured } = await measurePhase(model, cut, inputs, cfg, signal);
-      // The measure phase runs until the report is written; its drift pass is part of saving the report.
-      const report = await saveReport({ cfg, opts, model, inputs, progress, passes, cut, after, finetune, started, backend, ...measured, clock, forecast });
-      yield { type: 'runFinished', report, time: Date.now() };
+      const deployment = await deployedModel(cut.pruned, cfg, opts.modelPath);
+      try {
+        const { after, ...measured } = await measurePhase(model, cut, inputs, cfg, signal, deployment.deployed);
+        // The measure phase runs until the report is written; its drift pass is part of saving the report.
+        const report = await saveReport({
+          cfg, opts, model, inputs, progress, passes, cut, after, finetune, started, backend, ...measured, clock, forecast,
+          saved: deployment.deployed?.model, ...(deployment.note ? { foldingNote: deployment.note } : {}),
+        });
+        yield { type: 'runFinished', report, time: Date.now() };
+      } finally {
+        deployment.deployed?.model.dispose();
+      }
     } finally {
       cut.pruned.dispose();
     }
   } finally {
     model.dispose();
   }
+}
+
+/**
+ * The model to save when `foldBatchNorm` is on: the pruned one folded (surgery/fold.ts). An ONNX output is written
+ * from the pruned Layers graph node by node, so it is not folded (onnxruntime folds BatchNorm on load); a model
+ * with nothing to fold is saved as it is. Either way the report says why.
+ */
+async function deployedModel(pruned: tf.LayersModel, cfg: RunConfig, modelPath: string): Promise<{ deployed?: DeployedModel; note?: string }> {
+  if (!cfg.foldBatchNorm) return {};
+  if (isOnnxPath(modelPath)) return { note: 'not folded: an ONNX output keeps the input\'s graph (onnxruntime folds BatchNormalization itself when it loads the model)' };
+  const { model, folded } = await foldBatchNorms(pruned);
+  if (folded.length > 0) return { deployed: { model, folded, layersBefore: pruned.layers.length } };
+  model.dispose();
+  return { note: 'nothing to fold: no BatchNormalization or ReLU directly after a conv with a single consumer (or a Sequential model)' };
 }
 
 /**

@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { PhaseClock, RunForecast } from '../../../../protocol/forecast';
-import type { EpochPoint, LayerLatency, ModelStats, RunConfig, RunReport } from '../../../../protocol/model';
+import type { EpochPoint, FoldingReport, LayerLatency, ModelStats, RunConfig, RunReport } from '../../../../protocol/model';
 import { selectionCost, type PassCount } from '../../measure/cost';
 import { driftBatch, layerDrift } from '../../measure/drift';
 import { layerDiff } from '../../measure/layer-diff';
@@ -32,6 +32,10 @@ export interface ReportParts {
   /** The backend latency was timed on, and why it is not the chosen `latencyBackend` when it is not (phases/measure.ts). */
   latencyBackend?: string;
   latencyBackendNote?: string;
+  /** With `foldBatchNorm`: the folded model, saved instead of `cut.pruned`; what was folded, or why nothing was. */
+  saved?: tf.LayersModel;
+  folding?: FoldingReport;
+  foldingNote?: string;
   /** Times the phases from the events; with the run's forecast (absent e.g. when resumed) it fills `phases`. */
   clock?: PhaseClock;
   forecast?: RunForecast;
@@ -62,6 +66,7 @@ export async function saveReport(p: ReportParts): Promise<RunReport> {
     ...(p.layerLatency ? { layerLatency: p.layerLatency } : {}),
     ...(p.latencyBackend ? { latencyBackend: p.latencyBackend } : {}),
     ...(p.latencyBackendNote ? { latencyBackendNote: p.latencyBackendNote } : {}),
+    ...(p.folding ? { folding: p.folding } : {}), ...(p.foldingNote ? { foldingNote: p.foldingNote } : {}),
   };
   if (p.inputs.recipe) report.recipe = p.inputs.recipe;
   if (p.clock && p.forecast) {
@@ -74,6 +79,6 @@ export async function saveReport(p: ReportParts): Promise<RunReport> {
     if (typeof measured === 'string') report.onnxLatencyNote = measured;
     else report.onnxLatency = measured;
   }
-  report.model.output = await writeOutputs(p.cut.pruned, report, p.opts.outDir, p.opts.modelPath, { onnxModelJson: p.cfg.onnxModelJson });
+  report.model.output = await writeOutputs(p.saved ?? p.cut.pruned, report, p.opts.outDir, p.opts.modelPath, { onnxModelJson: p.cfg.onnxModelJson });
   return report;
 }
