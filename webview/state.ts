@@ -5,7 +5,7 @@
  * Large arrays from events (scores, masks) are referenced, not copied: the event log already holds them.
  */
 import type {
-  EpochPoint, HeadAccuracy, HeadInfo, LayerDiff, LayerLatency, LayerResult, MemoryPlan, ModelStats, ModelSummary, RunConfig, RunEvent, StageInfo, StepPlanInfo, TrainPhase,
+  EpochPoint, FoldingReport, HeadAccuracy, HeadInfo, LayerDiff, LayerLatency, LayerResult, MemoryPlan, ModelStats, ModelSummary, RunConfig, RunEvent, StageInfo, StepPlanInfo, TrainPhase,
 } from '../protocol/model';
 import type { PhaseTiming, RunForecast } from '../protocol/forecast';
 
@@ -118,6 +118,9 @@ export interface LatencyReport {
   note: string | null;
   /** Null when the run did not time each conv (`layerLatency` off). */
   layers: LayerLatency[] | null;
+  /** With `foldBatchNorm`: what the saved model folded and the unpruned model folded the same way; or why nothing was folded. */
+  folding: FoldingReport | null;
+  foldingNote: string | null;
 }
 
 export function initialState(runId: string | null = null): PanelState {
@@ -223,7 +226,10 @@ function finishRun(s: PanelState, report: Extract<RunEvent, { type: 'runFinished
     ...s, status: 'finished', step: 'done', before: report.before, afterSelection: report.afterSelection,
     after: report.after, headAccuracies: report.heads.length > 0 ? report.heads : s.headAccuracies, currentLayer: null,
     layerDiff: report.layerDiff ?? null, phaseTimes: report.phases ?? null,
-    latency: { backend: report.latencyBackend ?? report.backend, note: report.latencyBackendNote ?? null, layers: report.layerLatency ?? null },
+    latency: {
+      backend: report.latencyBackend ?? report.backend, note: report.latencyBackendNote ?? null, layers: report.layerLatency ?? null,
+      folding: report.folding ?? null, foldingNote: report.foldingNote ?? null,
+    },
   };
   for (const r of report.layers) {
     const layer = ensureLayer(next, r.layer, r.stage, r.inChannels);

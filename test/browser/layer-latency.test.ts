@@ -136,4 +136,28 @@ describe('latency per layer', () => {
     assert.deepEqual(done.errors, []);
     await done.page.close();
   });
+
+  test('a folded run says what was folded and pruning\'s own gain; a run that could not fold says why', async () => {
+    const events = withReport((r) => ({
+      folding: {
+        convs: [{ conv: 'stem_conv', batchNorm: 'stem_bn', activation: 'stem_relu' }, { conv: 's1b1_2_conv', batchNorm: 's1b1_2_bn', activation: null }],
+        layers: [52, 49], beforeFoldedLatencyMs1: 2 * r.after.latencyMs1!, beforeFoldedLatencyMsBatch: 4 * r.after.latencyMsBatch!,
+      },
+    }));
+    const report = (events.at(-1) as Extract<RunEvent, { type: 'runFinished' }>).report;
+    const panel = await loaded('dark', events);
+    const line = await panel.page.locator('#layer-latency-folding').innerText();
+    assert.match(line, /^The saved model has 2 BatchNorm and 1 activation layers folded into their convolutions \(52 → 49 layers\); "after" is that model\./);
+    assert.match(line, new RegExp(`batch 1 .* \\(2\\.00×\\), batch ${report.before.latencyBatch} .* \\(4\\.00×\\)\\.$`));
+    await panel.page.close();
+
+    const plain = await loaded('light', recorded('dcp'));
+    assert.equal(await plain.page.locator('#layer-latency-folding').isVisible(), false, 'no line without folding');
+    await plain.page.close();
+
+    const onnx = await loaded('light', withReport(() => ({ foldingNote: 'not folded: an ONNX output keeps the input\'s graph' })));
+    assert.equal(await onnx.page.locator('#layer-latency-folding').innerText(), 'BatchNorm folding: not folded: an ONNX output keeps the input\'s graph');
+    assert.deepEqual(onnx.errors, []);
+    await onnx.page.close();
+  });
 });

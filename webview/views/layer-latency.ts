@@ -5,7 +5,7 @@
  * shown: it is the content), and the sums over the convs next to the whole model's latency, which they do not add
  * up to (no BatchNorm, activations or framework overhead). A finished run without it says how to get it.
  */
-import type { LayerLatency } from '../../protocol/model';
+import type { FoldingReport, LayerLatency } from '../../protocol/model';
 import { chartBox, el, fillTable, section, setText } from '../dom';
 import { MISSING } from '../selectors';
 import type { LatencyReport, PanelState } from '../state';
@@ -49,10 +49,25 @@ export function latencySums(layers: readonly LayerLatency[]): { before: [number,
 const HINT_OFF = 'Per-layer latency was not measured in this run. Turn on the dcp.layerLatency setting (CLI: --layer-latency) '
   + 'to time every convolution on its own, before and after pruning; dcp.latencyBackend (--latency-backend) picks the backend to time on.';
 
+/**
+ * With `foldBatchNorm`, the whole-model "after" is the folded model: this line says what folding removed and how the
+ * unpruned model folded the same way compares, i.e. pruning's own gain.
+ */
+export function foldingLine(f: FoldingReport | null, note: string | null, after: PanelState['after'], batch: number): string {
+  if (note) return `BatchNorm folding: ${note}`;
+  if (!f) return '';
+  const bns = f.convs.filter((c) => c.batchNorm).length;
+  const acts = f.convs.filter((c) => c.activation).length;
+  return `The saved model has ${bns} BatchNorm and ${acts} activation layers folded into their convolutions (${f.layers[0]} → ${f.layers[1]} layers); `
+    + `"after" is that model. Pruning alone (the unpruned model folded the same way → the saved model): batch 1 ${span(f.beforeFoldedLatencyMs1, after?.latencyMs1)} `
+    + `(${speedUp(f.beforeFoldedLatencyMs1, after?.latencyMs1)}), batch ${batch} ${span(f.beforeFoldedLatencyMsBatch, after?.latencyMsBatch)} (${speedUp(f.beforeFoldedLatencyMsBatch, after?.latencyMsBatch)}).`;
+}
+
 export class LayerLatencyView {
   readonly root: HTMLElement;
   private readonly line: HTMLParagraphElement;
   private readonly note: HTMLParagraphElement;
+  private readonly folding: HTMLParagraphElement;
   private readonly body: HTMLDivElement;
   /** Chart and tables: in the document only while there are rows to show (an empty table says nothing). */
   private readonly content: HTMLDivElement;
@@ -69,6 +84,7 @@ export class LayerLatencyView {
     this.root = s.root;
     this.line = el('p', { class: 'hint', attrs: { id: 'layer-latency-line' } });
     this.note = el('p', { class: 'hint', attrs: { id: 'layer-latency-note' } });
+    this.folding = el('p', { class: 'hint', attrs: { id: 'layer-latency-folding' } });
     const { box, canvas } = chartBox('Bar chart of each convolution\'s latency before and after pruning, at the latency batch, most time saved first', 'chart-tall');
     this.table = el('table', { class: 'data-table visible-table latency-table' });
     this.table.createCaption().textContent = 'Latency of each convolution timed alone, before → after pruning, most time saved first';
@@ -76,7 +92,7 @@ export class LayerLatencyView {
     this.totals.createCaption().textContent = 'Sum over the convolutions vs the whole model';
     this.content = el('div', {}, [box, el('div', { class: 'diff-box' }, [this.table]), el('div', { class: 'summary-box' }, [this.totals])]);
     this.body = s.body;
-    s.body.append(this.line, this.note);
+    s.body.append(this.line, this.note, this.folding);
     this.chart = new Chart<'bar', number[], string>(canvas, {
       type: 'bar',
       data: { labels: [], datasets: [{ label: 'before', data: [] }, { label: 'after', data: [] }] },
@@ -96,6 +112,9 @@ export class LayerLatencyView {
     if (!lat) return;
     setText(this.note, lat.note ?? '');
     this.note.hidden = lat.note === null;
+    const folding = foldingLine(lat.folding, lat.foldingNote, s.after, s.before?.latencyBatch ?? 1);
+    setText(this.folding, folding);
+    this.folding.hidden = folding === '';
     const layers = lat.layers;
     if (!layers) {
       this.content.remove();
