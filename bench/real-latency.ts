@@ -9,7 +9,10 @@
  * (exact least squares only, no λ·L_S passes), no head training, no fine-tuning. `--round-to N` adds, for each
  * model, a run with kept counts rounded to multiples of N (as `--round-to` does in a real run).
  *
- * Run: npx tsx bench/real-latency.ts [--rounds 15] [--round-to 8[,4…]] [--size 224] [--threads 1] [--only resnet|mobilenet]
+ * `--fold` adds every model folded as `--fold-batchnorm` saves it (surgery/fold.ts); a folded pruned model's ratios are
+ * against the folded original (pruning alone), and its line also gives the speed-up against the unfolded original.
+ *
+ * Run: npx tsx bench/real-latency.ts [--rounds 15] [--round-to 8[,4…]] [--fold] [--size 224] [--threads 1] [--only resnet|mobilenet]
  */
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
@@ -22,13 +25,14 @@ import { initBackend } from '../server/tfjs/backend';
 import { median } from '../server/dcp/measure/latency';
 import { buildMobileNetV2Like } from '../test/fixtures/models/build';
 import { writeNoiseNpy } from './real-models-data';
+import { foldBatchNorms } from '../server/dcp/surgery/fold';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
   return i < 0 ? fallback : Number(process.argv[i + 1]);
 }
 
-interface Entry { name: string; model: tf.LayersModel; flops: number; params: number }
+interface Entry { name: string; model: tf.LayersModel; flops: number; params: number; folded?: boolean }
 
 /** Prunes `modelPath` with the quick settings above; returns the pruned model and the run's report. */
 async function prune(modelPath: string, config: Partial<RunConfig>, outDir: string): Promise<{ model: tf.LayersModel; report: RunReport }> {
@@ -49,6 +53,7 @@ async function main(): Promise<void> {
   const roundTos = roundIdx < 0 ? [] : process.argv[roundIdx + 1].split(',').map(Number).filter((n) => n > 1);
   const onlyIdx = process.argv.indexOf('--only');
   const only = onlyIdx < 0 ? null : process.argv[onlyIdx + 1];
+  const fold = process.argv.includes('--fold');
   const backend = await initBackend('auto', { threads: arg('threads', 1) });
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'dcp-bench-lat-'));
   const entries: Entry[][] = [];
@@ -74,6 +79,9 @@ async function main(): Promise<void> {
         if (row.length === 0) row.push({ name: `${job.name} original`, model: original, flops: report.before.flops, params: report.before.params });
         row.push({ name: `${job.name} pruned${r > 1 ? ` --round-to ${r}` : ''}`, model, flops: report.after.flops, params: report.after.params });
       }
+      if (fold) {
+        for (const e of [...row]) row.push({ ...e, name: `${e.name} folded`, model: (await foldBatchNorms(e.model)).model, folded: true });
+      }
       entries.push(row);
     }
     const all = entries.flat();
@@ -95,15 +103,20 @@ async function main(): Promise<void> {
     }
     const cpu = process.cpuUsage(cpu0);
     console.log(`timing took ${((cpu.user + cpu.system) / 1e6).toFixed(0)} s CPU; load average after ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-    console.log('model'.padEnd(40) + 'params'.padStart(11) + 'MFLOPs'.padStart(10) + '   batch 1 ms (speed-up, ÷FLOPs cut)'.padEnd(40) + 'batch 64 ms (speed-up, ÷FLOPs cut)');
+    console.log('model'.padEnd(48) + 'params'.padStart(11) + 'MFLOPs'.padStart(10) + '   batch 1 ms (speed-up, ÷FLOPs cut)'.padEnd(40) + 'batch 64 ms (speed-up, ÷FLOPs cut)');
     for (const row of entries) {
       const [b1, b64] = times.get(row[0].name)!.map(median);
+      const foldedBase = row.find((e) => e.folded);
+      const [f1, f64] = foldedBase ? times.get(foldedBase.name)!.map(median) : [b1, b64];
       for (const e of row) {
         const [t1, t64] = times.get(e.name)!.map(median);
         const cut = row[0].flops / e.flops;
+        // A folded model against the folded original: the ratio is pruning's; the unfolded original's speed-up follows.
+        const [base1, base64] = e.folded ? [f1, f64] : [b1, b64];
         const cell = (t: number, base: number): string => `${t.toFixed(2)} (${(base / t).toFixed(2)}x, ${(base / t / cut).toFixed(2)})`;
-        console.log(e.name.padEnd(40) + String(e.params).padStart(11) + (e.flops / 1e6).toFixed(1).padStart(10) + `   ${cell(t1, b1)}`.padEnd(40) + cell(t64, b64) +
-          (e === row[0] ? '' : `   FLOPs cut ${cut.toFixed(2)}x`));
+        console.log(e.name.padEnd(48) + String(e.params).padStart(11) + (e.flops / 1e6).toFixed(1).padStart(10) + `   ${cell(t1, base1)}`.padEnd(40) + cell(t64, base64) +
+          (e === row[0] || e === foldedBase ? '' : `   FLOPs cut ${cut.toFixed(2)}x`) +
+          (e.folded ? `   vs unfolded original ${(b1 / t1).toFixed(2)}x / ${(b64 / t64).toFixed(2)}x` : ''));
       }
     }
   } finally {
