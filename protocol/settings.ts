@@ -180,7 +180,7 @@ export const RUN_SETTINGS = {
   quantize: spec({ schema: QUANTIZE_DTYPES.schema, default: 'none', flag: 'quantize', setting: 'quantize', group: 'Compute', metavar: 'DTYPE', enumDescriptions: QUANTIZE_DTYPES.descriptions,
     description: 'How the pruned model\'s float32 weights are stored in its shards, as the TF.js converter\'s `--quantize_*` options do; tf.loadLayersModel decodes them on load.' }),
   foldBatchNorm: spec({ schema: z.boolean(), default: false, flag: 'fold-batchnorm', setting: 'foldBatchNorm', group: 'Compute',
-    description: 'Fold each BatchNormalization (inference mode) into the conv before it, and a ReLU/ReLU6 after that into the conv\'s activation, in the saved model: the same outputs with fewer layers, faster at small batches (no BatchNorm left to fine-tune). The report times the unpruned model folded the same way beside it. TF.js outputs only.' }),
+    description: 'Fold each BatchNormalization (inference mode) into the conv before it, and a plain ReLU after a Conv2D into its activation (the one tfjs-layers runs fused), in the saved model: the same outputs with fewer layers, faster at small batches (no BatchNorm left to fine-tune). The report times the unpruned model folded the same way beside it. TF.js outputs only.' }),
   layerLatency: spec({ schema: z.boolean(), default: false, flag: 'layer-latency', setting: 'layerLatency', group: 'Compute',
     description: 'Also time every convolution on its own, before and after pruning, at batch 1 and the latency batch (the report\'s `layerLatency`). Adds a few seconds per run on small models.' }),
   // One block (the choices inline): the backend latency is timed on, apart from the one the run computes with.

@@ -2,8 +2,11 @@ import * as tf from '@tensorflow/tfjs';
 
 /**
  * Deployment folding (issue 12, latency-aware output): a BatchNormalization in inference mode right after a conv is
- * an affine map per output channel, so it can be folded into the conv's kernel and bias; a ReLU/ReLU6 right after
- * that can become the conv's own activation (the wasm backend runs conv + bias + activation as one fused kernel).
+ * an affine map per output channel, so it can be folded into the conv's kernel and bias; a ReLU right after a Conv2D
+ * can become its activation, which tfjs-layers runs as one fused conv + bias + ReLU kernel. Only plain ReLU into a
+ * Conv2D: tfjs-layers fuses nothing else (`mapActivationToFusedKernel`: relu, elu, linear; never a depthwise conv),
+ * and a `relu6` activation runs as relu then `minimum(6, x)`, which on wasm cost more than the ReLU6 layer's single
+ * clip (a folded 224×224 MobileNetV2 became 1.8× slower at batch 1 that way, bench/README.md).
  * What is removed is per-layer dispatch, not arithmetic: on the 28×28 examples the 15 BatchNorm layers cost as much
  * wasm time at batch 1 as all the convs together (measured with tf.profile, bench/README.md).
  *
@@ -28,13 +31,11 @@ export interface FoldedConv { conv: string; batchNorm: string | null; activation
 
 const CONVS = new Set(['Conv2D', 'DepthwiseConv2D']);
 
-/** The fused activation a ReLU-like layer amounts to, or null when a conv cannot run it (leaky, thresholded, capped ≠ 6). */
-function fusedActivation(l: LayerJson): 'relu' | 'relu6' | null {
+/** Whether a layer is a plain ReLU (no cap, slope or threshold), the one activation tfjs-layers fuses into a Conv2D. */
+function isPlainRelu(l: LayerJson): boolean {
   const c = l.config;
-  if (l.class_name === 'Activation') return c.activation === 'relu' || c.activation === 'relu6' ? c.activation : null;
-  if (l.class_name !== 'ReLU' || (c.negative_slope ?? 0) !== 0 || (c.threshold ?? 0) !== 0) return null;
-  if (c.max_value === null || c.max_value === undefined) return 'relu';
-  return c.max_value === 6 ? 'relu6' : null;
+  if (l.class_name === 'Activation') return c.activation === 'relu';
+  return l.class_name === 'ReLU' && (c.negative_slope ?? 0) === 0 && (c.threshold ?? 0) === 0 && (c.max_value === null || c.max_value === undefined);
 }
 
 /** The only layer fed by `name` (through its single output), or null when it has several consumers, none, or is an output. */
@@ -62,7 +63,7 @@ function planFolds(layers: LayerJson[], outputs: Set<string>): FoldedConv[] {
     const next = soleConsumer(tail, layers, outputs);
     if (next && isChannelLastBatchNorm(next)) { batchNorm = next.name; tail = next.name; }
     const act = soleConsumer(tail, layers, outputs);
-    const activation = act && fusedActivation(act) ? act.name : null;
+    const activation = act && l.class_name === 'Conv2D' && isPlainRelu(act) ? act.name : null;
     if (batchNorm || activation) folds.push({ conv: l.name, batchNorm, activation });
   }
   return folds;
@@ -83,7 +84,7 @@ export async function foldBatchNorms(model: tf.LayersModel): Promise<{ model: tf
   for (const f of folds) {
     const conv = layers.find((l) => l.name === f.conv)!;
     if (f.batchNorm) conv.config.use_bias = true;
-    if (f.activation) conv.config.activation = fusedActivation(layers.find((l) => l.name === f.activation)!)!;
+    if (f.activation) conv.config.activation = 'relu';
     for (const gone of [f.batchNorm, f.activation]) if (gone) replacedBy.set(gone, f.conv);
   }
   const kept = layers.filter((l) => !replacedBy.has(l.name));
