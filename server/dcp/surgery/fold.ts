@@ -90,6 +90,11 @@ export async function foldBatchNorms(model: tf.LayersModel): Promise<{ model: tf
   const kept = layers.filter((l) => !replacedBy.has(l.name));
   for (const l of kept) for (const node of l.inbound_nodes ?? []) for (const ref of node) ref[0] = replacedBy.get(ref[0]) ?? ref[0];
   if (Array.isArray(cfg)) topo.config = kept; else cfg.layers = kept;
+  // A folded BatchNorm or ReLU may have been a model output: the conv that absorbed it now produces that tensor.
+  if (functional) {
+    const f = cfg as FunctionalConfig;
+    f.output_layers = f.output_layers.map(([name, node, tensor]) => [replacedBy.get(name) ?? name, node, tensor]);
+  }
   const folded = await tf.models.modelFromJSON({ modelTopology: topo as unknown as tf.io.ModelJSON['modelTopology'] });
   const foldOf = new Map(folds.map((f) => [f.conv, f]));
   for (const target of folded.layers) {

@@ -117,6 +117,22 @@ test('the folded model saves and loads unchanged in tf.loadLayersModel, and a Mo
   for (const m of [model, folded, loaded]) m.dispose();
 });
 
+test('a BatchNorm and ReLU that end the model fold too: the conv becomes the output', async () => {
+  const input = tf.input({ shape: [6, 6, 2] });
+  let x = tf.layers.conv2d({ filters: 3, kernelSize: 3, padding: 'same', name: 'head_conv', kernelInitializer: init(8) }).apply(input) as T;
+  x = tf.layers.batchNormalization({ name: 'head_bn' }).apply(x) as T;
+  const out = tf.layers.reLU({ name: 'head_relu' }).apply(x) as T;
+  const model = tf.model({ inputs: input, outputs: out });
+  randomBatchNorms(model);
+  const { model: folded, folded: what } = await foldBatchNorms(model);
+  assert.deepEqual(what, [{ conv: 'head_conv', batchNorm: 'head_bn', activation: 'head_relu' }]);
+  assert.deepEqual(folded.outputNames.map((n) => n.split('/')[0]), ['head_conv']);
+  const diff = maxDiff(model, folded, [6, 6, 2]);
+  assert.ok(diff < 1e-4, `max difference ${diff}`);
+  folded.dispose();
+  model.dispose();
+});
+
 test('a Sequential model comes back unfolded, with nothing reported', async () => {
   const model = buildVgg();
   const { model: copy, folded } = await foldBatchNorms(model);
