@@ -46,7 +46,10 @@ for (const [name, stream] of [['recorded DCP', recorded('dcp')], ['recorded DKP'
       }
       assert.equal(final.curves.final?.length ?? 0, r.finetune.length);
       // Recorded without --layer-latency, before reports named the latency backend: the run's backend stands in.
-      assert.deepEqual(final.latency, { backend: r.latencyBackend ?? r.backend, note: r.latencyBackendNote ?? null, layers: r.layerLatency ?? null });
+      assert.deepEqual(final.latency, {
+        backend: r.latencyBackend ?? r.backend, note: r.latencyBackendNote ?? null, layers: r.layerLatency ?? null,
+        folding: r.folding ?? null, foldingNote: r.foldingNote ?? null,
+      });
     });
 
     test('the kept channels grow by what each iteration added, in order', () => {
