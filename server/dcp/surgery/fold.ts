@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { freshCopy } from './surgery';
 
 /**
  * Deployment folding (issue 12, latency-aware output): a BatchNormalization in inference mode right after a conv is
@@ -124,7 +125,6 @@ function foldedWeights(conv: tf.layers.Layer, bn: tf.layers.Layer): tf.Tensor[] 
     const k2 = depthwise ? tf.reshape(tf.mul(tf.reshape(kernel, [kh, kw, c * m]), s), [kh, kw, c, m]) : tf.mul(kernel, s);
     const b0 = bias ?? tf.zerosLike(mean);
     const b2 = tf.add(tf.mul(tf.sub(b0, mean), s), beta ?? tf.zerosLike(mean));
-    // Fresh buffers (see surgery.ts: the wasm fused conv refuses a bias that shares a reshaped buffer).
-    return [tf.tensor(k2.dataSync(), k2.shape), tf.tensor(b2.dataSync(), b2.shape)];
+    return [freshCopy(k2), freshCopy(b2)];
   });
 }

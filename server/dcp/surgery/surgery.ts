@@ -41,11 +41,9 @@ export async function pruneModel(model: tf.LayersModel, cuts: LayerCut[]): Promi
     const own = byLayer.get(layer.name) ?? [];
     const weights = layer.getWeights();
     if (weights.length === 0) continue;
-    // Fresh buffers: the wasm backend keeps a buffer's first shape, and gather's output shares the buffer of a
-    // rank-4 reshape, which its fused conv then refuses as a bias ("only supports rank-1 bias").
     const sliced = weights.map((w, i) => {
       const t = tf.tidy(() => sliceWeight(layer.getClassName(), i, w, own));
-      const fresh = tf.tensor(t.dataSync(), t.shape, t.dtype);
+      const fresh = freshCopy(t);
       t.dispose();
       return fresh;
     });
@@ -53,6 +51,15 @@ export async function pruneModel(model: tf.LayersModel, cuts: LayerCut[]): Promi
     tf.dispose(sliced);
   }
   return pruned;
+}
+
+/**
+ * A copy of `t` in a buffer of its own, for weights handed to setWeights: the wasm backend keeps a buffer's first
+ * shape, and gather's or a reshape's output shares the buffer of a rank-4 tensor, which its fused conv then refuses as
+ * a bias ("only supports rank-1 bias").
+ */
+export function freshCopy(t: tf.Tensor): tf.Tensor {
+  return tf.tensor(t.dataSync(), t.shape, t.dtype);
 }
 
 /** Slices weight `index` of a layer of class `cls` according to its cuts. */
